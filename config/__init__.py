@@ -1,0 +1,1 @@
+"""Settings per environment, and the data the system ships (catalogue, holiday schedules)."""

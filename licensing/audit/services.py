@@ -1,0 +1,225 @@
+"""Writing, sealing and verifying the audit log."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import has_request_context
+from flask_login import current_user
+from sqlalchemy import func, select, text
+
+from licensing.audit.models import AuditEntry, AuditSeal
+from licensing.clock import utcnow
+from licensing.extensions import db
+
+GENESIS_HASH = "0" * 64
+SYSTEM_LABEL = "system"
+_SEAL_LOCK_KEY = 7_301_001  # pg advisory lock id for the sealing step
+_SEAL_BATCH = 2000
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _naive_utc_iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+def compute_entry_hash(entry: AuditEntry) -> str:
+    """Hash the content of one entry (everything but its id and its own hash)."""
+    payload = {
+        "occurred": _naive_utc_iso(entry.occurred_dt),
+        "actor_id": entry.actor_id,
+        "actor_label": entry.actor_label,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "changes": entry.changes,
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def compute_chain_hash(prev_hash: str, entry_id: int, entry_hash: str) -> str:
+    """Link one entry to the chain."""
+    return hashlib.sha256(f"{prev_hash}|{entry_id}|{entry_hash}".encode()).hexdigest()
+
+
+def _current_actor():
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
+def record_audit(
+    action: str,
+    *,
+    object_type: str,
+    object_id: str | int,
+    changes: Mapping[str, Any] | None = None,
+    actor=None,
+) -> AuditEntry:
+    """Add an audit entry to the current transaction.
+
+    Call it in the same service function that changes the state, so the entry commits or
+    rolls back with the change. ``actor`` defaults to the logged-in user, else the system.
+    ``changes`` must not carry personal data in full (mask ID and phone numbers first).
+    """
+    actor = actor if actor is not None else _current_actor()
+    entry = AuditEntry(
+        occurred_dt=utcnow(),
+        actor_id=actor.id if actor is not None else None,
+        actor_label=actor.username if actor is not None else SYSTEM_LABEL,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        changes=_jsonable(dict(changes or {})),
+    )
+    entry.entry_hash = compute_entry_hash(entry)
+    db.session.add(entry)
+    return entry
+
+
+def seal_pending(batch_size: int = _SEAL_BATCH) -> int:
+    """Chain every committed, unsealed entry in id order; commit; return how many were sealed.
+
+    Idempotent and safe to run from several processes: on PostgreSQL a transaction-level
+    advisory lock lets one sealer work at a time; everywhere, the unique seal sequence and
+    entry id refuse a second sealer's duplicate.
+    """
+    sealed = 0
+    session = db.session
+    while True:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SEAL_LOCK_KEY})
+        last = session.execute(
+            select(AuditSeal.seq, AuditSeal.chain_hash).order_by(AuditSeal.seq.desc()).limit(1)
+        ).first()
+        seq, prev = (last.seq, last.chain_hash) if last else (0, GENESIS_HASH)
+        pending = session.execute(
+            select(AuditEntry.id, AuditEntry.entry_hash)
+            .outerjoin(AuditSeal, AuditSeal.entry_id == AuditEntry.id)
+            .where(AuditSeal.seq.is_(None))
+            .order_by(AuditEntry.id)
+            .limit(batch_size)
+        ).all()
+        if not pending:
+            session.commit()
+            return sealed
+        now = utcnow()
+        rows = []
+        for entry_id, entry_hash in pending:
+            seq += 1
+            chained = compute_chain_hash(prev, entry_id, entry_hash)
+            rows.append(
+                {"seq": seq, "entry_id": entry_id, "prev_hash": prev, "chain_hash": chained,
+                 "sealed_dt": now}
+            )
+            prev = chained
+        session.execute(AuditSeal.__table__.insert(), rows)
+        session.commit()
+        sealed += len(rows)
+
+
+
+
+@dataclass(frozen=True)
+class VerifyProblem:
+    """The first place where the chain does not hold."""
+
+    seq: int | None
+    entry_id: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"seal {self.seq}" if self.seq is not None else "unsealed"
+        return f"{where}, entry {self.entry_id}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What ``verify_chain`` found."""
+
+    checked: int
+    problem: VerifyProblem | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify_chain() -> VerifyReport:
+    """Walk the whole chain and recompute every hash; report the first bad entry, if any."""
+    session = db.session
+    prev = GENESIS_HASH
+    expected_seq = 0
+    checked = 0
+    stmt = (
+        select(AuditSeal, AuditEntry)
+        .outerjoin(AuditEntry, AuditEntry.id == AuditSeal.entry_id)
+        .order_by(AuditSeal.seq)
+        .execution_options(yield_per=2000)
+    )
+    for seal, entry in session.execute(stmt):
+        expected_seq += 1
+        if seal.seq != expected_seq:
+            return VerifyReport(
+                checked, VerifyProblem(expected_seq, None, "seal missing: entries were removed")
+            )
+        if entry is None:
+            return VerifyReport(checked, VerifyProblem(seal.seq, seal.entry_id, "entry removed"))
+        if compute_entry_hash(entry) != entry.entry_hash:
+            return VerifyReport(checked, VerifyProblem(seal.seq, entry.id, "entry content changed"))
+        if seal.prev_hash != prev or compute_chain_hash(prev, entry.id, entry.entry_hash) != (
+            seal.chain_hash
+        ):
+            return VerifyReport(checked, VerifyProblem(seal.seq, entry.id, "chain broken"))
+        prev = seal.chain_hash
+        checked += 1
+    unsealed = session.execute(
+        select(AuditEntry)
+        .outerjoin(AuditSeal, AuditSeal.entry_id == AuditEntry.id)
+        .where(AuditSeal.seq.is_(None))
+        .order_by(AuditEntry.id)
+    ).scalars()
+    for entry in unsealed:
+        if compute_entry_hash(entry) != entry.entry_hash:
+            return VerifyReport(checked, VerifyProblem(None, entry.id, "entry content changed"))
+        checked += 1
+    return VerifyReport(checked, None)
+
+
+def entries_for(object_type: str, object_id: str | int) -> list[AuditEntry]:
+    """Return the audit trail of one object, oldest first."""
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == object_type, AuditEntry.object_id == str(object_id))
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def count_entries() -> int:
+    """Return how many audit entries exist."""
+    return db.session.scalar(select(func.count(AuditEntry.id))) or 0

@@ -1,0 +1,139 @@
+"""Departments, users and their roles."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from licensing.clock import utcnow
+from licensing.extensions import db
+from licensing.types import UTCDateTime
+
+
+class DepartmentKind(enum.StrEnum):
+    """What a department does in the three-party mechanism."""
+
+    approval = "approval"  # 行政审批实施部门
+    supervisory = "supervisory"  # 行业监管部门
+    reform_office = "reform_office"  # 改革办
+
+    @property
+    def label(self) -> str:
+        return {
+            "approval": "行政审批实施部门",
+            "supervisory": "行业监管部门",
+            "reform_office": "改革办",
+        }[self.value]
+
+
+class Role(enum.StrEnum):
+    """Stable role identifiers (used on the command line and in the API)."""
+
+    applicant = "applicant"
+    clerk = "clerk"
+    approver = "approver"
+    inspector = "inspector"
+    head = "head"
+    reform_office = "reform_office"
+    admin = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.applicant: "申请人",
+    Role.clerk: "窗口人员",
+    Role.approver: "审批人员",
+    Role.inspector: "监管人员",
+    Role.head: "部门负责人",
+    Role.reform_office: "改革办",
+    Role.admin: "系统管理员",
+}
+
+#: Roles that act for a department and must belong to one, and the kinds of department allowed.
+DEPARTMENT_ROLES: dict[Role, tuple[DepartmentKind, ...]] = {
+    Role.clerk: (DepartmentKind.approval,),
+    Role.approver: (DepartmentKind.approval,),
+    Role.inspector: (DepartmentKind.supervisory,),
+    Role.head: (DepartmentKind.approval, DepartmentKind.supervisory),
+    Role.reform_office: (DepartmentKind.reform_office,),
+}
+
+#: Roles that see every department's records.
+CITY_WIDE_ROLES = frozenset({Role.reform_office, Role.admin})
+
+
+class Department(db.Model):
+    """An approval department, a supervisory department or the reform office."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[DepartmentKind] = mapped_column(
+        Enum(DepartmentKind, native_enum=False, length=20, validate_strings=True)
+    )
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Department {self.code} {self.kind.value}>"
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in: staff of a department, an administrator or an applicant."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('applicant', 'admin') OR department_id IS NOT NULL",
+            name="staff_have_department",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, validate_strings=True)
+    )
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    department: Mapped[Department | None] = relationship()
+    active: Mapped[bool] = mapped_column(default=True)
+    # Rotated at logout, password change and disabling: every session cookie carries it, so
+    # a rotated token ends all of the user's sessions on the server.
+    session_token: Mapped[str] = mapped_column(
+        String(64), default=lambda: secrets.token_urlsafe(32)
+    )
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_changed_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def sees_all_departments(self) -> bool:
+        return self.role in CITY_WIDE_ROLES
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    def rotate_session_token(self) -> None:
+        self.session_token = secrets.token_urlsafe(32)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role.value}>"

@@ -1,0 +1,32 @@
+// Small progressive enhancements; every page works without them.
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  const toggle = document.querySelector("[data-toggle=nav]");
+  const nav = document.getElementById("mainnav");
+  if (toggle && nav) {
+    toggle.addEventListener("click", () => {
+      const open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+  // Buttons that ask for confirmation before a binding act: data-confirm="…".
+  document.querySelectorAll("[data-confirm]").forEach((el) => {
+    el.addEventListener("click", (event) => {
+      if (!window.confirm(el.getAttribute("data-confirm"))) {
+        event.preventDefault();
+      }
+    });
+  });
+  document.querySelectorAll("[data-print]").forEach((el) => {
+    el.addEventListener("click", (event) => {
+      event.preventDefault();
+      window.print();
+    });
+  });
+  // Forms that must be submitted once only (a double click at the counter).
+  document.querySelectorAll("form[data-once]").forEach((form) => {
+    form.addEventListener("submit", () => {
+      form.querySelectorAll("button[type=submit]").forEach((b) => { b.disabled = true; });
+    });
+  });
+});
