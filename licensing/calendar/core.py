@@ -32,12 +32,12 @@ from enum import StrEnum
 from typing import NamedTuple
 
 __all__ = [
+    "DAY_KIND_LABELS",
     "CalendarDataError",
     "CalendarError",
     "CalendarRangeError",
     "Day",
     "DayKind",
-    "DAY_KIND_LABELS",
     "DueDate",
     "WorkingCalendar",
     "YearSchedule",
@@ -60,23 +60,28 @@ class CalendarDataError(CalendarError):
 class DayKind(StrEnum):
     """Why a day is, or is not, a working day."""
 
-    HOLIDAY = "holiday"  # a day off under the notice (or the statutory projection)
-    MAKEUP = "makeup"  # a weekend day the notice makes a working day (调休上班)
-    WEEKEND = "weekend"  # an ordinary Saturday or Sunday
-    ORDINARY = "ordinary"  # an ordinary weekday
+    holiday = "holiday"  # a day off under the notice (or the statutory projection)
+    makeup = "makeup"  # a weekend day the notice makes a working day (调休上班)
+    weekend = "weekend"  # an ordinary Saturday or Sunday
+    ordinary = "ordinary"  # an ordinary weekday
 
     @property
     def is_working(self) -> bool:
         """Return whether a day of this kind is a working day."""
-        return self in (DayKind.MAKEUP, DayKind.ORDINARY)
+        return self in (DayKind.makeup, DayKind.ordinary)
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label of the kind."""
+        return DAY_KIND_LABELS[self]
 
 
 #: Labels shown to users.
 DAY_KIND_LABELS: Mapping[DayKind, str] = {
-    DayKind.HOLIDAY: "节假日",
-    DayKind.MAKEUP: "调休上班",
-    DayKind.WEEKEND: "周末",
-    DayKind.ORDINARY: "工作日",
+    DayKind.holiday: "节假日",
+    DayKind.makeup: "调休上班",
+    DayKind.weekend: "周末",
+    DayKind.ordinary: "工作日",
 }
 
 
@@ -134,7 +139,7 @@ class YearSchedule:
 
 
 def _weekday_kind(day: date) -> DayKind:
-    return DayKind.WEEKEND if day.weekday() >= 5 else DayKind.ORDINARY
+    return DayKind.weekend if day.weekday() >= 5 else DayKind.ordinary
 
 
 def build_days(schedules: Iterable[YearSchedule]) -> list[Day]:
@@ -172,11 +177,11 @@ def build_days(schedules: Iterable[YearSchedule]) -> list[Day]:
             if on.weekday() < 5:
                 raise CalendarDataError(f"调休上班日 {on.isoformat()} 不是周末。")
             if first <= on <= last:
-                days[on] = Day(on, DayKind.MAKEUP, official_by_year[on.year], name,
+                days[on] = Day(on, DayKind.makeup, official_by_year[on.year], name,
                                schedule.notice if schedule.official else None)
         for on, name in schedule.holidays.items():
             if first <= on <= last:
-                days[on] = Day(on, DayKind.HOLIDAY, official_by_year[on.year], name,
+                days[on] = Day(on, DayKind.holiday, official_by_year[on.year], name,
                                schedule.notice if schedule.official else None)
     return [days[d] for d in sorted(days)]
 
@@ -190,15 +195,15 @@ class WorkingCalendar:
     """
 
     __slots__ = (
-        "version",
-        "first_day",
-        "last_day",
         "_base",
         "_days",
-        "_working_ords",
-        "_working_dates",
         "_provisional_prefix",
+        "_working_dates",
+        "_working_ords",
         "_years",
+        "first_day",
+        "last_day",
+        "version",
     )
 
     def __init__(self, days: Iterable[Day], *, version: int = 0) -> None:

@@ -1,0 +1,48 @@
+# The two commands: `make run` and `make test`. Needs only Python 3.11 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+PIP := $(BIN)/pip install --disable-pip-version-check -q
+
+.PHONY: run test lint bench install install-dev migrate demo scheduler clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP_RUN): requirements.txt constraints.txt | $(BIN)/python
+	$(PIP) -r requirements.txt -c constraints.txt
+	touch $@
+
+$(STAMP_DEV): $(STAMP_RUN) requirements-dev.txt
+	$(PIP) -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+install: $(STAMP_RUN)
+install-dev: $(STAMP_DEV)
+
+migrate: install
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) demo load
+
+## Serve http://127.0.0.1:5000 on SQLite, with demo data and the scheduler in the background.
+run: demo
+	LICENSING_EMBEDDED_SCHEDULER=1 $(FLASK) run --host 127.0.0.1 --port 5000
+
+## The whole suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
+test: install-dev
+	$(BIN)/python -m tests.e2e.check_browser
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+scheduler: migrate
+	$(FLASK) scheduler run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

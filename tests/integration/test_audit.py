@@ -1,0 +1,84 @@
+"""The audit log: entries written with the change, sealed into a chain, verified."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from licensing.audit.models import AuditEntry, AuditSeal
+from licensing.audit.services import record_audit, seal_pending, verify_chain
+from licensing.extensions import db
+
+
+def _write(n: int) -> None:
+    for i in range(n):
+        record_audit("test.event", object_type="thing", object_id=i, changes={"n": i, "名": "值"})
+    db.session.commit()
+
+
+def test_fresh_chain_verifies(session):
+    _write(5)
+    assert seal_pending() == 5
+    assert seal_pending() == 0  # idempotent
+    report = verify_chain()
+    assert report.ok and report.checked == 5
+
+
+def test_seal_chains_in_id_order_across_batches(session):
+    _write(7)
+    assert seal_pending(batch_size=3) == 7
+    seals = session.scalars(sa.select(AuditSeal).order_by(AuditSeal.seq)).all()
+    assert [s.seq for s in seals] == list(range(1, 8))
+    assert [s.entry_id for s in seals] == sorted(s.entry_id for s in seals)
+    assert all(b.prev_hash == a.chain_hash for a, b in zip(seals, seals[1:], strict=False))
+
+
+def test_edited_row_is_detected(session):
+    _write(4)
+    seal_pending()
+    third = session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()[2]
+    # a hand edit in SQL, as an intruder with database access would do it
+    session.execute(sa.text("UPDATE audit_entries SET action = 'forged' WHERE id = :id"),
+                    {"id": third.id})
+    session.commit()
+    session.expire_all()
+    report = verify_chain()
+    assert not report.ok
+    assert report.problem.entry_id == third.id
+    assert report.checked == 2
+
+
+def test_removed_row_is_detected(session):
+    _write(4)
+    seal_pending()
+    second = session.scalars(sa.select(AuditSeal).order_by(AuditSeal.seq)).all()[1]
+    session.execute(sa.text("DELETE FROM audit_seals WHERE seq = :s"), {"s": second.seq})
+    session.execute(sa.text("DELETE FROM audit_entries WHERE id = :i"), {"i": second.entry_id})
+    session.commit()
+    report = verify_chain()
+    assert not report.ok and report.problem.seq == 2
+
+
+def test_rehashed_forgery_breaks_the_chain(session):
+    """An intruder who also recomputes the entry hash still breaks the chain."""
+    from licensing.audit.services import compute_entry_hash
+
+    _write(3)
+    seal_pending()
+    entry = session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).first()
+    entry.action = "forged"
+    entry.entry_hash = compute_entry_hash(entry)
+    session.commit()
+    report = verify_chain()
+    assert not report.ok and report.problem.reason == "chain broken"
+
+
+def test_verify_command_exit_codes(runner, session):
+    _write(3)
+    ok = runner.invoke(args=["audit", "verify"])
+    assert ok.exit_code == 0 and "OK: 3" in ok.output
+    session.execute(sa.text("UPDATE audit_entries SET object_id = '999' WHERE id = "
+                            "(SELECT MIN(id) FROM audit_entries)"))
+    session.commit()
+    bad = runner.invoke(args=["audit", "verify"])
+    assert bad.exit_code == 1
+    assert "entry" in bad.output and "changed" in bad.output
