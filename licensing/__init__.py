@@ -20,6 +20,8 @@ DOMAINS = (
     "credit",
     "cases",
     "supervision",
+    "revocation",
+    "notifications",
     "jobs",
     "reports",
 )
@@ -29,7 +31,7 @@ def _optional_import(module_name: str):
     try:
         return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name == module_name:
+        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
             return None
         raise
 

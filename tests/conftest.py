@@ -17,7 +17,10 @@ from sqlalchemy.engine import make_url
 
 from config.settings import Settings, normalise_database_url
 from licensing import clock, create_app
+from licensing.auth.passwords import use_cheap_hashing_for_tests
 from licensing.extensions import db
+
+use_cheap_hashing_for_tests()
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

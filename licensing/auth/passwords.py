@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from licensing.errors import ValidationFailed
 
-_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
+# Argon2id with the library's recommended parameters (RFC 9106, low-memory profile).
+_hasher = PasswordHasher()
+
+
+def use_cheap_hashing_for_tests() -> None:
+    """Switch to the cheapest Argon2 parameters: for the test suite only, never in production.
+
+    Hashes made with the real parameters still verify (Argon2 hashes carry their parameters).
+    """
+    global _hasher, _dummy_hash
+    _hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    _dummy_hash = None
 MIN_LENGTH = 10
 
 # The commonest passwords (and their obvious local variants) are refused whatever their length.
@@ -50,6 +61,15 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-# A fixed hash to verify against when the username is unknown, so the answer takes as long
-# as for a known one and does not tell them apart.
-DUMMY_HASH = _hasher.hash("not-a-real-password-0xdeadbeef")
+_dummy_hash: str | None = None
+
+
+def verify_dummy(password: str) -> None:
+    """Spend the time of one verification, for an unknown user or a locked account.
+
+    The answer then takes as long as for a known user and does not tell them apart.
+    """
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not-a-real-password-0xdeadbeef")
+    verify_password(_dummy_hash, password)

@@ -16,10 +16,10 @@ from licensing.auth.errors import (
 )
 from licensing.auth.models import DEPARTMENT_ROLES, Department, DepartmentKind, Role, User
 from licensing.auth.passwords import (
-    DUMMY_HASH,
     hash_password,
     needs_rehash,
     validate_password,
+    verify_dummy,
     verify_password,
 )
 from licensing.clock import utcnow
@@ -117,11 +117,11 @@ def authenticate(username: str, password: str) -> User:
     """
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        verify_password(DUMMY_HASH, password)
+        verify_dummy(password)
         raise LoginFailed()
     now = utcnow()
     if user.locked_until_dt is not None and user.locked_until_dt > now:
-        verify_password(DUMMY_HASH, password)
+        verify_dummy(password)
         record_audit("user.login_refused_locked", object_type="user", object_id=user.id,
                      actor=user)
         raise LoginFailed()

@@ -61,7 +61,7 @@ class NoticeFile:
     issued_on: date
     title: str
     holidays: tuple[HolidayRange, ...]
-    sha256: str = ""
+    sha256: str = ""  # of the UTF-8 text with "\n" line endings, without a BOM
     source_text: str = field(default="", repr=False)
 
     def to_schedule(self) -> YearSchedule:
@@ -138,6 +138,8 @@ def parse_notice_file(raw: bytes | str) -> NoticeFile:
         text = data_bytes.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise NoticeFileError(["文件不是 UTF-8 编码的文本文件。"]) from None
+    # The same content must be recognised whatever its line endings (browsers send CRLF).
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     try:
         data = yaml.load(text, Loader=_NoDatesLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
@@ -210,7 +212,7 @@ def parse_notice_file(raw: bytes | str) -> NoticeFile:
         issued_on=issued_on,
         title=title,
         holidays=tuple(sorted(ranges, key=lambda r: r.start)),
-        sha256=hashlib.sha256(data_bytes).hexdigest(),
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         source_text=text,
     )
 

@@ -1,0 +1,122 @@
+"""Applicants: find or register them by their identity code."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from licensing.applicants.errors import InvalidApplicant
+from licensing.applicants.identity import (
+    ApplicantKind,
+    mask_code,
+    mask_phone,
+    normalise_code,
+    validate_code,
+    validate_phone,
+)
+from licensing.applicants.models import Applicant
+from licensing.audit.services import record_audit
+from licensing.extensions import db
+
+MAX_NAME_LENGTH = 200
+
+
+def _kind(kind: ApplicantKind | str) -> ApplicantKind:
+    try:
+        return ApplicantKind(kind)
+    except ValueError:
+        raise InvalidApplicant("申请人类型无效：只能是法人和其他组织或自然人。") from None
+
+
+def _clean_name(name: str | None) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise InvalidApplicant("请填写申请人名称或姓名。", code="invalid_applicant_name")
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise InvalidApplicant(f"申请人名称不能超过{MAX_NAME_LENGTH}个字。",
+                               code="invalid_applicant_name")
+    return cleaned
+
+
+def find_applicant(kind: ApplicantKind | str, code: str) -> Applicant | None:
+    """Return the applicant of this kind and (normalised) code, or ``None``."""
+    return db.session.scalar(
+        select(Applicant).where(Applicant.kind == _kind(kind),
+                                Applicant.code == normalise_code(code))
+    )
+
+
+def get_or_create_applicant(
+    kind: ApplicantKind | str,
+    code: str,
+    name: str,
+    phone: str | None = None,
+    *,
+    actor=None,
+) -> Applicant:
+    """Return the applicant with this identity code, registering it on first sight.
+
+    The code is validated (GB 32100 for enterprises, GB 11643 for persons) and stored
+    normalised; a bad code raises ``InvalidCreditCode`` or ``InvalidIdNumber``. A known
+    applicant's name and phone are updated when they differ (an empty ``phone`` leaves the
+    stored one alone). Creation and changes are audited with the ID and phone numbers masked.
+    Safe under concurrent first submissions of the same code: the loser of the unique-key race
+    re-reads the winner's row. Flushes, never commits.
+    """
+    kind = _kind(kind)
+    code = validate_code(kind, code)
+    name = _clean_name(name)
+    phone = validate_phone(phone) if phone and phone.strip() else None
+
+    applicant = find_applicant(kind, code)
+    if applicant is None:
+        candidate = Applicant(kind=kind, code=code, name=name, phone=phone)
+        try:
+            with db.session.begin_nested():
+                db.session.add(candidate)
+                db.session.flush()
+        except IntegrityError:
+            applicant = find_applicant(kind, code)
+            if applicant is None:  # pragma: no cover - the constraint that fired was another
+                raise
+        else:
+            record_audit("applicant.created", object_type="applicant", object_id=candidate.id,
+                         actor=actor,
+                         changes={"kind": kind, "code": mask_code(kind, code), "name": name,
+                                  "phone": mask_phone(phone) if phone else None})
+            return candidate
+
+    changes = {}
+    if applicant.name != name:
+        changes["name"] = [applicant.name, name]
+        applicant.name = name
+    if phone is not None and applicant.phone != phone:
+        changes["phone"] = [mask_phone(applicant.phone) if applicant.phone else None,
+                            mask_phone(phone)]
+        applicant.phone = phone
+    if changes:
+        db.session.flush()
+        record_audit("applicant.updated", object_type="applicant", object_id=applicant.id,
+                     actor=actor, changes=changes)
+    return applicant
+
+
+def link_user(applicant: Applicant, user, *, actor=None) -> Applicant:
+    """Let an online account (role ``applicant``) act for this applicant; audited."""
+    from licensing.auth.models import Role
+
+    if user.role != Role.applicant:
+        raise InvalidApplicant("只能关联申请人账号。", code="invalid_applicant_user")
+    if applicant.user_id != user.id:
+        previous = applicant.user_id
+        applicant.user_id = user.id
+        db.session.flush()
+        record_audit("applicant.user_linked", object_type="applicant", object_id=applicant.id,
+                     actor=actor, changes={"user_id": [previous, user.id]})
+    return applicant
+
+
+def applicants_of_user(user) -> list[Applicant]:
+    """Return the applicants an online account acts for."""
+    return list(db.session.scalars(
+        select(Applicant).where(Applicant.user_id == user.id).order_by(Applicant.id)))

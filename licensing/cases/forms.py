@@ -1,0 +1,67 @@
+"""Forms of the case journey."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from licensing.cases.models import PauseReason
+
+
+class NewApplicationForm(FlaskForm):
+    """Who applies for which item."""
+
+    item_code = SelectField("申请事项", validators=[DataRequired("请选择申请事项。")],
+                            validate_choice=False)
+    applicant_kind = RadioField(
+        "申请人类型", choices=[("enterprise", "企业（统一社会信用代码）"),
+                               ("individual", "个人（居民身份证号码）")],
+        default="enterprise", validators=[DataRequired("请选择申请人类型。")])
+    applicant_code = StringField(
+        "统一社会信用代码 / 身份证号码",
+        validators=[DataRequired("请填写统一社会信用代码或身份证号码。"), Length(max=18)])
+    applicant_name = StringField("申请人名称 / 姓名",
+                                 validators=[DataRequired("请填写申请人名称。"), Length(max=200)])
+    applicant_phone = StringField("联系电话", validators=[Optional(), Length(max=32)])
+    submission_token = HiddenField()
+
+
+class StepForm(FlaskForm):
+    """A step with no fields of its own (CSRF only)."""
+
+
+class TrackForm(FlaskForm):
+    """The applicant's free choice of track."""
+
+    track = HiddenField(validators=[DataRequired()])
+
+
+class SignForm(FlaskForm):
+    """Sign the commitment letter exactly as shown."""
+
+    signer_name = StringField("签署人姓名",
+                              validators=[DataRequired("请填写签署人姓名。"), Length(max=100)])
+    letter_digest = HiddenField(validators=[DataRequired()])
+
+
+class DecisionForm(FlaskForm):
+    """Approve or reject on the spot."""
+
+    outcome = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField("理由（不予许可时必填）", validators=[Optional(), Length(max=2000)])
+
+
+class PauseForm(FlaskForm):
+    """Stop the statutory clock."""
+
+    reason = SelectField("暂停事由（行政许可法第四十五条）",
+                         choices=[(r.value, r.label) for r in PauseReason])
+    paused_on = DateField("暂停日期", validators=[DataRequired("请填写日期。")])
+    note = StringField("说明", validators=[Optional(), Length(max=500)])
+
+
+class ResumeForm(FlaskForm):
+    """Restart the statutory clock."""
+
+    resumed_on = DateField("恢复计时日期", validators=[DataRequired("请填写日期。")])

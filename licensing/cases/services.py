@@ -1,0 +1,518 @@
+"""The case journey: intake, notice, track, credit gate, commitments, letter, decision.
+
+Every function here is a step of the journey as the policy describes it. They change state,
+flush, audit, and never commit: the caller (a view, the API, a command) owns the transaction.
+The counter, the online channel and the API all call these same functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from licensing.applicants.models import Applicant
+from licensing.audit.services import record_audit
+from licensing.calendar.deadlines import DeadlineRule
+from licensing.calendar.services import compute_deadline
+from licensing.cases.errors import (
+    AlreadyDecided,
+    CreditIneligible,
+    InvalidCommitment,
+    ItemNotAvailable,
+    LetterChanged,
+    NoticeNotGiven,
+    TrackNotOffered,
+)
+from licensing.cases.models import (
+    DECIDABLE,
+    Application,
+    ApplicationMaterial,
+    ApplicationStatus,
+    Channel,
+    ClockPause,
+    CommitmentLetter,
+    Decision,
+    Licence,
+    LicenceCounter,
+    MaterialHandling,
+    PauseReason,
+    SupplementObligation,
+    Track,
+)
+from licensing.catalogue.models import ItemVersion, VerificationRule
+from licensing.clock import local_today, utcnow
+from licensing.errors import InvalidTransition, ValidationFailed
+from licensing.extensions import db
+
+VERIFICATION_RULES = {
+    VerificationRule.standard: DeadlineRule.standard_60,
+    VerificationRule.public_interest: DeadlineRule.public_interest_7,
+    VerificationRule.item_specific: DeadlineRule.item_specific,
+}
+
+
+def _audit(application: Application, action: str, **changes) -> None:
+    record_audit(f"application.{action}", object_type="application", object_id=application.id,
+                 changes=changes)
+
+
+def _require_status(application: Application, *allowed: ApplicationStatus) -> None:
+    if application.status not in allowed:
+        raise InvalidTransition(
+            f"申请当前状态为“{application.status.label}”，不能执行此操作。"
+        )
+
+
+# --- intake -----------------------------------------------------------------------------------
+
+
+def find_by_idempotency_key(key: str | None) -> Application | None:
+    """Return the application an earlier submission with this key created, if any."""
+    if not key:
+        return None
+    return db.session.scalar(select(Application).where(Application.idempotency_key == key))
+
+
+def start_application(
+    version: ItemVersion,
+    applicant: Applicant,
+    channel: Channel,
+    *,
+    actor=None,
+    idempotency_key: str | None = None,
+) -> Application:
+    """Open an application (a draft) for a published item version and an applicant.
+
+    With an ``idempotency_key`` already used, the earlier application is returned and nothing
+    new is created: a double click or a retried request makes one application.
+    """
+    existing = find_by_idempotency_key(idempotency_key)
+    if existing is not None:
+        return existing
+    if version.status.value != "published":
+        raise ItemNotAvailable("该事项版本未发布，不能受理。")
+    if applicant.kind.value not in {k.value for k in version.applicant_kinds}:
+        raise ItemNotAvailable(f"事项“{version.name}”不受理此类申请人的申请。")
+    application = Application(
+        item_version=version,
+        approval_department_id=version.approval_department_id,
+        supervisory_department_id=version.supervisory_department_id,
+        applicant=applicant,
+        channel=channel,
+        status=ApplicationStatus.draft,
+        created_by_id=actor.id if actor is not None else None,
+        idempotency_key=idempotency_key,
+    )
+    db.session.add(application)
+    db.session.flush()
+    _audit(application, "started", item=version.code, version=version.number,
+           channel=channel, applicant_id=applicant.id)
+    return application
+
+
+def give_notice(application: Application) -> None:
+    """Record that the one-time notice (一次性告知) of the item was given; idempotent."""
+    _require_status(application, ApplicationStatus.draft)
+    if application.notice_given_dt is None:
+        application.notice_given_dt = utcnow()
+        _audit(application, "notice_given", item_version_id=application.item_version_id)
+
+
+@dataclass(frozen=True)
+class TrackChoice:
+    """The outcome of choosing a track: the credit check where one was made."""
+
+    application: Application
+    eligible: bool
+    reasons: list[str]
+    degraded: bool = False
+
+
+def choose_track(application: Application, track: Track) -> TrackChoice:
+    """Record the applicant's free choice of track.
+
+    On the commitment track the credit check runs first and is stored with the application as
+    evidence. An ineligible applicant stays on a draft with ``credit_ineligible`` set: the
+    caller tells them why and offers the general track (``choose_track(..., Track.general)``).
+    """
+    from licensing.credit.services import check_eligibility
+
+    _require_status(application, ApplicationStatus.draft)
+    if application.notice_given_dt is None:
+        raise NoticeNotGiven()
+    version = application.item_version
+    if track.value not in {t.value for t in version.tracks}:
+        raise TrackNotOffered(f"事项“{version.name}”不提供{track.label}办理方式。")
+    if track == Track.commitment:
+        check = check_eligibility(application.applicant)
+        application.credit_check_id = check.id
+        reasons = list(check.reasons or [])
+        if not check.eligible:
+            application.credit_ineligible = True
+            application.track = None
+            _audit(application, "credit_ineligible", credit_check_id=check.id,
+                   source=check.source, reasons=reasons)
+            return TrackChoice(application, False, reasons, bool(check.degraded))
+        application.track = Track.commitment
+        _audit(application, "track_chosen", track=track, credit_check_id=check.id,
+               degraded=bool(check.degraded))
+        return TrackChoice(application, True, reasons, bool(check.degraded))
+    application.track = Track.general
+    _audit(application, "track_chosen", track=track)
+    return TrackChoice(application, True, [])
+
+
+def require_eligible(choice: TrackChoice) -> TrackChoice:
+    """Raise ``CreditIneligible`` (with the reasons) for a refused commitment track."""
+    if not choice.eligible:
+        raise CreditIneligible(choice.reasons)
+    return choice
+
+
+# --- commitment track -------------------------------------------------------------------------
+
+
+def set_commitments(application: Application, modes: Mapping[str, str | None]) -> None:
+    """Record, per material code, the commitment mode chosen (``None``: handed in now).
+
+    Every mode must be one the item allows for that material; a material that allows no mode
+    must be handed in.
+    """
+    _require_status(application, ApplicationStatus.draft)
+    if application.track != Track.commitment:
+        raise InvalidTransition("只有告知承诺制申请才能选择承诺方式。")
+    version = application.item_version
+    known = {m.code for m in version.materials}
+    unknown = sorted(set(modes) - known)
+    if unknown:
+        raise InvalidCommitment(f"事项中没有材料：{'、'.join(unknown)}。")
+    chosen: dict[int, MaterialHandling] = {}
+    for material in version.materials:
+        mode = modes.get(material.code)
+        if mode in (None, "", MaterialHandling.submitted.value):
+            chosen[material.id] = MaterialHandling.submitted
+            continue
+        try:
+            handling = MaterialHandling(mode)
+        except ValueError:
+            raise InvalidCommitment(f"材料“{material.name}”的承诺方式无效。") from None
+        if not material.allows(handling.value):
+            raise InvalidCommitment(
+                f"材料“{material.name}”不允许以“{handling.label}”方式承诺。"
+            )
+        chosen[material.id] = handling
+    _replace_materials(application, chosen)
+    _audit(application, "commitments_set",
+           modes={m.code: chosen[m.id] for m in version.materials})
+
+
+def _replace_materials(application: Application, chosen: Mapping[int, MaterialHandling]):
+    existing = {row.material_id: row for row in application.materials}
+    for material_id, handling in chosen.items():
+        row = existing.get(material_id)
+        if row is None:
+            application.materials.append(
+                ApplicationMaterial(material_id=material_id, handling=handling))
+        else:
+            row.handling = handling
+    db.session.flush()
+
+
+def commitment_choices(application: Application) -> list[tuple]:
+    """Return ``(material, handling)`` for every material of the application, in item order."""
+    by_material = {row.material_id: row.handling for row in application.materials}
+    return [(m, by_material.get(m.id, MaterialHandling.submitted))
+            for m in application.item_version.materials]
+
+
+def letter_text(application: Application, on: date | None = None) -> str:
+    """Render the commitment letter from the item's template and the application's data."""
+    from licensing.catalogue.services import render_letter
+
+    version = application.item_version
+    applicant = application.applicant
+    choices = [(material, handling.value) for material, handling in commitment_choices(application)
+               if handling != MaterialHandling.submitted]
+    return render_letter(version, applicant.name, applicant.code, choices, on or local_today())
+
+
+def letter_digest(text: str) -> str:
+    """The SHA-256 of a letter's exact text (UTF-8)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sign_letter(
+    application: Application,
+    signer_name: str,
+    shown_digest: str,
+    channel: Channel,
+    *,
+    actor=None,
+) -> CommitmentLetter:
+    """Store the signed letter as the exact text shown, and submit the application.
+
+    ``shown_digest`` is the SHA-256 of the text the signer read; if the letter would render
+    differently now (the data or the template changed in between), signing is refused.
+    """
+    _require_status(application, ApplicationStatus.draft)
+    if application.track != Track.commitment:
+        raise InvalidTransition("只有告知承诺制申请需要签署承诺书。")
+    if not application.materials:
+        raise InvalidTransition("请先为每项材料选择承诺方式。")
+    signer_name = (signer_name or "").strip()
+    if not signer_name or len(signer_name) > 100:
+        raise ValidationFailed("请填写签署人姓名（不超过 100 个字）。", code="signer_required")
+    text = letter_text(application)
+    digest = letter_digest(text)
+    if digest != shown_digest:
+        raise LetterChanged()
+    letter = CommitmentLetter(
+        application=application,
+        text=text,
+        sha256=digest,
+        signer_name=signer_name,
+        signed_dt=utcnow(),
+        channel=channel,
+        recorded_by_id=actor.id if actor is not None else None,
+    )
+    db.session.add(letter)
+    application.status = ApplicationStatus.submitted
+    application.submitted_dt = letter.signed_dt
+    db.session.flush()
+    _audit(application, "letter_signed", sha256=digest, channel=channel, letter_id=letter.id)
+    return letter
+
+
+# --- general track ----------------------------------------------------------------------------
+
+
+def accept_general(application: Application, received_codes: list[str],
+                   accepted_on: date | None = None) -> None:
+    """Accept a general-track application with all its statutory materials.
+
+    Acceptance starts the item's statutory time limit in working days.
+    """
+    _require_status(application, ApplicationStatus.draft)
+    if application.track != Track.general:
+        raise InvalidTransition("请先选择一般程序。")
+    version = application.item_version
+    required = [m for m in version.materials if m.required_general]
+    missing = [m.name for m in required if m.code not in set(received_codes)]
+    if missing:
+        raise ValidationFailed("一般程序须提交全部法定申请材料，尚缺：" + "、".join(missing) + "。",
+                               code="materials_missing")
+    _replace_materials(application, {m.id: MaterialHandling.submitted
+                                     for m in version.materials if m.code in received_codes})
+    accepted_on = accepted_on or local_today()
+    application.accepted_on = accepted_on
+    application.status = ApplicationStatus.accepted
+    application.submitted_dt = utcnow()
+    application.statutory_deadline = compute_deadline(
+        DeadlineRule.statutory, start_on=accepted_on, working_days=version.statutory_limit_days,
+        start_event="application_accepted")
+    db.session.flush()
+    _audit(application, "accepted", accepted_on=accepted_on,
+           deadline=application.statutory_deadline.as_dict())
+
+
+def pause_clock(application: Application, reason: PauseReason, paused_on: date,
+                note: str = "") -> ClockPause:
+    """Stop the statutory clock for a hearing, tendering, testing, appraisal or expert review."""
+    _require_status(application, ApplicationStatus.accepted)
+    if any(p.resumed_on is None for p in application.pauses):
+        raise InvalidTransition("计时已暂停，请先恢复计时。")
+    if application.accepted_on and paused_on < application.accepted_on:
+        raise ValidationFailed("暂停日期不能早于受理日期。", code="invalid_pause_date")
+    pause = ClockPause(application=application, reason=reason, paused_on=paused_on,
+                       note=(note or "")[:500])
+    db.session.add(pause)
+    db.session.flush()
+    _audit(application, "clock_paused", reason=reason, paused_on=paused_on, pause_id=pause.id)
+    return pause
+
+
+def resume_clock(application: Application, resumed_on: date) -> ClockPause:
+    """Restart the statutory clock; the due date moves by the working days not counted.
+
+    The days from ``paused_on`` up to the day before ``resumed_on`` are not counted
+    (行政许可法 第四十五条); the due date is recomputed from the acceptance date with the limit
+    plus every excluded working day so far.
+    """
+    from licensing.calendar.services import get_calendar
+
+    _require_status(application, ApplicationStatus.accepted)
+    pause = next((p for p in application.pauses if p.resumed_on is None), None)
+    if pause is None:
+        raise InvalidTransition("计时未暂停。")
+    if resumed_on < pause.paused_on:
+        raise ValidationFailed("恢复日期不能早于暂停日期。", code="invalid_resume_date")
+    # working days in [paused_on, resumed_on): count (paused_on - 1, resumed_on - 1]
+    excluded = get_calendar().working_days_between(pause.paused_on - timedelta(days=1),
+                                    resumed_on - timedelta(days=1))
+    pause.resumed_on = resumed_on
+    pause.working_days_excluded = excluded
+    old = application.statutory_deadline
+    total_excluded = sum(p.working_days_excluded or 0 for p in application.pauses)
+    version = application.item_version
+    application.statutory_deadline = compute_deadline(
+        DeadlineRule.statutory, start_on=application.accepted_on,
+        working_days=version.statutory_limit_days + total_excluded,
+        start_event="application_accepted")
+    db.session.flush()
+    _audit(application, "clock_resumed", paused_on=pause.paused_on, resumed_on=resumed_on,
+           working_days_excluded=excluded, old_due_on=old.due_on if old else None,
+           new_due_on=application.statutory_due_on)
+    return pause
+
+
+# --- decision ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    """What a decision produced."""
+
+    application: Application
+    licence: Licence | None
+    task: object | None
+    supplements: list[SupplementObligation]
+
+
+def _next_licence_seq(department_id: int, year: int) -> int:
+    """Take the next number of a department's year, without gaps, under concurrency.
+
+    The counter row's UPDATE holds a row lock until the decision commits, so concurrent
+    decisions queue on it and a rolled-back decision gives its number back.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(LicenceCounter)
+        .values(approval_department_id=department_id, year=year, last_seq=0)
+        .on_conflict_do_nothing()
+    )
+    return db.session.execute(
+        update(LicenceCounter)
+        .where(LicenceCounter.approval_department_id == department_id,
+               LicenceCounter.year == year)
+        .values(last_seq=LicenceCounter.last_seq + 1)
+        .returning(LicenceCounter.last_seq)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+
+
+def licence_number(department_code: str, year: int, seq: int) -> str:
+    """Format a licence number: ``XZSPJ-2026-000123``."""
+    return f"{department_code.upper()}-{year}-{seq:06d}"
+
+
+def _claim_decision(application: Application, decision: Decision, reason: str | None,
+                    actor, decided_on: date) -> None:
+    """Move the application to its decided state, or raise ``AlreadyDecided``.
+
+    A conditional UPDATE: of several concurrent deciders exactly one matches the row.
+    """
+    status = (ApplicationStatus.approved if decision == Decision.approve
+              else ApplicationStatus.rejected)
+    result = db.session.execute(
+        update(Application)
+        .where(Application.id == application.id, Application.status.in_(DECIDABLE))
+        .values(status=status, decision=decision, decided_dt=utcnow(), decided_on=decided_on,
+                decided_by_id=actor.id, decision_reason=reason,
+                lock_version=Application.lock_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise AlreadyDecided()
+    db.session.refresh(application)
+
+
+def decide(application: Application, decision: Decision, actor, reason: str | None = None,
+           decided_on: date | None = None) -> DecisionResult:
+    """Decide an application on the spot; on approval issue the licence and its follow-ups.
+
+    Approval, in this one transaction: the licence with the next number of the approval
+    department's year; on the commitment track the verification task for the supervisory
+    department (60 / 7 / the item's shorter limit in working days after the decision), one
+    supplement obligation per ``supplement`` material, and the commitment record queued for
+    the credit platform; audit entries for each. Rejection needs a reason.
+    """
+    from licensing.credit.services import record_commitment_event
+    from licensing.supervision.services import open_verification_task
+
+    if application.status not in DECIDABLE:
+        if application.status in (ApplicationStatus.approved, ApplicationStatus.rejected):
+            raise AlreadyDecided()
+        _require_status(application, *DECIDABLE)
+    reason = (reason or "").strip() or None
+    if decision == Decision.reject and not reason:
+        raise ValidationFailed("不予许可须说明理由。", code="reason_required")
+    decided_on = decided_on or local_today()
+    _claim_decision(application, decision, reason, actor, decided_on)
+    if decision == Decision.reject:
+        _audit(application, "rejected", reason=reason, decided_on=decided_on)
+        return DecisionResult(application, None, None, [])
+
+    department = application.approval_department
+    seq = _next_licence_seq(department.id, decided_on.year)
+    licence = Licence(
+        number=licence_number(department.code, decided_on.year, seq),
+        application=application,
+        approval_department_id=department.id,
+        year=decided_on.year,
+        seq=seq,
+        item_version_id=application.item_version_id,
+        applicant_id=application.applicant_id,
+        issued_on=decided_on,
+        issued_dt=utcnow(),
+    )
+    db.session.add(licence)
+    db.session.flush()
+    _audit(application, "approved", decided_on=decided_on, licence=licence.number)
+    record_audit("licence.issued", object_type="licence", object_id=licence.id,
+                 changes={"number": licence.number, "application_id": application.id})
+
+    task = None
+    supplements: list[SupplementObligation] = []
+    if application.track == Track.commitment:
+        version = application.item_version
+        rule = VERIFICATION_RULES[VerificationRule(version.verification_rule)]
+        deadline = compute_deadline(
+            rule, start_on=decided_on,
+            working_days=(version.verification_working_days
+                          if rule == DeadlineRule.item_specific else None),
+            start_event="licence_issued")
+        task = open_verification_task(application, licence, deadline)
+        for material, handling in commitment_choices(application):
+            if handling != MaterialHandling.supplement:
+                continue
+            supplement_deadline = compute_deadline(
+                DeadlineRule.supplement, start_on=decided_on,
+                working_days=material.supplement_days, start_event="licence_issued")
+            obligation = SupplementObligation(material_id=material.id, licence=licence)
+            obligation.supplement_deadline = supplement_deadline
+            obligation.application = application
+            db.session.add(obligation)
+            db.session.flush()
+            record_audit("supplement.opened", object_type="supplement", object_id=obligation.id,
+                         changes={"material": material.code,
+                                  "deadline": obligation.supplement_deadline.as_dict()})
+            supplements.append(obligation)
+        record_commitment_event(
+            application.applicant, "commitment_made", ref=licence.number,
+            payload={"licence": licence.number, "item": version.code,
+                     "decided_on": decided_on.isoformat(),
+                     "letter_sha256": application.letter.sha256 if application.letter else None},
+        )
+    return DecisionResult(application, licence, task, supplements)
+
+
+def verification_page_data(token: str) -> Licence | None:
+    """Return the licence behind a public verification token, if any."""
+    return db.session.scalar(select(Licence).where(Licence.verify_token == token))

@@ -1,0 +1,416 @@
+"""The counter and online journey: thin handlers over ``licensing.cases.services``."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from licensing.applicants.identity import mask_code, mask_phone
+from licensing.applicants.models import Applicant
+from licensing.applicants.services import applicants_of_user, get_or_create_applicant
+from licensing.auth.access import public, roles_required
+from licensing.auth.home import Panel, register_panel
+from licensing.auth.models import Role
+from licensing.auth.navigation import register_nav
+from licensing.cases import documents, services
+from licensing.cases.errors import AlreadyDecided
+from licensing.cases.forms import (
+    DecisionForm,
+    NewApplicationForm,
+    PauseForm,
+    ResumeForm,
+    SignForm,
+    StepForm,
+    TrackForm,
+)
+from licensing.cases.models import (
+    Application,
+    ApplicationStatus,
+    Channel,
+    Decision,
+    Licence,
+    MaterialHandling,
+    PauseReason,
+    Track,
+)
+from licensing.cases.queries import load_application, visible_applications
+from licensing.catalogue.models import ItemVersion, VersionStatus
+from licensing.errors import DomainError
+from licensing.extensions import db
+
+bp = Blueprint("cases", __name__)
+
+VIEWERS = (Role.clerk, Role.approver, Role.head, Role.inspector, Role.reform_office,
+           Role.admin, Role.applicant)
+INTAKE = (Role.clerk, Role.approver, Role.applicant)
+
+register_nav("受理申请", "cases.new_application", Role.clerk, Role.approver, Role.applicant,
+             order=10)
+register_nav("申请列表", "cases.list_applications", Role.clerk, Role.approver, Role.head,
+             Role.reform_office, Role.admin, Role.applicant, order=20)
+
+
+def _channel() -> Channel:
+    return Channel.online if current_user.role == Role.applicant else Channel.counter
+
+
+def _published_versions() -> list[ItemVersion]:
+    return list(db.session.scalars(
+        select(ItemVersion).where(ItemVersion.status == VersionStatus.published)
+        .order_by(ItemVersion.name)))
+
+
+@bp.route("/applications")
+@roles_required(*VIEWERS)
+def list_applications():
+    """The applications the user may see, newest first, with filters."""
+    stmt = visible_applications(current_user)
+    status = request.args.get("status") or ""
+    track = request.args.get("track") or ""
+    q = (request.args.get("q") or "").strip()
+    if status in ApplicationStatus.__members__:
+        stmt = stmt.where(Application.status == ApplicationStatus(status))
+    if track in Track.__members__:
+        stmt = stmt.where(Application.track == Track(track))
+    if q:
+        stmt = stmt.join(Applicant, Applicant.id == Application.applicant_id).where(
+            or_(Applicant.name.contains(q), Applicant.code == q.upper()))
+    page = max(request.args.get("page", 1, type=int), 1)
+    applications = db.session.scalars(
+        stmt.order_by(Application.id.desc()).limit(50).offset((page - 1) * 50)).all()
+    return render_template("cases/list.html", applications=applications, status=status,
+                           track=track, q=q, page=page, statuses=list(ApplicationStatus),
+                           tracks=list(Track), mask_code=mask_code)
+
+
+@bp.route("/applications/new", methods=["GET", "POST"])
+@roles_required(*INTAKE)
+def new_application():
+    """Step 1: the item and the applicant."""
+    form = NewApplicationForm()
+    versions = _published_versions()
+    form.item_code.choices = [("", "— 请选择 —")] + [
+        (v.code, f"{v.name}（{v.code}）") for v in versions]
+    own = applicants_of_user(current_user) if current_user.role == Role.applicant else []
+    if current_user.role == Role.applicant and not own:
+        flash("您的账号尚未关联申请人身份，请到政务服务窗口办理关联。", "warning")
+    if request.method == "GET":
+        form.submission_token.data = secrets.token_urlsafe(16)
+        if request.args.get("item"):
+            form.item_code.data = request.args["item"]
+        if own:
+            form.applicant_kind.data = own[0].kind.value
+            form.applicant_code.data = own[0].code
+            form.applicant_name.data = own[0].name
+    if form.validate_on_submit():
+        version = next((v for v in versions if v.code == form.item_code.data), None)
+        if version is None:
+            form.item_code.errors.append("请选择一个已发布的事项。")
+        else:
+            try:
+                if current_user.role == Role.applicant:
+                    if not own:
+                        raise DomainError("账号未关联申请人身份，不能网上申请。",
+                                          code="applicant_not_linked")
+                    applicant = own[0]
+                else:
+                    applicant = get_or_create_applicant(
+                        form.applicant_kind.data, form.applicant_code.data,
+                        form.applicant_name.data, form.applicant_phone.data)
+                token = form.submission_token.data or None
+                application = services.start_application(
+                    version, applicant, _channel(), actor=current_user,
+                    idempotency_key=f"form:{current_user.id}:{token}" if token else None)
+            except DomainError as exc:
+                db.session.rollback()
+                field = (form.applicant_phone if exc.code == "invalid_phone"
+                         else form.applicant_code if exc.code.startswith("invalid_")
+                         else form.item_code)
+                field.errors.append(exc.message)
+            else:
+                return redirect(url_for("cases.show", public_id=application.public_id))
+    return render_template("cases/new.html", form=form, own=own)
+
+
+def _case_context(application: Application) -> dict:
+    from licensing.catalogue.services import item_rules_dict
+
+    context = {
+        "application": application,
+        "version": application.item_version,
+        "rules": item_rules_dict(application.item_version),
+        "choices": services.commitment_choices(application),
+        "step_form": StepForm(),
+        "track_form": TrackForm(),
+        "decision_form": DecisionForm(),
+        "pause_form": PauseForm(),
+        "resume_form": ResumeForm(),
+        "handling": MaterialHandling,
+        "Track": Track,
+        "Status": ApplicationStatus,
+        "mask_code": mask_code,
+        "mask_phone": mask_phone,
+        "can_intake": current_user.role in INTAKE,
+        "can_decide": current_user.role == Role.approver,
+    }
+    if (application.status == ApplicationStatus.draft and application.track == Track.commitment
+            and application.materials):
+        text = services.letter_text(application)
+        sign_form = SignForm()
+        sign_form.letter_digest.data = services.letter_digest(text)
+        if not sign_form.signer_name.data:
+            sign_form.signer_name.data = (application.applicant.name
+                                          if application.applicant.kind.value == "individual"
+                                          else "")
+        context.update(letter_preview=text, sign_form=sign_form)
+    task = _task_of(application)
+    context["task"] = task
+    return context
+
+
+def _task_of(application: Application):
+    from licensing.supervision.models import VerificationTask
+
+    return db.session.scalar(select(VerificationTask).where(
+        VerificationTask.application_id == application.id))
+
+
+@bp.route("/applications/<public_id>")
+@roles_required(*VIEWERS)
+def show(public_id: str):
+    """The case page: where the application stands and its next step."""
+    application = load_application(public_id, current_user)
+    return render_template("cases/show.html", **_case_context(application))
+
+
+def _step(public_id: str, action, success: str | None = None):
+    """Run one journey step; on a domain error show it and keep what was saved."""
+    application = load_application(public_id, current_user, for_update=True)
+    form = StepForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        action(application)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        if success:
+            flash(success, "success")
+    return redirect(url_for("cases.show", public_id=public_id))
+
+
+@bp.route("/applications/<public_id>/notice", methods=["POST"])
+@roles_required(*INTAKE)
+def give_notice(public_id: str):
+    """Record that the one-time notice was given."""
+    return _step(public_id, services.give_notice)
+
+
+@bp.route("/applications/<public_id>/track", methods=["POST"])
+@roles_required(*INTAKE)
+def choose_track(public_id: str):
+    """The applicant's free choice of track; the credit check on the commitment track."""
+    value = request.form.get("track", "")
+    if value not in Track.__members__:
+        flash("请选择办理方式。", "error")
+        return redirect(url_for("cases.show", public_id=public_id))
+
+    def action(application):
+        choice = services.choose_track(application, Track(value))
+        if not choice.eligible:
+            flash("信用核查未通过，不适用告知承诺制。可改按一般程序办理。", "warning")
+        elif choice.degraded:
+            flash("信用平台暂时无法访问，已按本地信用记录核查，并标记待复核。", "warning")
+
+    return _step(public_id, action)
+
+
+@bp.route("/applications/<public_id>/commitments", methods=["POST"])
+@roles_required(*INTAKE)
+def set_commitments(public_id: str):
+    """The commitment mode of each material."""
+    modes = {key[len("mode-"):]: value for key, value in request.form.items()
+             if key.startswith("mode-")}
+    return _step(public_id, lambda a: services.set_commitments(a, modes))
+
+
+@bp.route("/applications/<public_id>/sign", methods=["POST"])
+@roles_required(*INTAKE)
+def sign(public_id: str):
+    """Sign the letter as shown: store its exact text and submit the application."""
+    application = load_application(public_id, current_user, for_update=True)
+    form = SignForm()
+    if form.validate_on_submit():
+        try:
+            services.sign_letter(application, form.signer_name.data, form.letter_digest.data,
+                                 _channel(), actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash("承诺书已签署，申请已提交。", "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return redirect(url_for("cases.show", public_id=public_id))
+
+
+@bp.route("/applications/<public_id>/accept", methods=["POST"])
+@roles_required(Role.clerk, Role.approver)
+def accept(public_id: str):
+    """General track: accept with all statutory materials received."""
+    received = request.form.getlist("received")
+    return _step(public_id, lambda a: services.accept_general(a, received), "已受理，法定时限开始计算。")
+
+
+@bp.route("/applications/<public_id>/pause", methods=["POST"])
+@roles_required(Role.approver)
+def pause(public_id: str):
+    """Stop the statutory clock."""
+    application = load_application(public_id, current_user, for_update=True)
+    form = PauseForm()
+    if form.validate_on_submit():
+        try:
+            services.pause_clock(application, PauseReason(form.reason.data), form.paused_on.data,
+                                 form.note.data or "")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash("已暂停计时。", "success")
+    else:
+        flash("请填写暂停事由和日期。", "error")
+    return redirect(url_for("cases.show", public_id=public_id))
+
+
+@bp.route("/applications/<public_id>/resume", methods=["POST"])
+@roles_required(Role.approver)
+def resume(public_id: str):
+    """Restart the statutory clock."""
+    application = load_application(public_id, current_user, for_update=True)
+    form = ResumeForm()
+    if form.validate_on_submit():
+        try:
+            services.resume_clock(application, form.resumed_on.data)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash("已恢复计时，办理期限已顺延。", "success")
+    else:
+        flash("请填写恢复计时日期。", "error")
+    return redirect(url_for("cases.show", public_id=public_id))
+
+
+@bp.route("/applications/<public_id>/decision", methods=["POST"])
+@roles_required(Role.approver)
+def decide(public_id: str):
+    """Approve (issue the licence) or reject, on the spot."""
+    application = load_application(public_id, current_user, for_update=True)
+    form = DecisionForm()
+    if not form.validate_on_submit() or form.outcome.data not in Decision.__members__:
+        flash("请选择决定结果。", "error")
+        return redirect(url_for("cases.show", public_id=public_id))
+    try:
+        result = services.decide(application, Decision(form.outcome.data), current_user,
+                                 form.reason.data)
+    except AlreadyDecided as exc:
+        db.session.rollback()
+        flash(exc.message, "info")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        if result.licence is not None:
+            flash(f"已准予许可，许可证号 {result.licence.number}。", "success")
+        else:
+            flash("已作出不予许可决定。", "success")
+    return redirect(url_for("cases.show", public_id=public_id))
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@bp.route("/applications/<public_id>/licence.pdf")
+@roles_required(*VIEWERS)
+def licence_pdf(public_id: str):
+    """The licence, with a QR code to its public verification page."""
+    application = load_application(public_id, current_user)
+    if application.licence is None:
+        abort(404)
+    return _pdf(documents.licence_pdf(application.licence), f"{application.licence.number}.pdf")
+
+
+@bp.route("/applications/<public_id>/decision.pdf")
+@roles_required(*VIEWERS)
+def decision_pdf(public_id: str):
+    """The decision letter (准予 / 不予行政许可决定书)."""
+    application = load_application(public_id, current_user)
+    if application.decision is None:
+        abort(404)
+    return _pdf(documents.decision_pdf(application), f"decision-{application.public_id}.pdf")
+
+
+@bp.route("/applications/<public_id>/letter.txt")
+@roles_required(*VIEWERS)
+def letter_text(public_id: str):
+    """The signed commitment letter, byte for byte as signed."""
+    application = load_application(public_id, current_user)
+    if application.letter is None:
+        abort(404)
+    response = Response(application.letter.text, mimetype="text/plain; charset=utf-8")
+    response.headers["X-Content-SHA256"] = application.letter.sha256
+    return response
+
+
+@bp.route("/verify/<token>")
+@public
+def verify(token: str):
+    """The public verification page of a licence: valid or revoked, with masked holder."""
+    licence = services.verification_page_data(token)
+    if licence is None:
+        return render_template("cases/verify.html", licence=None), 404
+    holder = licence.applicant
+    return render_template("cases/verify.html", licence=licence,
+                           holder_name=_mask_name(holder.name, holder.kind.value),
+                           holder_code=mask_code(holder.kind, holder.code))
+
+
+def _mask_name(name: str, kind: str) -> str:
+    if kind == "enterprise" or len(name) < 2:
+        return name
+    return name[0] + "*" * (len(name) - 1)
+
+
+@register_panel(Role.approver, Role.clerk)
+def _counter_panel(user):
+    base = visible_applications(user).with_only_columns(func.count(Application.id)).order_by(None)
+    waiting = db.session.scalar(base.where(Application.status == ApplicationStatus.submitted))
+    accepted = db.session.scalar(base.where(Application.status == ApplicationStatus.accepted))
+    drafts = db.session.scalar(base.where(Application.status == ApplicationStatus.draft))
+    return Panel(
+        title="窗口业务",
+        figures=[("待当场决定", waiting or 0), ("一般程序在办", accepted or 0),
+                 ("填报中", drafts or 0)],
+        links=[("受理新申请", url_for("cases.new_application")),
+               ("待决定的申请", url_for("cases.list_applications", status="submitted"))],
+        order=10,
+    )
+
+
+@register_panel(Role.applicant)
+def _applicant_panel(user):
+    return Panel(title="我的申请", links=[("网上申请", url_for("cases.new_application")),
+                                      ("查看我的申请", url_for("cases.list_applications"))],
+                 order=10)
+
+
+__all__ = ["bp", "Licence"]

@@ -1,0 +1,48 @@
+"""Public JSON of the catalogue: the same ``item_rules_dict`` the guide and notice render."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, jsonify, request
+
+from licensing.auth.access import public
+from licensing.catalogue import services
+from licensing.errors import ValidationFailed
+
+bp = Blueprint("catalogue_api", __name__, url_prefix="/api/v1")
+
+
+def _on() -> date | None:
+    value = request.args.get("on")
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed("参数 on 应为 YYYY-MM-DD 格式的日期。", code="invalid_date") from None
+
+
+@bp.get("/items")
+@public
+def items():
+    """The items in force on ``?on=YYYY-MM-DD`` (today by default)."""
+    versions = services.guide_versions(on=_on(), search=request.args.get("q"))
+    return jsonify({"items": [
+        {"code": v.item.code, "name": v.name, "version": v.number,
+         "valid_from_on": v.valid_from_on.isoformat(), "offers_commitment": v.offers_commitment,
+         "supervisory_department": v.supervisory_department.code}
+        for v in versions
+    ]})
+
+
+@bp.get("/items/<code>")
+@public
+def item(code: str):
+    """The rules of an item: the version in force (``?on=``) or a published one (``?v=N``)."""
+    number = request.args.get("v", type=int)
+    if number is not None:
+        version = services.published_version(code, number)
+    else:
+        version = services.current_version(code, _on())
+    return jsonify(services.item_rules_dict(version))

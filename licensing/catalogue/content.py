@@ -1,0 +1,368 @@
+"""The content of an item version as plain data, and the rules it must satisfy.
+
+``VersionContent`` is what the YAML file, the edit form and a stored ``ItemVersion`` have in
+common: comparing two of them tells whether anything changed (idempotent import), and
+``content_problems`` is the one place the catalogue's rules are written down, for the importer,
+the edit form and publishing alike. No database access here: department codes are checked by
+the services.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2.sandbox import SandboxedEnvironment
+
+from licensing.catalogue.models import (
+    PUBLIC_INTEREST_VERIFICATION_DAYS,
+    STANDARD_VERIFICATION_DAYS,
+    ApplicantKind,
+    CommitmentMode,
+    Exclusion,
+    MovedCheck,
+    Track,
+    VerificationMethod,
+    VerificationRule,
+)
+
+#: Placeholders a letter template may use (docs/catalogue-format.md).
+LETTER_PLACEHOLDERS = frozenset({
+    "applicant_name", "applicant_code", "item_name", "approval_department_name",
+    "commitments", "date",
+})
+#: Placeholders the letter of a commitment-track item must contain: who commits, to what.
+REQUIRED_LETTER_PLACEHOLDERS = ("applicant_name", "commitments")
+
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+MAX_SUPPLEMENT_DAYS = 120
+MAX_LIMIT_DAYS = 365
+MAX_MATERIALS = 50
+
+#: The policy clause every exclusion refers to.
+EXCLUSION_CLAUSE = "工作方案 二（一）"
+
+Path = tuple[str | int, ...]
+
+
+def _ordered(members, enum_cls) -> tuple:
+    """Members of ``enum_cls`` in definition order, without duplicates."""
+    wanted = {enum_cls(m) for m in members}
+    return tuple(m for m in enum_cls if m in wanted)
+
+
+@dataclass(frozen=True)
+class MaterialContent:
+    """One material as plain data."""
+
+    code: str
+    name: str
+    required_general: bool = True
+    modes: tuple[CommitmentMode, ...] = ()
+    supplement_days: int | None = None
+    paper_at_counter: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "modes", _ordered(self.modes, CommitmentMode))
+
+
+@dataclass(frozen=True)
+class VersionContent:
+    """Everything an item version says, as plain data (departments by code)."""
+
+    name: str
+    approval_department: str
+    supervisory_department: str
+    legal_basis: str = ""
+    applicant_kinds: tuple[ApplicantKind, ...] = (ApplicantKind.enterprise,)
+    tracks: tuple[Track, ...] = (Track.general,)
+    statutory_limit_days: int = 20
+    promised_limit_days: int = 20
+    verification_rule: VerificationRule = VerificationRule.standard
+    verification_working_days: int = STANDARD_VERIFICATION_DAYS
+    verification_basis: str = ""
+    verification_method: VerificationMethod = VerificationMethod.on_site
+    verification_checklist: tuple[str, ...] = ()
+    moved_checks: tuple[MovedCheck, ...] = ()
+    supervision_measures: str = ""
+    commitment_conditions: str = ""
+    commitment_content: str = ""
+    breach_consequences: str = ""
+    exclusions: tuple[Exclusion, ...] = ()
+    letter_template: str = ""
+    materials: tuple[MaterialContent, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "applicant_kinds", _ordered(self.applicant_kinds, ApplicantKind))
+        set_(self, "tracks", _ordered(self.tracks, Track))
+        set_(self, "moved_checks", _ordered(self.moved_checks, MovedCheck))
+        set_(self, "exclusions", _ordered(self.exclusions, Exclusion))
+        set_(self, "verification_rule", VerificationRule(self.verification_rule))
+        set_(self, "verification_method", VerificationMethod(self.verification_method))
+        set_(self, "verification_checklist", tuple(self.verification_checklist))
+        set_(self, "materials", tuple(self.materials))
+        for name in TEXT_FIELDS:
+            set_(self, name, (getattr(self, name) or "").strip())
+
+    @property
+    def offers_commitment(self) -> bool:
+        return Track.commitment in self.tracks
+
+
+#: Free-text fields, stripped of surrounding white space everywhere.
+TEXT_FIELDS = ("name", "legal_basis", "verification_basis", "supervision_measures",
+               "commitment_conditions", "commitment_content", "breach_consequences",
+               "letter_template")
+VERSION_FIELDS = tuple(f.name for f in fields(VersionContent) if f.name != "materials")
+MATERIAL_FIELDS = tuple(f.name for f in fields(MaterialContent))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule: where (a path in the YAML item's terms) and what, in Chinese."""
+
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+#: Where each content field lives in the YAML format (the paths ``Problem`` uses).
+YAML_PATHS: dict[str, Path] = {
+    "verification_rule": ("verification", "rule"),
+    "verification_working_days": ("verification", "working_days"),
+    "verification_basis": ("verification", "basis"),
+    "verification_method": ("verification", "method"),
+    "verification_checklist": ("verification", "checklist"),
+    "moved_checks": ("verification", "moved_checks"),
+}
+
+
+def yaml_path(field_name: str) -> Path:
+    """The YAML path of a version field."""
+    return YAML_PATHS.get(field_name, (field_name,))
+
+
+# --- The rules -------------------------------------------------------------------------------
+
+def exclusion_message(exclusions) -> str:
+    """The refusal for an item whose exclusions keep it off the commitment track."""
+    labels = "、".join(Exclusion(e).label for e in exclusions)
+    return f"该事项{labels}，不得纳入告知承诺制（{EXCLUSION_CLAUSE}）"
+
+
+def exclusion_problem(content: VersionContent) -> Problem | None:
+    """The policy's exclusion rule: an excluded item cannot offer the commitment track."""
+    if content.offers_commitment and content.exclusions:
+        return Problem(("exclusions",), exclusion_message(content.exclusions))
+    return None
+
+
+def content_problems(content: VersionContent, *, complete: bool = True) -> list[Problem]:
+    """Return every rule ``content`` breaks, in field order.
+
+    With ``complete=False`` only the rules a draft must keep are checked (the database's own
+    constraints, the letter template's syntax, unique material codes), so an administrator can
+    save work in progress. Publishing and importing check ``complete=True``: texts filled in,
+    the commitment track's rules, and the policy's exclusions.
+    """
+    problems: list[Problem] = []
+
+    def add(path: Path, message: str) -> None:
+        problems.append(Problem(path, message))
+
+    if not content.name:
+        add(("name",), "事项名称不能为空。")
+    elif len(content.name) > 200:
+        add(("name",), "事项名称不能超过 200 个字。")
+    if complete and not content.legal_basis:
+        add(("legal_basis",), "请填写设定依据。")
+    if not content.applicant_kinds:
+        add(("applicant_kinds",), "至少选择一类申请人（企业或个人）。")
+    if not content.tracks:
+        add(("tracks",), "至少提供一种办理程序（一般程序或告知承诺制）。")
+
+    if not 0 < content.statutory_limit_days <= MAX_LIMIT_DAYS:
+        add(("statutory_limit_days",), f"法定办结时限应为 1–{MAX_LIMIT_DAYS} 个工作日。")
+    if not 0 <= content.promised_limit_days <= max(content.statutory_limit_days, 0):
+        add(("promised_limit_days",), "承诺办结时限不能超过法定办结时限，也不能为负数。")
+
+    problems.extend(_verification_problems(content))
+
+    exclusion = exclusion_problem(content)
+    if complete and exclusion is not None:
+        problems.append(exclusion)
+    if complete and content.offers_commitment:
+        for name, label in (("commitment_conditions", "承诺条件"),
+                            ("commitment_content", "承诺内容"),
+                            ("breach_consequences", "违反承诺的后果"),
+                            ("supervision_measures", "事中事后监管措施")):
+            if not getattr(content, name):
+                add((name,), f"提供告知承诺制的事项必须写明{label}。")
+        if not content.verification_checklist:
+            add(("verification", "checklist"), "提供告知承诺制的事项必须列出核查要点。")
+
+    problems.extend(letter_template_problems(content.letter_template,
+                                             required=complete and content.offers_commitment))
+    problems.extend(_material_problems(content, complete))
+    return problems
+
+
+def _verification_problems(content: VersionContent) -> list[Problem]:
+    problems = []
+    days = content.verification_working_days
+    rule = content.verification_rule
+    where = yaml_path("verification_working_days")
+    if not 0 < days <= STANDARD_VERIFICATION_DAYS:
+        problems.append(Problem(where, "核查时限应为 1–60 个工作日（工作方案 三（三））。"))
+    elif rule == VerificationRule.standard and days != STANDARD_VERIFICATION_DAYS:
+        problems.append(Problem(where, "一般事项的核查时限为 60 个工作日；时限更短的，"
+                                       "请选择“本事项规定了更短的核查时限”并写明依据。"))
+    elif rule == VerificationRule.public_interest and days != PUBLIC_INTEREST_VERIFICATION_DAYS:
+        problems.append(Problem(where, "涉及社会公共利益、第三方利益平衡的事项，核查时限为 7 个"
+                                       "工作日（工作方案 三（三））。"))
+    elif rule == VerificationRule.item_specific and days >= STANDARD_VERIFICATION_DAYS:
+        problems.append(Problem(where, "本事项规定的核查时限必须短于 60 个工作日。"))
+    if rule == VerificationRule.item_specific and not content.verification_basis:
+        problems.append(Problem(yaml_path("verification_basis"),
+                                "规定了更短核查时限的，必须写明其依据。"))
+    if any(not str(point).strip() for point in content.verification_checklist):
+        problems.append(Problem(yaml_path("verification_checklist"), "核查要点不能为空行。"))
+    return problems
+
+
+def _material_problems(content: VersionContent, complete: bool) -> list[Problem]:
+    problems = []
+    if complete and not content.materials:
+        problems.append(Problem(("materials",), "至少列出一项申请材料。"))
+    if len(content.materials) > MAX_MATERIALS:
+        problems.append(Problem(("materials",), f"申请材料不能超过 {MAX_MATERIALS} 项。"))
+    seen: set[str] = set()
+    for index, material in enumerate(content.materials):
+        at = ("materials", index)
+        if not CODE_RE.match(material.code or ""):
+            problems.append(Problem((*at, "code"), f"材料编码“{material.code}”无效：只能用字母、"
+                                                   "数字、下划线、点和连字符，最长 32 位。"))
+        elif material.code in seen:
+            problems.append(Problem((*at, "code"), f"材料编码“{material.code}”重复。"))
+        seen.add(material.code)
+        if not material.name.strip():
+            problems.append(Problem((*at, "name"), "材料名称不能为空。"))
+        elif len(material.name) > 200:
+            problems.append(Problem((*at, "name"), "材料名称不能超过 200 个字。"))
+        supplement = CommitmentMode.supplement in material.modes
+        if supplement and material.supplement_days is None:
+            problems.append(Problem((*at, "supplement_days"),
+                                    "允许“承诺限期补齐补全”的材料必须写明补齐期限（工作日）。"))
+        elif supplement and not 0 < material.supplement_days <= MAX_SUPPLEMENT_DAYS:
+            problems.append(Problem((*at, "supplement_days"),
+                                    f"补齐期限应为 1–{MAX_SUPPLEMENT_DAYS} 个工作日。"))
+        elif not supplement and material.supplement_days is not None:
+            problems.append(Problem((*at, "supplement_days"),
+                                    "只有允许“承诺限期补齐补全”的材料才有补齐期限。"))
+        if complete and material.modes and not content.offers_commitment:
+            problems.append(Problem((*at, "modes"),
+                                    "只提供一般程序的事项，材料不能设置承诺方式。"))
+    if complete and content.offers_commitment and content.materials and not any(
+            m.modes for m in content.materials):
+        problems.append(Problem(("materials",), "提供告知承诺制的事项，至少一项材料应允许以"
+                                                "承诺方式办理。"))
+    return problems
+
+
+# --- Letter templates ------------------------------------------------------------------------
+
+def letter_environment() -> SandboxedEnvironment:
+    """The sandbox letter templates run in: plain text, no escaping, unknown names fail."""
+    return SandboxedEnvironment(autoescape=False, undefined=StrictUndefined,
+                                keep_trailing_newline=False)
+
+
+def letter_template_problems(source: str, *, required: bool) -> list[Problem]:
+    """Check a letter template's syntax and placeholders; ``required`` for commitment items."""
+    where = ("letter_template",)
+    if not source.strip():
+        return [Problem(where, "提供告知承诺制的事项必须有告知承诺书文本。")] if required else []
+    env = letter_environment()
+    try:
+        parsed = env.parse(source)
+    except TemplateSyntaxError as exc:
+        return [Problem(where, f"告知承诺书文本第 {exc.lineno} 行语法错误：{exc.message}")]
+    used = meta.find_undeclared_variables(parsed)
+    problems = []
+    unknown = sorted(used - LETTER_PLACEHOLDERS)
+    if unknown:
+        allowed = "、".join(sorted(LETTER_PLACEHOLDERS))
+        problems.append(Problem(where, f"告知承诺书文本使用了未知的占位符：{'、'.join(unknown)}"
+                                       f"（可用：{allowed}）。"))
+    if required:
+        missing = [name for name in REQUIRED_LETTER_PLACEHOLDERS if name not in used]
+        if missing:
+            problems.append(Problem(where, "告知承诺书文本必须包含占位符："
+                                           + "、".join(f"{{{{ {n} }}}}" for n in missing) + "。"))
+    if not problems:
+        try:
+            env.from_string(source).render(**sample_letter_values())
+        except Exception as exc:  # noqa: BLE001 - any failure of an admin's template is reported
+            problems.append(Problem(where, f"告知承诺书文本无法生成：{exc}"))
+    return problems
+
+
+@dataclass(frozen=True)
+class CommitmentLine:
+    """One chosen commitment as a letter template sees it (``{% for c in commitments %}``)."""
+
+    number: int
+    material_code: str
+    material_name: str
+    mode: str
+    mode_label: str
+    supplement_days: int | None = None
+
+    @property
+    def text(self) -> str:
+        """The line as printed: ``1. 《材料》：承诺限期补齐补全（决定后 10 个工作日内）``."""
+        line = f"{self.number}. 《{self.material_name}》：{self.mode_label}"
+        if self.supplement_days is not None:
+            line += f"（在许可决定后 {self.supplement_days} 个工作日内补齐）"
+        return line
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class CommitmentList(list):
+    """The chosen commitments; ``{{ commitments }}`` prints one numbered line each."""
+
+    def __str__(self) -> str:
+        return "\n".join(str(line) for line in self)
+
+
+def commitment_lines(choices) -> CommitmentList:
+    """Build the letter's commitment list from ``(code, name, mode, supplement_days)`` tuples."""
+    lines = CommitmentList()
+    for number, (code, name, mode, supplement_days) in enumerate(choices, start=1):
+        mode = CommitmentMode(mode)
+        lines.append(CommitmentLine(
+            number=number, material_code=code, material_name=name, mode=mode.value,
+            mode_label=mode.label,
+            supplement_days=supplement_days if mode == CommitmentMode.supplement else None))
+    return lines
+
+
+def format_letter_date(day) -> str:
+    """A date as written in a Chinese letter: ``2022年12月1日``."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def sample_letter_values() -> dict[str, Any]:
+    """Values to try a letter template with."""
+    return {"applicant_name": "示例有限公司", "applicant_code": "91130682MA0000000X",
+            "item_name": "示例事项", "approval_department_name": "市行政审批局",
+            "commitments": commitment_lines([("M01", "示例材料", "supplement", 10),
+                                             ("M02", "示例材料二", "substitute", None)]),
+            "date": "2022年12月1日"}

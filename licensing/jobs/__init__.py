@@ -1,0 +1,1 @@
+"""The scheduler: one active runner, a registry of idempotent jobs, and the deadline sweeps."""

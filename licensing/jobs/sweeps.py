@@ -1,0 +1,580 @@
+"""Deadline sweeps: reminders before a legal deadline, and what follows once it has passed.
+
+Every sweep selects its work by state and date (``due_on < today``, ``due_on`` within the
+next N working days), so a run after days of downtime handles everything that fell due
+meanwhile; every reminder is keyed (object, tier, due date), so nothing is sent twice and a
+moved date is announced again.
+
+Two forms:
+
+* **Set-based sweeps of verification tasks** (there can be hundreds of thousands open): one
+  ``UPDATE ... RETURNING`` or ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` per step, on
+  the indexed due-date columns; see ``bench/sweep.py``.
+* **A registry for the other deadlines**: ``register_deadline_sweep(DeadlineSweep(...))``
+  makes the jobs ``<name>_due_soon`` and ``<name>_overdue``, which work per item and commit
+  per item. The overdue step calls the owning domain's transition (``on_overdue``), which must
+  take the row out of the open set (so it is not selected again), then tells the people
+  concerned. Supplements are registered below; a domain registers its own deadlines in its
+  ``jobs.py`` (e.g. rectification orders in ``licensing/supervision/jobs.py``).
+
+Reminder tiers: ``reminder_working_days()``, default 5 and 1 working days before the due
+date (``Settings.extra["reminder_working_days"]`` or ``LICENSING_REMINDER_WORKING_DAYS=5,1``).
+A deadline gets the reminder of the smallest tier it falls within: a task seen for the first
+time 1 working day before its due date gets the 1-day reminder only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import String, and_, case, cast, exists, literal, null, select, update
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement
+
+from licensing.audit.services import record_audit
+from licensing.auth.models import Role, User
+from licensing.extensions import db
+from licensing.jobs.helpers import for_each_item, path_for, path_prefix_for, today_of
+from licensing.jobs.registry import Trigger, every, job
+from licensing.notifications.owners import Owner, register_owner
+from licensing.notifications.services import (
+    date_text_sql,
+    dedup_key_sql,
+    insert_notifications_from,
+    notify_users,
+    recipients,
+    register_kind,
+)
+from licensing.types import UTCDateTime
+
+log = logging.getLogger("licensing.jobs.sweeps")
+
+DEFAULT_REMINDER_WORKING_DAYS = (5, 1)
+PROVISIONAL = "（暂定）"
+
+#: Endpoints that show one verification task, tried in order (the supervision views).
+TASK_ENDPOINTS = (("supervision.task", "task_id"), ("supervision.show_task", "task_id"))
+
+
+# -- reminder tiers ---------------------------------------------------------------------------
+
+
+def reminder_working_days() -> tuple[int, ...]:
+    """Return the reminder tiers in working days before the due date, ascending (``(1, 5)``)."""
+    settings = current_app.config.get("SETTINGS")
+    raw: Any = settings.extra.get("reminder_working_days") if settings is not None else None
+    if raw is None:
+        raw = os.environ.get("LICENSING_REMINDER_WORKING_DAYS")
+    if raw is None or raw == "":
+        return tuple(sorted(DEFAULT_REMINDER_WORKING_DAYS))
+    values = [int(v) for v in (raw.split(",") if isinstance(raw, str) else raw)]
+    if not values or any(v < 1 or v > 60 for v in values):
+        raise ValueError("reminder working days must be between 1 and 60")
+    return tuple(sorted(set(values)))
+
+
+@dataclass(frozen=True)
+class ReminderWindow:
+    """Deadlines due from ``first_day`` to ``last_day`` (inclusive) get the ``tier`` reminder."""
+
+    tier: int
+    first_day: date
+    last_day: date
+
+
+def reminder_windows(today: date, tiers: Sequence[int] | None = None) -> list[ReminderWindow]:
+    """Return the reminder windows from ``today``: tier N covers due dates up to due(today, N).
+
+    A deadline due today is within every tier; it gets the smallest. Needs the calendar
+    (raises ``CalendarNotLoaded`` without it: reminders are never computed from a guess).
+    """
+    from licensing.calendar.services import due
+
+    windows = []
+    first = today
+    for tier in sorted(tiers or reminder_working_days()):
+        last = due(today, tier).due_on
+        if last >= first:
+            windows.append(ReminderWindow(tier, first, last))
+        first = max(first, last + timedelta(days=1))
+    return windows
+
+
+# -- helpers for set-based notification inserts -------------------------------------------
+
+
+def _text(value: Any) -> ColumnElement[str]:
+    return cast(value, String)
+
+
+def _provisional(flag: ColumnElement[bool]) -> ColumnElement[str]:
+    return case((flag.is_(True), PROVISIONAL), else_="")
+
+
+def _link_sql(endpoints: Sequence[tuple[str, str]], id_column) -> ColumnElement:
+    for endpoint, argument in endpoints:
+        prefix = path_prefix_for(endpoint, argument)
+        if prefix is not None:
+            return literal(prefix) + _text(id_column)
+    return null()
+
+
+def _notification_row(user_id, *, kind: str, title, body, link, object_type: str, object_id,
+                      key_prefix, due_on, now: datetime) -> list:
+    """The columns of ``INSERT_COLUMNS``, in order, for ``insert_notifications_from``."""
+    return [
+        user_id.label("user_id"),
+        literal(kind).label("kind"),
+        (title if isinstance(title, ColumnElement) else literal(title)).label("title"),
+        body.label("body"),
+        link.label("link"),
+        literal(object_type).label("object_type"),
+        _text(object_id).label("object_id"),
+        dedup_key_sql(key_prefix, due_on).label("dedup_key"),
+        due_on.label("due_on"),
+        literal(now, UTCDateTime).label("created_dt"),
+    ]
+
+
+# -- verification tasks (set-based) -------------------------------------------------------
+
+KIND_TASK_DUE_SOON = register_kind("verification.due_soon", "核查即将到期")
+KIND_TASK_OVERDUE = register_kind("verification.overdue", "核查逾期")
+KIND_PUSH_DUE_SOON = register_kind("result_push.due_soon", "结果推送即将到期")
+KIND_PUSH_OVERDUE = register_kind("result_push.overdue", "结果推送逾期")
+
+
+def _supervision():
+    try:
+        from licensing.supervision import models
+    except ModuleNotFoundError:  # pragma: no cover - the supervision domain is always there
+        return None
+    return models
+
+
+def _task_notifications(where: ColumnElement[bool], *, kind: str, title, body_for, key_for,
+                        due_column, now: datetime, to_assignee: bool = True,
+                        heads: str = "unassigned") -> int:
+    """Insert one notification per matching task for its inspector and/or its heads.
+
+    ``heads``: ``"unassigned"`` tells the heads of the supervisory department about tasks
+    without an active assignee; ``"always"`` tells them about every task.
+    """
+    sm = _supervision()
+    task = sm.VerificationTask.__table__
+    assignee = aliased(User.__table__, name="assignee")
+    head = aliased(User.__table__, name="head")
+    link = _link_sql(TASK_ENDPOINTS, task.c.id)
+    inserted = 0
+
+    def row(user_id):
+        return _notification_row(user_id, kind=kind, title=title, body=body_for(task),
+                                 link=link, object_type="verification_task",
+                                 object_id=task.c.id, key_prefix=key_for(task),
+                                 due_on=due_column(task), now=now)
+
+    active_assignee = and_(assignee.c.id == task.c.assigned_to_id, assignee.c.active.is_(True))
+    if to_assignee:
+        stmt = select(*row(assignee.c.id)).select_from(
+            task.join(assignee, active_assignee)).where(where)
+        inserted += insert_notifications_from(stmt)
+    head_join = and_(head.c.department_id == task.c.supervisory_department_id,
+                     head.c.role == Role.head.value, head.c.active.is_(True))
+    head_where = where
+    if heads == "unassigned":
+        head_where = and_(where, ~exists(select(assignee.c.id).where(active_assignee)))
+    stmt = select(*row(head.c.id)).select_from(task.join(head, head_join)).where(head_where)
+    inserted += insert_notifications_from(stmt)
+    return inserted
+
+
+def verification_due_soon_sweep(now: datetime) -> int:
+    """Insert the due-soon reminders of open verification tasks; return how many were new."""
+    sm = _supervision()
+    task = sm.VerificationTask.__table__
+    today = today_of(now)
+    sent = 0
+    for window in reminder_windows(today):
+        n = window.tier
+        where = and_(task.c.status == sm.TaskStatus.open.value,
+                     task.c.verification_due_on >= window.first_day,
+                     task.c.verification_due_on <= window.last_day)
+        sent += _task_notifications(
+            where, kind=KIND_TASK_DUE_SOON, title=f"现场核查即将到期（{n}个工作日内）",
+            body_for=lambda t, n=n: (literal("核查任务 #") + _text(t.c.id)
+                                     + literal("的现场核查期限为 ")
+                                     + date_text_sql(t.c.verification_due_on)
+                                     + _provisional(t.c.verification_provisional)
+                                     + literal(f"，距到期已不足{n}个工作日，请按时完成核查。")),
+            key_for=lambda t, n=n: (literal("verification_due_soon:") + _text(t.c.id)
+                                    + literal(f":{n}")),
+            due_column=lambda t: t.c.verification_due_on, now=now,
+        )
+    return sent
+
+
+def verification_overdue_sweep(now: datetime) -> int:
+    """Mark open tasks past their verification due date overdue, once; tell inspector and heads.
+
+    ``overdue_marked_dt`` is set once (the task stays open: overdue is a fact about it, not a
+    state); the marking, its notifications and one audit entry listing the tasks marked
+    commit together. Returns how many tasks were marked.
+    """
+    sm = _supervision()
+    task = sm.VerificationTask.__table__
+    today = today_of(now)
+    marked = db.session.execute(
+        update(task)
+        .where(task.c.status == sm.TaskStatus.open.value,
+               task.c.verification_due_on < today,
+               task.c.overdue_marked_dt.is_(None))
+        .values(overdue_marked_dt=now)
+        .returning(task.c.id)
+    ).scalars().all()
+    if not marked:
+        db.session.rollback()
+        return 0
+    just_marked = and_(task.c.overdue_marked_dt == literal(now, UTCDateTime),
+                       task.c.status == sm.TaskStatus.open.value)
+    _task_notifications(
+        just_marked, kind=KIND_TASK_OVERDUE, title="现场核查已逾期",
+        body_for=lambda t: (literal("核查任务 #") + _text(t.c.id) + literal("的现场核查期限 ")
+                            + date_text_sql(t.c.verification_due_on)
+                            + _provisional(t.c.verification_provisional)
+                            + literal(" 已过，仍未完成核查，请尽快处理。")),
+        key_for=lambda t: literal("verification_overdue:") + _text(t.c.id),
+        due_column=lambda t: t.c.verification_due_on, now=now, heads="always",
+    )
+    record_audit("verification_task.overdue_marked", object_type="verification_task_batch",
+                 object_id=today.isoformat(),
+                 changes={"count": len(marked), "due_before": today,
+                          "task_ids": sorted(marked)})
+    db.session.commit()
+    return len(marked)
+
+
+def result_push_sweep(now: datetime) -> int:
+    """Remind of results to push to the approval department, and flag pushes that are late.
+
+    Tasks in ``checked`` state have a result-push deadline (5 working days after the check).
+    Before it: the tier reminders; after it: one notice to the inspector and the heads per
+    due date. Nothing is marked on the task: the push itself records whether it was late.
+    """
+    sm = _supervision()
+    task = sm.VerificationTask.__table__
+    today = today_of(now)
+    checked = task.c.status == sm.TaskStatus.checked.value
+    sent = 0
+    for window in reminder_windows(today):
+        n = window.tier
+        where = and_(checked, task.c.result_push_due_on >= window.first_day,
+                     task.c.result_push_due_on <= window.last_day)
+        sent += _task_notifications(
+            where, kind=KIND_PUSH_DUE_SOON, title=f"核查结果推送即将到期（{n}个工作日内）",
+            body_for=lambda t, n=n: (
+                literal("核查任务 #") + _text(t.c.id) + literal("的核查结果须在 ")
+                + date_text_sql(t.c.result_push_due_on) + _provisional(t.c.result_push_provisional)
+                + literal(" 前推送至审批部门。")),
+            key_for=lambda t, n=n: (literal("result_push_due_soon:") + _text(t.c.id)
+                                    + literal(f":{n}")),
+            due_column=lambda t: t.c.result_push_due_on, now=now,
+        )
+    overdue = and_(checked, task.c.result_push_due_on < today)
+    sent += _task_notifications(
+        overdue, kind=KIND_PUSH_OVERDUE, title="核查结果推送已逾期",
+        body_for=lambda t: (literal("核查任务 #") + _text(t.c.id) + literal("的核查结果推送期限 ")
+                            + date_text_sql(t.c.result_push_due_on)
+                            + literal(" 已过，请立即推送，推送时将标记为逾期推送。")),
+        key_for=lambda t: literal("result_push_overdue:") + _text(t.c.id),
+        due_column=lambda t: t.c.result_push_due_on, now=now, heads="always",
+    )
+    db.session.commit()
+    return sent
+
+
+@job("verification_due_soon", every(hours=1), label="现场核查到期提醒")
+def verification_due_soon(now: datetime) -> int:
+    """Remind inspectors (or the heads, for unassigned tasks) of checks due within N working days.
+
+    Set-based and idempotent: one INSERT ... SELECT per tier; the key is (task, tier, due
+    date), so a repeated run sends nothing new and a moved due date is announced again.
+    """
+    sent = verification_due_soon_sweep(now)
+    db.session.commit()
+    return sent
+
+
+@job("verification_overdue", every(minutes=15), label="现场核查逾期标记")
+def verification_overdue(now: datetime) -> int:
+    """Mark open verification tasks past their due date overdue and tell inspector and heads.
+
+    Idempotent: only tasks with no ``overdue_marked_dt`` are marked, in one transaction with
+    their notifications, so a repeated run finds nothing to do.
+    """
+    return verification_overdue_sweep(now)
+
+
+@job("result_push_reminders", every(hours=1), label="核查结果推送提醒")
+def result_push_reminders(now: datetime) -> int:
+    """Remind of check results to push within 5 working days, and of late ones.
+
+    Idempotent: every notice is keyed (task, tier or "overdue", due date).
+    """
+    return result_push_sweep(now)
+
+
+# -- the registry of per-item deadline sweeps ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeadlineSweep:
+    """A stored deadline (``deadline_mixin(prefix)`` on ``model``) the scheduler watches.
+
+    ``is_open()`` selects rows whose deadline still runs. ``describe(row)`` names the
+    obligation in Chinese ("许可证 X 的补齐补全材料「Y」"); ``remind(row)`` lists who is
+    reminded before the due date, ``escalate(row)`` who is told once it passed (default: the
+    same). ``on_overdue(row, today)`` is the owning domain's transition for a missed
+    deadline (audited there); it must take the row out of ``is_open()``, which is what makes
+    the overdue job idempotent. Without it the job only tells people, once per due date.
+    """
+
+    name: str
+    label: str
+    model: type
+    prefix: str
+    is_open: Callable[[], ColumnElement[bool]]
+    object_type: str
+    describe: Callable[[Any], str]
+    remind: Callable[[Any], Sequence[User]]
+    link: Callable[[Any], str | None] = lambda row: None
+    escalate: Callable[[Any], Sequence[User]] | None = None
+    on_overdue: Callable[[Any, date], Any] | None = None
+    due_soon_trigger: Trigger = field(default_factory=lambda: every(hours=1))
+    overdue_trigger: Trigger = field(default_factory=lambda: every(minutes=15))
+
+    def column(self, field_name: str):
+        """Return the model's ``{prefix}_{field_name}`` column."""
+        return getattr(self.model, f"{self.prefix}_{field_name}")
+
+
+_sweeps: dict[str, DeadlineSweep] = {}
+
+
+def registered_sweeps() -> dict[str, DeadlineSweep]:
+    """Return the registered deadline sweeps by name."""
+    return dict(_sweeps)
+
+
+def register_deadline_sweep(sweep: DeadlineSweep) -> DeadlineSweep:
+    """Register a deadline and make its two jobs, ``<name>_due_soon`` and ``<name>_overdue``."""
+    _sweeps[sweep.name] = sweep
+    due_soon_kind = register_kind(f"{sweep.name}.due_soon", f"{sweep.label}即将到期")
+    overdue_kind = register_kind(f"{sweep.name}.overdue", f"{sweep.label}逾期")
+
+    def due_soon(now: datetime) -> int:
+        return _due_soon_per_item(sweep, due_soon_kind, now)
+
+    def overdue(now: datetime) -> int:
+        return _overdue_per_item(sweep, overdue_kind, now)
+
+    due_soon.__doc__ = (f"Remind of {sweep.name} deadlines within the reminder tiers; keyed "
+                        "(row, tier, due date), so idempotent.")
+    overdue.__doc__ = (f"Handle {sweep.name} deadlines past due: the owner's transition, then "
+                       "one notice per due date; the transition leaves the open set.")
+    due_soon.__qualname__ = f"sweep_{sweep.name}_due_soon"
+    overdue.__qualname__ = f"sweep_{sweep.name}_overdue"
+    job(f"{sweep.name}_due_soon", sweep.due_soon_trigger, label=f"{sweep.label}到期提醒")(due_soon)
+    job(f"{sweep.name}_overdue", sweep.overdue_trigger, label=f"{sweep.label}逾期处理")(overdue)
+    return sweep
+
+
+def _due_soon_per_item(sweep: DeadlineSweep, kind: str, now: datetime) -> int:
+    today = today_of(now)
+    windows = reminder_windows(today)
+    if not windows:
+        return 0
+    due_on = sweep.column("due_on")
+    pk = sweep.model.__mapper__.primary_key[0]
+    ids = db.session.scalars(
+        select(pk).where(sweep.is_open(), due_on >= windows[0].first_day,
+                         due_on <= windows[-1].last_day).order_by(due_on, pk)
+    ).all()
+
+    def handle(row_id) -> bool:
+        row = db.session.get(sweep.model, row_id)
+        if row is None:
+            return False
+        row_due = getattr(row, f"{sweep.prefix}_due_on")
+        window = next((w for w in windows if w.first_day <= row_due <= w.last_day), None)
+        if window is None:
+            return False
+        provisional = PROVISIONAL if getattr(row, f"{sweep.prefix}_provisional") else ""
+        what = sweep.describe(row)
+        sent = notify_users(
+            sweep.remind(row), kind, f"{sweep.label}即将到期（{window.tier}个工作日内）"[:200],
+            f"{what}的期限为 {row_due.isoformat()}{provisional}，"
+            f"距到期已不足{window.tier}个工作日。",
+            sweep.link(row), sweep.object_type, row_id,
+            f"{sweep.name}_due_soon:{row_id}:{window.tier}", due_on=row_due,
+        )
+        return bool(sent)
+
+    return for_each_item(ids, handle)
+
+
+def _overdue_per_item(sweep: DeadlineSweep, kind: str, now: datetime) -> int:
+    today = today_of(now)
+    pk = sweep.model.__mapper__.primary_key[0]
+    ids = db.session.scalars(
+        select(pk).where(sweep.is_open(), sweep.column("due_on") < today)
+        .order_by(sweep.column("due_on"), pk)
+    ).all()
+
+    def handle(row_id) -> bool:
+        row = db.session.get(sweep.model, row_id,
+                             with_for_update=True if _lock_rows() else None)
+        if row is None:
+            return False
+        row_due = getattr(row, f"{sweep.prefix}_due_on")
+        if not _is_open(row_id) or row_due is None or row_due >= today:
+            return False  # moved on since the selection (another runner, a person)
+        outcome = sweep.on_overdue(row, today) if sweep.on_overdue is not None else None
+        db.session.flush()
+        transitioned = not _is_open(row_id)
+        what = sweep.describe(row)
+        follow_up = outcome if isinstance(outcome, str) else "请及时依法处理。"
+        sent = notify_users(
+            (sweep.escalate or sweep.remind)(row), kind, f"{sweep.label}已逾期"[:200],
+            f"{what}的期限 {row_due.isoformat()} 已过。{follow_up}",
+            sweep.link(row), sweep.object_type, row_id, f"{sweep.name}_overdue:{row_id}",
+            due_on=row_due,
+        )
+        return transitioned or bool(sent)
+
+    def _is_open(row_id) -> bool:
+        return db.session.scalar(select(pk).where(pk == row_id, sweep.is_open())) is not None
+
+    return for_each_item(ids, handle)
+
+
+def _lock_rows() -> bool:
+    # SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers anyway.
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+# -- supplements (承诺限期补齐补全) --------------------------------------------------------
+
+#: The transition for a missed supplement, registered by the domain that owns revocation:
+#: ``set_supplement_missed_handler(fn)`` with ``fn(obligation, today) -> str | None`` (it
+#: marks the obligation missed, opens the revocation case, tells the supervisory department,
+#: and may return a sentence for the approvers' notice).
+_supplement_missed_handler: Callable[[Any, date], Any] | None = None
+
+
+def set_supplement_missed_handler(handler: Callable[[Any, date], Any] | None) -> None:
+    """Install the transition run for each supplement past its due date (or remove it)."""
+    global _supplement_missed_handler
+    _supplement_missed_handler = handler
+
+
+def _supplement_overdue(obligation, today: date):
+    if _supplement_missed_handler is None:
+        return ("补齐补全材料未按期提交，依照告知承诺制规定应撤销行政许可，请审批人员处理"
+                "（系统尚未接入自动撤销流程）。")
+    return _supplement_missed_handler(obligation, today)
+
+
+def _applicant_users(application) -> list[User]:
+    applicant = application.applicant
+    user = db.session.get(User, applicant.user_id) if applicant.user_id else None
+    if user is not None and user.active:
+        return [user]
+    # A counter applicant with no online account: the counter clerks phone them.
+    return recipients([Role.clerk], application.approval_department_id)
+
+
+def _supplement_sweep() -> DeadlineSweep | None:
+    try:
+        from licensing.cases.models import SupplementObligation, SupplementStatus
+    except ImportError:  # pragma: no cover - the cases domain is always there
+        return None
+
+    def describe(obligation) -> str:
+        return (f"许可证 {obligation.licence.number} 承诺限期补齐补全的材料"
+                f"「{obligation.material.name}」")
+
+    def link(obligation) -> str | None:
+        return path_for("cases.show", public_id=obligation.application.public_id)
+
+    return register_deadline_sweep(DeadlineSweep(
+        name="supplement", label="补齐补全材料", model=SupplementObligation,
+        prefix="supplement",
+        is_open=lambda: SupplementObligation.status == SupplementStatus.pending,
+        object_type="supplement", describe=describe,
+        remind=lambda o: _applicant_users(o.application),
+        escalate=lambda o: recipients([Role.approver], o.application.approval_department_id),
+        link=link, on_overdue=_supplement_overdue,
+    ))
+
+
+SUPPLEMENT_SWEEP = _supplement_sweep()
+
+
+# -- who owns what (for notices about recomputed deadlines) -------------------------------
+
+
+@register_owner("verification_task")
+def _task_owner(object_id: str) -> Owner | None:
+    sm = _supervision()
+    task = db.session.get(sm.VerificationTask, int(object_id))
+    if task is None:
+        return None
+    users: list[User] = []
+    if task.assigned_to is not None and task.assigned_to.active:
+        users.append(task.assigned_to)
+    users += [u for u in recipients([Role.head], task.supervisory_department_id)
+              if u not in users]
+    link = next((path_for(e, **{a: task.id}) for e, a in TASK_ENDPOINTS
+                 if path_for(e, **{a: task.id})), None)
+    return Owner(users, link, f"核查任务 #{task.id}")
+
+
+@register_owner("supplement")
+def _supplement_owner(object_id: str) -> Owner | None:
+    if SUPPLEMENT_SWEEP is None:
+        return None
+    obligation = db.session.get(SUPPLEMENT_SWEEP.model, int(object_id))
+    if obligation is None:
+        return None
+    return Owner(_applicant_users(obligation.application), SUPPLEMENT_SWEEP.link(obligation),
+                 SUPPLEMENT_SWEEP.describe(obligation))
+
+
+@register_owner("application")
+def _application_owner(object_id: str) -> Owner | None:
+    try:
+        from licensing.cases.models import Application
+    except ImportError:  # pragma: no cover
+        return None
+    application = db.session.get(Application, int(object_id))
+    if application is None:
+        return None
+    return Owner(recipients([Role.approver], application.approval_department_id),
+                 path_for("cases.show", public_id=application.public_id),
+                 f"申请 {application.public_id[:8]}")
+
+
+__all__ = [
+    "DeadlineSweep",
+    "ReminderWindow",
+    "register_deadline_sweep",
+    "reminder_windows",
+    "reminder_working_days",
+    "set_supplement_missed_handler",
+]

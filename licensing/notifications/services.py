@@ -1,0 +1,256 @@
+"""Sending notifications once, reading the inbox, and delivering over external channels.
+
+``notify`` writes one notification per user and key with ``INSERT ... ON CONFLICT DO
+NOTHING`` (the same statement on SQLite and PostgreSQL), so two sweeps racing each other, or a
+sweep run again after a crash, never give a user the same notice twice. The stored key ends
+with the date the notice is about: when that date moves, the notice is new and is sent again.
+
+Like every service, these functions flush but never commit; jobs and the request wrapper do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import ColumnElement, Select
+
+from licensing.auth.models import Department, Role, User
+from licensing.clock import utcnow
+from licensing.errors import NotFound
+from licensing.extensions import db
+from licensing.notifications.models import DEDUP_KEY_MAX, Notification
+
+#: Columns a set-based insert (``insert_notifications_from``) must select, by label.
+INSERT_COLUMNS = ("user_id", "kind", "title", "body", "link", "object_type", "object_id",
+                  "dedup_key", "due_on", "created_dt")
+
+INBOX_PAGE_SIZE = 50
+
+_kind_labels: dict[str, str] = {}
+
+
+def register_kind(kind: str, label: str) -> str:
+    """Declare a notification kind (``"verification.due_soon"``) and its Chinese label."""
+    _kind_labels[kind] = label
+    return kind
+
+
+def kind_label(kind: str) -> str:
+    """Return the Chinese label of a kind (``"通知"`` for an undeclared one)."""
+    return _kind_labels.get(kind, "通知")
+
+
+def stored_dedup_key(dedup_key: str, due_on: date | None) -> str:
+    """Return the key as stored: the caller's key, plus ``@YYYY-MM-DD`` when there is a date."""
+    if not dedup_key or len(dedup_key) > DEDUP_KEY_MAX:
+        raise ValueError(f"dedup_key must have 1 to {DEDUP_KEY_MAX} characters")
+    return f"{dedup_key}@{due_on.isoformat()}" if due_on is not None else dedup_key
+
+
+def dedup_key_sql(prefix: ColumnElement[str] | str,
+                  due_on: ColumnElement[date] | None = None) -> ColumnElement[str]:
+    """Build ``stored_dedup_key`` in SQL, for set-based sweeps (same text as in Python).
+
+    ``prefix`` is an SQL string expression (e.g. ``literal("task_due:") + cast(id, String)``);
+    ``due_on`` a date column. Dates render as ``YYYY-MM-DD`` on both databases.
+    """
+    key = prefix if isinstance(prefix, ColumnElement) else literal(prefix)
+    if due_on is None:
+        return key
+    return key + literal("@") + date_text_sql(due_on)
+
+
+def date_text_sql(day: ColumnElement[date]) -> ColumnElement[str]:
+    """Render a date column as ``YYYY-MM-DD`` text, on SQLite and PostgreSQL alike."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(day, "YYYY-MM-DD")
+    return func.strftime("%Y-%m-%d", day)
+
+
+def _insert(table):
+    """Return a dialect ``insert`` that supports ``on_conflict_do_nothing``."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no ON CONFLICT support for {dialect}")
+
+
+def notify(
+    user: User | int,
+    kind: str,
+    title: str,
+    body: str,
+    link: str | None,
+    object_type: str | None,
+    object_id: str | int | None,
+    dedup_key: str,
+    due_on: date | None = None,
+) -> Notification | None:
+    """Send a notice to one user unless they already have one with this key and date.
+
+    Returns the new notification, or ``None`` when it existed already (nothing is sent). The
+    stored key is ``stored_dedup_key(dedup_key, due_on)``: the same reminder computed again
+    is a no-op; a reminder whose ``due_on`` moved is a new notice. ``title`` and ``body`` are
+    Simplified Chinese for the user; ``link`` a path inside the application.
+    """
+    user_id = user if isinstance(user, int) else user.id
+    if len(title) > 200:
+        raise ValueError("notification title longer than 200 characters")
+    _check_link(link)
+    table = Notification.__table__
+    stmt = (
+        _insert(table)
+        .values(
+            user_id=user_id, kind=kind, title=title, body=body, link=link,
+            object_type=object_type,
+            object_id=str(object_id) if object_id is not None else None,
+            dedup_key=stored_dedup_key(dedup_key, due_on), due_on=due_on, created_dt=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
+        .returning(table.c.id)
+    )
+    new_id = db.session.execute(stmt).scalar()
+    if new_id is None:
+        return None
+    return db.session.get(Notification, new_id)
+
+
+def _check_link(link: str | None) -> None:
+    if link is not None and (not link.startswith("/") or link.startswith("//")):
+        raise ValueError("a notification link is a path inside the application")
+
+
+def recipients(roles: Iterable[Role], department: Department | int | None = None) -> list[User]:
+    """Return the active users of these roles: of one department, or city-wide if ``None``."""
+    stmt = select(User).where(User.active.is_(True), User.role.in_(list(roles)))
+    if department is not None:
+        department_id = department if isinstance(department, int) else department.id
+        stmt = stmt.where(User.department_id == department_id)
+    return list(db.session.scalars(stmt.order_by(User.id)))
+
+
+def notify_users(users: Iterable[User], kind: str, title: str, body: str, link: str | None,
+                 object_type: str | None, object_id: str | int | None, dedup_key: str,
+                 due_on: date | None = None) -> list[Notification]:
+    """Call ``notify`` for each user; return the notifications that were new."""
+    sent = []
+    for user in users:
+        notification = notify(user, kind, title, body, link, object_type, object_id,
+                              dedup_key, due_on)
+        if notification is not None:
+            sent.append(notification)
+    return sent
+
+
+def notify_department(department: Department | int | None, roles: Iterable[Role], kind: str,
+                      title: str, body: str, link: str | None, object_type: str | None,
+                      object_id: str | int | None, dedup_key: str,
+                      due_on: date | None = None) -> list[Notification]:
+    """Notify every active user of ``roles`` in ``department`` (city-wide when ``None``).
+
+    Each user gets the notice at most once per key and date; returns the new ones.
+    """
+    return notify_users(recipients(roles, department), kind, title, body, link, object_type,
+                        object_id, dedup_key, due_on)
+
+
+def insert_notifications_from(stmt: Select) -> int:
+    """Insert one notification per row of ``stmt``, skipping keys a user already has.
+
+    The set-based form of ``notify`` for sweeps over many rows: ``stmt`` selects the columns
+    of ``INSERT_COLUMNS`` (in that order); build ``dedup_key`` with ``dedup_key_sql`` so it
+    matches what ``notify`` would store. Returns how many notifications were new.
+    """
+    table = Notification.__table__
+    # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT (parsing ambiguity).
+    if stmt.whereclause is None:
+        stmt = stmt.where(literal(True))
+    insert = (
+        _insert(table)
+        .from_select(list(INSERT_COLUMNS), stmt)
+        .on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
+        # psycopg reports no row count for INSERT ... SELECT: count what RETURNING gives.
+        .returning(table.c.id)
+    )
+    return len(db.session.execute(insert).scalars().all())
+
+
+# -- the inbox --------------------------------------------------------------------------------
+
+
+def unread_count(user: User) -> int:
+    """Return how many of the user's notifications are unread."""
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(Notification.user_id == user.id,
+                                                  Notification.read_dt.is_(None))
+    ) or 0
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of a user's inbox, newest first."""
+
+    items: Sequence[Notification]
+    page: int
+    pages: int
+    total: int
+    unread: int
+
+
+def inbox(user: User, *, unread_only: bool = False, page: int = 1,
+          per_page: int = INBOX_PAGE_SIZE) -> InboxPage:
+    """Return one page of the user's notifications, newest first."""
+    base = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        base = base.where(Notification.read_dt.is_(None))
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    items = db.session.scalars(
+        base.order_by(Notification.created_dt.desc(), Notification.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return InboxPage(items, page, pages, total, unread_count(user))
+
+
+def get_own(user: User, notification_id: int) -> Notification:
+    """Return one of the user's notifications, or raise ``NotFound`` (also for others')."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user.id:
+        raise NotFound("该通知不存在。")
+    return notification
+
+
+def mark_read(user: User, notification_id: int) -> Notification:
+    """Mark one of the user's notifications read (no-op if it was); return it."""
+    notification = get_own(user, notification_id)
+    if notification.read_dt is None:
+        notification.read_dt = utcnow()
+        db.session.flush()
+    return notification
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread notification of the user read; return how many changed."""
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_dt.is_(None))
+        .values(read_dt=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
+    return result.rowcount or 0
+
+
+def page_number(raw: str | None) -> int:
+    """Parse a page number from a query string (1 when missing or wrong)."""
+    try:
+        return max(1, int(raw or 1))
+    except ValueError:
+        return 1

@@ -1,0 +1,786 @@
+"""Verification tasks: opened by the decision, worked by the supervisory department.
+
+Every change of a task's state goes through ``_transition``: the step must be allowed from the
+current state by ``TASK_TRANSITIONS`` (else ``TaskTransitionRefused``), the row is moved by a
+conditional ``UPDATE ... WHERE status = <the state read>`` (and ``AND lock_version = <the
+form's>`` when a form is behind it), so of two people acting at once exactly one succeeds and
+the other gets a clear refusal, and the step is audited in the same function. Like every
+service these functions flush and never commit.
+
+The policy (工作方案 三（三）（四）): the supervisory department checks on site within the
+deadline, pushes the result to the approval department within 5 working days after the check,
+orders a breach put right by a date (限期整改), asks the approval department to revoke when it is
+not put right, and hands a suspected crime to the judicial authorities (移送司法机关).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, BinaryIO
+
+from flask import has_request_context
+from flask_login import current_user
+from sqlalchemy import Select, and_, case, func, select, update
+
+from licensing.audit.services import record_audit
+from licensing.auth.access import department_scope
+from licensing.auth.models import Role, User
+from licensing.calendar.deadlines import Deadline, DeadlineRule
+from licensing.calendar.models import DEADLINE_FIELDS
+from licensing.calendar.services import compute_deadline, due, get_calendar
+from licensing.catalogue.models import MovedCheck, VerificationMethod
+from licensing.clock import local_today, utcnow
+from licensing.errors import DomainError, Forbidden, NotFound
+from licensing.extensions import db
+from licensing.supervision.errors import (
+    InvalidAssignee,
+    InvalidRectification,
+    InvalidResult,
+    JudicialTransferInvalid,
+    NotYourTask,
+    RectificationTransitionRefused,
+    StaleTask,
+    TaskTransitionRefused,
+)
+from licensing.supervision.models import (
+    ACTIVE_TASK_STATES,
+    RECTIFICATION_TRANSITIONS,
+    TASK_EVENT_LABELS,
+    TASK_TRANSITIONS,
+    TERMINAL_TASK_STATES,
+    Outcome,
+    RectificationOrder,
+    RectificationStatus,
+    TaskEvidence,
+    TaskStatus,
+    VerificationTask,
+)
+from licensing.supervision.uploads import store_upload
+
+#: A deadline within this many working days from today is "due soon" (临期).
+DUE_SOON_WORKING_DAYS = 5
+_MAX_TEXT = 5000
+
+NOTIFY_RESULT_PUSHED = "verification.result_pushed"
+NOTIFY_ASSIGNED = "verification.assigned"
+
+
+def _register_notification_kinds() -> None:
+    try:
+        from licensing.notifications.services import register_kind
+    except ModuleNotFoundError:  # pragma: no cover - the notifications domain is optional
+        return
+    register_kind(NOTIFY_RESULT_PUSHED, "核查结果推送")
+    register_kind(NOTIFY_ASSIGNED, "核查任务分派")
+
+
+_register_notification_kinds()
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _actor(actor: User | None) -> User | None:
+    if actor is not None:
+        return actor
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
+def _require_worker(task: VerificationTask, actor: User | None) -> User:
+    actor = _actor(actor)
+    if actor is None or not task.can_work(actor):
+        if actor is not None and task.in_department(actor) and actor.role == Role.inspector:
+            raise NotYourTask()
+        raise NotYourTask("只有该任务所属监管部门的监管人员或负责人可以办理。")
+    return actor
+
+
+def _clean(text: str | None, limit: int = _MAX_TEXT) -> str:
+    value = (text or "").strip()
+    if len(value) > limit:
+        raise InvalidResult(f"内容不能超过 {limit} 个字。", code="text_too_long")
+    return value
+
+
+def deadline_values(prefix: str, deadline: Deadline | None) -> dict[str, Any]:
+    """Return the ``{prefix}_*`` column values of a deadline, for an ``UPDATE``."""
+    return {f"{prefix}_{name}": (getattr(deadline, name) if deadline is not None else None)
+            for name in DEADLINE_FIELDS}
+
+
+def refused(task: VerificationTask, event: str) -> TaskTransitionRefused:
+    """Return the refusal of ``event`` in the task's current state, in Chinese."""
+    return TaskTransitionRefused(
+        f"核查任务当前状态为“{task.status.label}”，不能{TASK_EVENT_LABELS[event]}。")
+
+
+def allowed_events(task: VerificationTask) -> list[str]:
+    """Return the events the task's state machine allows now (for the task page)."""
+    return [event for event, (sources, _) in TASK_TRANSITIONS.items() if task.status in sources]
+
+
+def _transition(task: VerificationTask, event: str, *, actor: User | None,
+                expected_version: int | None = None, values: Mapping[str, Any] | None = None,
+                changes: Mapping[str, Any] | None = None) -> None:
+    """Move the task by ``event``, under a row lock, and audit it (see the module docstring)."""
+    sources, target = TASK_TRANSITIONS[event]
+    if expected_version is not None and task.lock_version != expected_version:
+        raise StaleTask()
+    if task.status not in sources:
+        raise refused(task, event)
+    previous = task.status
+    stmt = update(VerificationTask).where(VerificationTask.id == task.id,
+                                          VerificationTask.status == previous)
+    if expected_version is not None:
+        stmt = stmt.where(VerificationTask.lock_version == expected_version)
+    result = db.session.execute(
+        stmt.values(status=target, lock_version=VerificationTask.lock_version + 1,
+                    **dict(values or {}))
+        .execution_options(synchronize_session=False))
+    db.session.refresh(task)
+    if result.rowcount != 1:
+        if expected_version is not None and task.lock_version != expected_version:
+            raise StaleTask()
+        raise refused(task, event)
+    record_audit(f"verification_task.{event}", object_type="verification_task",
+                 object_id=task.id, actor=actor,
+                 changes={"status": [previous, target], **dict(changes or {})})
+
+
+def _update_task(task: VerificationTask, *, allowed: Iterable[TaskStatus], event: str,
+                 expected_version: int | None, values: Mapping[str, Any],
+                 extra_where=None) -> None:
+    """Change a task's fields without a change of state (assignment, judicial transfer)."""
+    allowed = tuple(allowed)
+    if expected_version is not None and task.lock_version != expected_version:
+        raise StaleTask()
+    if task.status not in allowed:
+        raise refused(task, event)
+    stmt = update(VerificationTask).where(VerificationTask.id == task.id,
+                                          VerificationTask.status.in_(allowed))
+    if expected_version is not None:
+        stmt = stmt.where(VerificationTask.lock_version == expected_version)
+    if extra_where is not None:
+        stmt = stmt.where(extra_where)
+    result = db.session.execute(
+        stmt.values(lock_version=VerificationTask.lock_version + 1, **dict(values))
+        .execution_options(synchronize_session=False))
+    db.session.refresh(task)
+    if result.rowcount != 1:
+        if expected_version is not None and task.lock_version != expected_version:
+            raise StaleTask()
+        raise refused(task, event)
+
+
+def _notify_department(department_id: int, roles, kind: str, title: str, body: str,
+                       link: str | None, object_type: str, object_id, dedup_key: str) -> None:
+    from licensing.notifications.services import notify_department
+
+    notify_department(department_id, roles, kind, title[:200], body, link, object_type,
+                      object_id, dedup_key)
+
+
+# --- opening ----------------------------------------------------------------------------------
+
+
+def open_verification_task(application, licence, deadline: Deadline) -> VerificationTask:
+    """Push a freshly licensed commitment case to its supervisory department as a task.
+
+    Called inside the decision's transaction; the checks the item moved after the decision
+    (site survey, expert review, inspection) travel with the task.
+    """
+    version = application.item_version
+    task = VerificationTask(
+        licence=licence,
+        application=application,
+        supervisory_department_id=application.supervisory_department_id,
+        approval_department_id=application.approval_department_id,
+        item_version_id=application.item_version_id,
+        status=TaskStatus.open,
+        moved_checks=list(version.moved_checks or []),
+    )
+    task.verification_deadline = deadline
+    db.session.add(task)
+    db.session.flush()
+    record_audit("verification_task.opened", object_type="verification_task",
+                 object_id=task.id, changes={"licence": licence.number,
+                                             "deadline": deadline.as_dict()})
+    return task
+
+
+# --- assignment -------------------------------------------------------------------------------
+
+
+def assignable_inspectors(task: VerificationTask) -> list[User]:
+    """Return the active inspectors of the task's supervisory department, by name."""
+    return list(db.session.scalars(
+        select(User).where(User.role == Role.inspector, User.active.is_(True),
+                           User.department_id == task.supervisory_department_id)
+        .order_by(User.display_name, User.id)))
+
+
+def assign_task(task: VerificationTask, inspector: User, *, actor: User | None = None,
+                expected_version: int | None = None) -> VerificationTask:
+    """Assign (or reassign) a task to an inspector of its own department; the head does it.
+
+    Refused: by anyone but the head of the task's supervisory department (``Forbidden``); to
+    someone who is not an active inspector of that department (``InvalidAssignee``); on a
+    task already closed (``TaskTransitionRefused``); on a stale form (``StaleTask``).
+    Audited as ``verification_task.assigned``; the inspector is notified.
+    """
+    actor = _actor(actor)
+    if actor is None or not task.can_assign(actor):
+        raise Forbidden("只有本监管部门的负责人可以分派核查任务。")
+    if (inspector is None or inspector.role != Role.inspector or not inspector.active
+            or inspector.department_id != task.supervisory_department_id):
+        raise InvalidAssignee()
+    previous = task.assigned_to_id
+    if previous == inspector.id:
+        return task
+    _update_task(task, allowed=ACTIVE_TASK_STATES, event="assign",
+                 expected_version=expected_version,
+                 values={"assigned_to_id": inspector.id, "assigned_dt": utcnow()})
+    record_audit("verification_task.assigned", object_type="verification_task",
+                 object_id=task.id, actor=actor,
+                 changes={"assigned_to": [previous, inspector.id],
+                          "reassigned": previous is not None})
+    from licensing.notifications.services import notify
+
+    notify(inspector, NOTIFY_ASSIGNED, f"新的核查任务：{task.licence.number}",
+           f"{task.item_version.name}，核查期限 {task.verification_due_on}。",
+           f"/supervision/tasks/{task.id}", "verification_task", task.id,
+           f"task_assigned:{task.id}:{inspector.id}")
+    return task
+
+
+# --- the result -------------------------------------------------------------------------------
+
+
+def checklist_items(task: VerificationTask) -> list[str]:
+    """Return the item's verification checklist (核查要点), in the catalogue's order."""
+    return [str(entry) for entry in (task.item_version.verification_checklist or [])]
+
+
+def verification_method_label(task: VerificationTask) -> str:
+    """Return how the item's commitment is checked (现场核查 / 书面核查 / 网上核查)."""
+    method = task.item_version.verification_method
+    try:
+        return VerificationMethod(method).label
+    except ValueError:
+        return str(method)
+
+
+def moved_check_labels(task: VerificationTask) -> list[str]:
+    """Return the labels of the checks moved after the decision."""
+    labels = []
+    for value in task.moved_checks or []:
+        try:
+            labels.append(MovedCheck(value).label)
+        except ValueError:
+            labels.append(str(value))
+    return labels
+
+
+def _normalise_checklist(task: VerificationTask,
+                         ticked: Mapping[str, bool] | Iterable[str] | None) -> list[dict] | None:
+    if ticked is None:
+        return None
+    items = checklist_items(task)
+    if isinstance(ticked, Mapping):
+        marks = {str(k): bool(v) for k, v in ticked.items()}
+    else:
+        marks = {str(k): True for k in ticked}
+    return [{"item": item, "ok": marks.get(item, False)} for item in items]
+
+
+def record_result(
+    task: VerificationTask,
+    outcome: Outcome | str,
+    findings: str | None,
+    checked_on: date,
+    *,
+    actor: User | None = None,
+    checklist: Mapping[str, bool] | Iterable[str] | None = None,
+    push: bool = True,
+    expected_version: int | None = None,
+) -> Deadline:
+    """Record the result of the on-site check; return its result-push deadline.
+
+    ``outcome`` is ``conform`` or ``nonconform`` (findings required); ``checked_on`` the day
+    the check ended (not in the future, not before the licence). The task becomes
+    ``checked`` and gets its ``result_push`` deadline: 5 working days after ``checked_on``
+    (rule ``result_push_5``, 工作方案 三（三）). With ``push`` (the default, see
+    docs/decisions/0010-supervision-result-push.md) the result is pushed to the approval
+    department in the same transaction (``push_result``). An unassigned task is assigned to
+    the inspector who records it.
+    """
+    actor = _require_worker(task, actor)
+    try:
+        outcome = Outcome(outcome)
+    except ValueError:
+        raise InvalidResult("请选择核查结果：符合承诺或不符合承诺。",
+                            code="outcome_required") from None
+    findings = _clean(findings)
+    if outcome == Outcome.nonconform and not findings:
+        raise InvalidResult("核查不符合承诺时，必须写明发现的问题。", code="findings_required")
+    if not isinstance(checked_on, date):
+        raise InvalidResult("请填写核查日期。", code="checked_on_required")
+    today = local_today()
+    if checked_on > today:
+        raise InvalidResult("核查日期不能晚于今天。", code="checked_on_future")
+    if checked_on < task.licence.issued_on:
+        raise InvalidResult("核查日期不能早于许可决定日期。", code="checked_on_before_licence")
+    if task.status != TaskStatus.open:
+        raise refused(task, "record_result")
+    push_deadline = compute_deadline(DeadlineRule.result_push_5, start_on=checked_on,
+                                     start_event="verification_checked")
+    values: dict[str, Any] = {
+        "outcome": outcome,
+        "checked_on": checked_on,
+        "findings": findings or None,
+        "checklist": _normalise_checklist(task, checklist),
+        "checked_by_id": actor.id,
+        "result_recorded_dt": utcnow(),
+        **deadline_values("result_push", push_deadline),
+    }
+    if task.assigned_to_id is None and actor.role == Role.inspector:
+        values.update(assigned_to_id=actor.id, assigned_dt=utcnow())
+    late_check = task.verification_due_on is not None and checked_on > task.verification_due_on
+    _transition(task, "record_result", actor=actor, expected_version=expected_version,
+                values=values,
+                changes={"outcome": outcome, "checked_on": checked_on,
+                         "checked_after_deadline": late_check,
+                         "result_push_deadline": push_deadline.as_dict()})
+    if push:
+        push_result(task, actor=actor)
+    return push_deadline
+
+
+def push_result(task: VerificationTask, *, actor: User | None = None,
+                expected_version: int | None = None) -> VerificationTask:
+    """Push a recorded result to the approval department (核查信息推送).
+
+    The result then shows in the approval department's inbox (``results_for_approval``) and
+    its approvers are notified; ``pushed_late`` is set when today is after the push deadline.
+    A conform result closes the task and queues ``commitment_kept`` for the credit platform; a
+    nonconform one moves it to ``breach`` (a rectification order is next) and queues
+    ``commitment_broken``.
+    """
+    from licensing.credit.services import record_commitment_event
+
+    actor = _require_worker(task, actor)
+    if task.status != TaskStatus.checked:
+        raise refused(task, "push_conform")
+    now = utcnow()
+    late = local_today() > task.result_push_due_on
+    conform = task.outcome == Outcome.conform
+    event = "push_conform" if conform else "push_nonconform"
+    values: dict[str, Any] = {"pushed_dt": now, "pushed_by_id": actor.id, "pushed_late": late}
+    if conform:
+        values["closed_dt"] = now
+    _transition(task, event, actor=actor, expected_version=expected_version, values=values,
+                changes={"pushed_late": late, "result_push_due_on": task.result_push_due_on})
+    licence = task.licence
+    payload = {"licence": licence.number, "item": task.item_version.code,
+               "checked_on": task.checked_on.isoformat(),
+               "supervisory_department": task.supervisory_department.name}
+    if conform:
+        record_commitment_event(licence.applicant, "commitment_kept", ref=f"task:{task.id}",
+                                payload=payload, occurred_on=task.checked_on,
+                                summary="承诺经现场核查属实", actor=actor)
+    else:
+        record_commitment_event(licence.applicant, "commitment_broken", ref=f"task:{task.id}",
+                                payload={**payload, "findings": task.findings},
+                                occurred_on=task.checked_on,
+                                summary="经现场核查，承诺不实或违反承诺", actor=actor)
+    late_note = "（超过推送期限）" if late else ""
+    _notify_department(
+        task.approval_department_id, [Role.approver], NOTIFY_RESULT_PUSHED,
+        f"核查结果{late_note}：{licence.number} {task.outcome.label}",
+        f"{task.supervisory_department.name}于 {task.checked_on} 完成核查：{task.outcome.label}。",
+        "/approvals/results", "verification_task", task.id, f"result_pushed:{task.id}")
+    return task
+
+
+# --- breach: rectification, judicial transfer ---------------------------------------------------
+
+
+def rectification_working_days(ordered_on: date, due_on: date) -> int:
+    """Return the working days an order given on ``ordered_on`` grants up to ``due_on``.
+
+    A due date that is not a working day carries over to the next working day (a period ending
+    on a holiday ends on the day after it), so the count includes that day.
+    """
+    calendar = get_calendar()
+    try:
+        n = calendar.working_days_between(ordered_on, due_on)
+        if not calendar.is_working_day(due_on):
+            n += 1
+    except ValueError as exc:  # CalendarRangeError
+        raise InvalidRectification(str(exc)) from None
+    return max(n, 1)
+
+
+@dataclass(frozen=True)
+class RectificationResult:
+    """What recording a rectification outcome produced."""
+
+    order: RectificationOrder
+    revocation_case: Any | None  # licensing.revocation.models.RevocationCase
+
+
+def order_rectification(
+    task: VerificationTask,
+    due_on: date,
+    *,
+    requirements: str = "",
+    actor: User | None = None,
+    ordered_on: date | None = None,
+    expected_version: int | None = None,
+) -> RectificationOrder:
+    """Order a breach put right by ``due_on`` (责令限期整改); the task becomes ``rectifying``.
+
+    The due date is stored as a legal deadline (rule ``rectification``, counted in working
+    days from the order's date; one falling on a day off carries over to the next working
+    day). Refused unless the task is in ``breach`` (nonconform result pushed).
+    """
+    actor = _require_worker(task, actor)
+    ordered_on = ordered_on or local_today()
+    if not isinstance(due_on, date):
+        raise InvalidRectification("请填写整改期限。", code="due_on_required")
+    if due_on <= ordered_on:
+        raise InvalidRectification("整改期限必须晚于责令整改之日。", code="due_on_not_after")
+    if task.status != TaskStatus.breach:
+        raise refused(task, "order_rectification")
+    requirements = _clean(requirements)
+    deadline = compute_deadline(DeadlineRule.rectification, start_on=ordered_on,
+                                start_event="rectification_ordered",
+                                working_days=rectification_working_days(ordered_on, due_on))
+    order = RectificationOrder(task=task, requirements=requirements,
+                               ordered_on=ordered_on, ordered_by_id=actor.id)
+    order.rectification_deadline = deadline
+    db.session.add(order)
+    _transition(task, "order_rectification", actor=actor, expected_version=expected_version,
+                changes={"rectification_due_on": deadline.due_on})
+    db.session.flush()
+    record_audit("rectification.ordered", object_type="rectification", object_id=order.id,
+                 actor=actor, changes={"task_id": task.id, "deadline": deadline.as_dict(),
+                                       "requested_due_on": due_on})
+    return order
+
+
+def _transition_rectification(order: RectificationOrder, event: str, *, actor: User,
+                              values: Mapping[str, Any]) -> None:
+    sources, target = RECTIFICATION_TRANSITIONS[event]
+    if order.status not in sources:
+        raise RectificationTransitionRefused(
+            f"整改通知当前状态为“{order.status.label}”，不能再记录整改结果。")
+    previous = order.status
+    result = db.session.execute(
+        update(RectificationOrder)
+        .where(RectificationOrder.id == order.id, RectificationOrder.status == previous)
+        .values(status=target, lock_version=RectificationOrder.lock_version + 1, **values)
+        .execution_options(synchronize_session=False))
+    db.session.refresh(order)
+    if result.rowcount != 1:
+        raise RectificationTransitionRefused(
+            f"整改通知当前状态为“{order.status.label}”，不能再记录整改结果。")
+    record_audit(f"rectification.{event}", object_type="rectification", object_id=order.id,
+                 actor=actor, changes={"status": [previous, target], "task_id": order.task_id})
+
+
+def record_rectification_outcome(
+    task: VerificationTask,
+    rectified: bool,
+    *,
+    note: str = "",
+    actor: User | None = None,
+    expected_version: int | None = None,
+) -> RectificationResult:
+    """Record whether the breach was put right.
+
+    Rectified: the order is ``rectified`` and the task ``closed``. Not rectified (by the due
+    date, or still short after it): the order is ``failed``, the task ``revocation_requested``
+    and a revocation case (origin ``supervision_breach``) is opened for the approval
+    department, whose approvers are notified.
+    """
+    from licensing.revocation.models import RevocationOrigin
+    from licensing.revocation.services import open_revocation_case
+
+    actor = _require_worker(task, actor)
+    order = task.rectification
+    if order is None or task.status != TaskStatus.rectifying:
+        raise refused(task, "rectified" if rectified else "not_rectified")
+    note = _clean(note)
+    if not rectified and not note:
+        raise InvalidResult("请写明未整改到位的情况。", code="note_required")
+    now = utcnow()
+    _transition_rectification(order, "rectified" if rectified else "not_rectified", actor=actor,
+                              values={"outcome_note": note or None, "outcome_recorded_dt": now,
+                                      "outcome_by_id": actor.id})
+    if rectified:
+        _transition(task, "rectified", actor=actor, expected_version=expected_version,
+                    values={"closed_dt": now})
+        return RectificationResult(order, None)
+    _transition(task, "not_rectified", actor=actor, expected_version=expected_version,
+                changes={"note": note})
+    overdue = local_today() > order.rectification_due_on
+    reason = (f"{task.supervisory_department.name}于 {task.checked_on} 现场核查发现：{task.findings}。"
+              f"已责令于 {order.rectification_due_on} 前整改，"
+              + ("逾期未整改" if overdue else "整改后仍不符合条件") + f"：{note}")
+    case_ = open_revocation_case(task.licence, RevocationOrigin.supervision_breach, task=task,
+                                 reason=reason, requested_by=actor)
+    return RectificationResult(order, case_)
+
+
+def record_judicial_transfer(task: VerificationTask, reference: str, transferred_on: date,
+                             *, note: str = "", actor: User | None = None) -> VerificationTask:
+    """Record that a suspected crime was handed to the judicial authorities (移送司法机关).
+
+    Only for a nonconform result, once per task. ``reference`` is the transfer document's
+    number (移送文书编号). Audited as ``verification_task.judicial_transfer``.
+    """
+    actor = _require_worker(task, actor)
+    reference = (reference or "").strip()
+    if not reference or len(reference) > 100 or not isinstance(transferred_on, date):
+        raise JudicialTransferInvalid()
+    if transferred_on > local_today():
+        raise JudicialTransferInvalid("移送日期不能晚于今天。")
+    if task.outcome != Outcome.nonconform:
+        raise TaskTransitionRefused("只有核查不符合承诺的任务才能记录移送司法机关。")
+    if task.judicial_transfer_ref is not None:
+        raise TaskTransitionRefused("该任务已记录移送司法机关，不能重复记录。")
+    allowed = [s for s in TaskStatus if s != TaskStatus.open]
+    _update_task(task, allowed=allowed, event="judicial_transfer", expected_version=None,
+                 values={"judicial_transfer_ref": reference,
+                         "judicial_transferred_on": transferred_on,
+                         "judicial_transfer_note": _clean(note) or None},
+                 extra_where=VerificationTask.judicial_transfer_ref.is_(None))
+    record_audit("verification_task.judicial_transfer", object_type="verification_task",
+                 object_id=task.id, actor=actor,
+                 changes={"reference": reference, "transferred_on": transferred_on})
+    return task
+
+
+# --- called by the revocation domain ------------------------------------------------------------
+
+
+def licence_revoked(task: VerificationTask, *, actor: User | None) -> bool:
+    """Move the task to ``revoked`` after its licence was revoked; False if already closed."""
+    if task.status in TERMINAL_TASK_STATES:
+        return False
+    _transition(task, "licence_revoked", actor=actor, values={"closed_dt": utcnow()})
+    return True
+
+
+def revocation_dismissed(task: VerificationTask, *, actor: User | None) -> bool:
+    """Close the task after the approval department decided not to revoke."""
+    if task.status != TaskStatus.revocation_requested:
+        return False
+    _transition(task, "revocation_dismissed", actor=actor, values={"closed_dt": utcnow()})
+    return True
+
+
+# --- evidence ---------------------------------------------------------------------------------
+
+
+def add_evidence(task: VerificationTask, stream: BinaryIO, filename: str | None, *,
+                 note: str = "", actor: User | None = None) -> TaskEvidence:
+    """Store a photo or PDF as evidence of the task (type by content, size limited, hashed).
+
+    Refused on a task already closed or revoked. Audited with the file's SHA-256.
+    """
+    actor = _require_worker(task, actor)
+    if task.status in TERMINAL_TASK_STATES:
+        raise TaskTransitionRefused(f"核查任务已{task.status.label}，不能再上传证据。")
+    stored = store_upload(stream, filename, "evidence")
+    evidence = TaskEvidence(task_id=task.id, stored_name=stored.stored_name,
+                            original_name=stored.original_name,
+                            content_type=stored.content_type, size_bytes=stored.size_bytes,
+                            sha256=stored.sha256, note=_clean(note, 500),
+                            uploaded_by_id=actor.id, uploaded_dt=utcnow())
+    db.session.add(evidence)
+    db.session.flush()
+    record_audit("verification_task.evidence_added", object_type="verification_task",
+                 object_id=task.id, actor=actor,
+                 changes={"evidence_id": evidence.id, "sha256": stored.sha256,
+                          "content_type": stored.content_type, "size_bytes": stored.size_bytes})
+    return evidence
+
+
+# --- reading: the inbox -----------------------------------------------------------------------
+
+
+def due_soon_limit(today: date | None = None) -> date:
+    """Return the last day that counts as "due soon": the 5th working day after today.
+
+    Without calendar data (or beyond it) a week is used, so the inbox still opens.
+    """
+    today = today or local_today()
+    try:
+        return due(today, DUE_SOON_WORKING_DAYS).due_on
+    except DomainError:
+        return today + timedelta(days=7)
+
+
+def deadline_flag(due_on: date | None, today: date, soon_limit: date) -> str | None:
+    """Return ``"overdue"``, ``"due_soon"`` or ``None`` for a due date."""
+    if due_on is None:
+        return None
+    if due_on < today:
+        return "overdue"
+    if due_on <= soon_limit:
+        return "due_soon"
+    return None
+
+
+def current_due_expression():
+    """The SQL of ``VerificationTask.current_due_on`` (needs an outer join of the order)."""
+    return case(
+        (VerificationTask.status == TaskStatus.open, VerificationTask.verification_due_on),
+        (VerificationTask.status == TaskStatus.checked, VerificationTask.result_push_due_on),
+        (and_(VerificationTask.status == TaskStatus.rectifying,
+              RectificationOrder.status == RectificationStatus.ordered),
+         RectificationOrder.rectification_due_on),
+        else_=None,
+    )
+
+
+def department_tasks(user: User) -> Select:
+    """Tasks of the user's supervisory department (all departments for the reform office)."""
+    return department_scope(
+        select(VerificationTask).outerjoin(
+            RectificationOrder, RectificationOrder.task_id == VerificationTask.id),
+        VerificationTask.supervisory_department_id, user=user)
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """The inbox's filters, as read from the query string."""
+
+    status: str = "active"  # "active", "all" or a TaskStatus value
+    item_id: int | None = None
+    inspector: str = ""  # "", "mine", "none" or a user id
+    due: str = ""  # "", "overdue", "due_soon"
+
+
+def task_inbox(user: User, filters: InboxFilters | None = None,
+               today: date | None = None) -> Select:
+    """Select the department's tasks for the inbox, the next due date first."""
+    filters = filters or InboxFilters()
+    today = today or local_today()
+    due_on = current_due_expression()
+    stmt = department_tasks(user)
+    if filters.status == "active":
+        stmt = stmt.where(VerificationTask.status.in_(ACTIVE_TASK_STATES))
+    elif filters.status in TaskStatus.__members__:
+        stmt = stmt.where(VerificationTask.status == TaskStatus(filters.status))
+    if filters.item_id:
+        from licensing.catalogue.models import ItemVersion
+
+        stmt = stmt.where(VerificationTask.item_version_id.in_(
+            select(ItemVersion.id).where(ItemVersion.item_id == filters.item_id)))
+    if filters.inspector == "mine":
+        stmt = stmt.where(VerificationTask.assigned_to_id == user.id)
+    elif filters.inspector == "none":
+        stmt = stmt.where(VerificationTask.assigned_to_id.is_(None))
+    elif filters.inspector.isdigit():
+        stmt = stmt.where(VerificationTask.assigned_to_id == int(filters.inspector))
+    if filters.due == "overdue":
+        stmt = stmt.where(due_on < today)
+    elif filters.due == "due_soon":
+        stmt = stmt.where(due_on >= today, due_on <= due_soon_limit(today))
+    return stmt.order_by(due_on.is_(None), due_on, VerificationTask.id)
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    """Figures of a department's inbox."""
+
+    active: int
+    due_soon: int
+    overdue: int
+    rectifying: int
+    unassigned: int
+
+
+def task_counts(user: User, today: date | None = None) -> TaskCounts:
+    """Count the department's active, due-soon, overdue, rectifying and unassigned tasks."""
+    today = today or local_today()
+    limit = due_soon_limit(today)
+    due_on = current_due_expression()
+    active = VerificationTask.status.in_(ACTIVE_TASK_STATES)
+    stmt = department_tasks(user).with_only_columns(
+        func.count(VerificationTask.id).filter(active),
+        func.count(VerificationTask.id).filter(active, due_on >= today, due_on <= limit),
+        func.count(VerificationTask.id).filter(active, due_on < today),
+        func.count(VerificationTask.id).filter(VerificationTask.status == TaskStatus.rectifying),
+        func.count(VerificationTask.id).filter(active, VerificationTask.assigned_to_id.is_(None)),
+    ).order_by(None)
+    row = db.session.execute(stmt).one()
+    return TaskCounts(*(int(v or 0) for v in row))
+
+
+def results_for_approval(user: User) -> Select:
+    """Pushed results that reached the user's approval department, newest first."""
+    return department_scope(
+        select(VerificationTask).where(VerificationTask.pushed_dt.is_not(None)),
+        VerificationTask.approval_department_id, user=user,
+    ).order_by(VerificationTask.pushed_dt.desc(), VerificationTask.id.desc())
+
+
+def load_task(task_id: int, user: User, *, for_action: bool = False) -> VerificationTask:
+    """Load a task the user may see, or raise ``NotFound`` (404).
+
+    Viewing: staff of its supervisory department, or of its approval department (which
+    receives the result). Acting (``for_action``): its supervisory department only. On
+    PostgreSQL an acting load takes the row lock (``SELECT ... FOR UPDATE``).
+    """
+    from licensing.auth.access import get_scoped_or_404
+
+    if not for_action:
+        return get_scoped_or_404(VerificationTask, task_id,
+                                 VerificationTask.supervisory_department_id,
+                                 VerificationTask.approval_department_id, user=user)
+    stmt = department_scope(select(VerificationTask).where(VerificationTask.id == task_id),
+                            VerificationTask.supervisory_department_id, user=user)
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=VerificationTask)
+    task = db.session.scalars(stmt).first()
+    if task is None:
+        raise NotFound("未找到该核查任务，或您无权查看。", code="task_not_found")
+    return task
+
+
+def visible_items(user: User) -> list[tuple[int, str]]:
+    """Return ``(item_id, name)`` of the items with tasks in the user's department."""
+    from licensing.catalogue.models import ItemVersion
+
+    stmt = department_scope(
+        select(ItemVersion.item_id, func.max(ItemVersion.name))
+        .join(VerificationTask, VerificationTask.item_version_id == ItemVersion.id)
+        .group_by(ItemVersion.item_id),
+        VerificationTask.supervisory_department_id, user=user)
+    return [(row[0], row[1]) for row in db.session.execute(stmt.order_by(ItemVersion.item_id))]
+
+
+def department_inspectors(user: User) -> list[User]:
+    """Return the inspectors of the user's department (for the inbox filter)."""
+    stmt = select(User).where(User.role == Role.inspector)
+    if not user.sees_all_departments:
+        stmt = stmt.where(User.department_id == user.department_id)
+    return list(db.session.scalars(stmt.order_by(User.display_name, User.id)))
+
+
+__all__ = [
+    "InboxFilters", "RectificationResult", "TaskCounts", "add_evidence", "allowed_events",
+    "assign_task", "assignable_inspectors", "deadline_flag", "due_soon_limit",
+    "licence_revoked", "load_task", "open_verification_task", "order_rectification",
+    "push_result", "record_judicial_transfer", "record_rectification_outcome",
+    "record_result", "results_for_approval", "revocation_dismissed", "task_counts",
+    "task_inbox",
+]
