@@ -24,7 +24,7 @@ from licensing.calendar.sources import default_calendar  # noqa: E402
 
 SAMPLES = 100_000
 WORKING_DAYS = 60
-REPEATS = 5
+REPEATS = 7
 
 
 def main() -> None:

@@ -82,6 +82,13 @@ def init_app(app: Flask) -> None:
         return load_session_user(session_id)
 
     @app.before_request
+    def _fresh_user():
+        # Flask-Login caches the user in ``g``, which lives as long as the app context. When
+        # an app context outlives one request (tests, a server embedded in a command), the
+        # next request must still load its own user from its own cookie.
+        g.pop("_login_user", None)
+
+    @app.before_request
     def _session_timeouts():
         if not current_user.is_authenticated:
             return None

@@ -50,8 +50,10 @@ def _print_plan(plan: services.CalendarChangePlan) -> None:
     for warning in plan.warnings:
         click.echo(f"警告：{warning}")
     working = plan.working_day_changes
+    added = sum(1 for c in plan.day_changes if c.old is None)
+    other = len(plan.day_changes) - len(working) - added
     click.echo(f"工作日变化：{len(working)} 天；暂定转为正式：{plan.confirmed_days} 天；"
-               f"其他变更：{len(plan.day_changes) - len(working)} 天")
+               f"新增日期：{added} 天；其他变更（类型或名称）：{other} 天")
     for change in working[:MAX_LISTED]:
         click.echo(f"  {change.on.isoformat()} {change.description}")
     if len(working) > MAX_LISTED:

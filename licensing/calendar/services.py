@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from licensing.audit.services import record_audit
 from licensing.calendar import sources
@@ -608,7 +609,10 @@ def _apply(
         days_changed=len(working_changes), deadlines_moved=len(plan.deadline_changes),
     )
     db.session.add(version)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # another process created this version first
+        raise CalendarChanged() from None
 
     created: dict[int, CalendarNotice] = {}
     for new in plan._new_notices:

@@ -20,7 +20,8 @@ def _on() -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValidationFailed("参数 on 应为 YYYY-MM-DD 格式的日期。", code="invalid_date") from None
+        raise ValidationFailed("参数 on 应为 YYYY-MM-DD 格式的日期。",
+                               code="invalid_date") from None
 
 
 @bp.get("/items")

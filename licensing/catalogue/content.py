@@ -109,6 +109,7 @@ class VersionContent:
 
     @property
     def offers_commitment(self) -> bool:
+        """Whether the commitment track is offered."""
         return Track.commitment in self.tracks
 
 
@@ -307,7 +308,7 @@ def letter_template_problems(source: str, *, required: bool) -> list[Problem]:
     if not problems:
         try:
             env.from_string(source).render(**sample_letter_values())
-        except Exception as exc:  # noqa: BLE001 - any failure of an admin's template is reported
+        except Exception as exc:
             problems.append(Problem(where, f"告知承诺书文本无法生成：{exc}"))
     return problems
 

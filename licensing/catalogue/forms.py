@@ -16,6 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -43,8 +44,12 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _department_choices(kind: DepartmentKind) -> list[tuple[str, str]]:
-    return [(d.code, d.name) for d in list_departments() if d.kind == kind]
+def _choices(enum_cls) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in enum_cls.choices()]
+
+
+def _department_choices(kind: DepartmentKind) -> list[SelectChoice]:
+    return [SelectChoice(d.code, d.name) for d in list_departments() if d.kind == kind]
 
 
 class MaterialForm(Form):
@@ -53,7 +58,7 @@ class MaterialForm(Form):
     code = StringField("编码", validators=[Optional(), Length(max=32)])
     name = StringField("材料名称", validators=[Optional(), Length(max=200)])
     required_general = BooleanField("一般程序须提交")
-    modes = MultiCheckboxField("承诺方式", choices=CommitmentMode.choices())
+    modes = MultiCheckboxField("承诺方式", choices=_choices(CommitmentMode))
     supplement_days = IntegerField("补齐期限（工作日）",
                                    validators=[Optional(), NumberRange(min=1, max=365)])
     paper_at_counter = BooleanField("窗口出示纸质原件")
@@ -61,6 +66,7 @@ class MaterialForm(Form):
 
     @property
     def is_blank(self) -> bool:
+        """An empty row (left for adding a material): ignored."""
         return not (self.code.data or "").strip() and not (self.name.data or "").strip()
 
 
@@ -93,28 +99,29 @@ class VersionForm(FlaskForm):
     legal_basis = TextAreaField("设定依据")
     approval_department = SelectField("行政审批实施部门")
     supervisory_department = SelectField("行业监管部门")
-    applicant_kinds = MultiCheckboxField("申请人类型", choices=ApplicantKind.choices())
-    tracks = MultiCheckboxField("办理程序", choices=Track.choices())
+    applicant_kinds = MultiCheckboxField("申请人类型", choices=_choices(ApplicantKind))
+    tracks = MultiCheckboxField("办理程序", choices=_choices(Track))
     statutory_limit_days = IntegerField(
         "法定办结时限（工作日）", validators=[InputRequired("请填写法定办结时限。"),
                                    NumberRange(min=1, max=365)])
     promised_limit_days = IntegerField(
         "承诺办结时限（工作日）", validators=[InputRequired("请填写承诺办结时限。"),
                                    NumberRange(min=0, max=365)])
-    verification_rule = SelectField("核查时限规则", choices=VerificationRule.choices())
+    verification_rule = SelectField("核查时限规则", choices=_choices(VerificationRule))
     verification_working_days = IntegerField(
-        "核查时限（工作日）", validators=[InputRequired("请填写核查时限。"),
-                                 NumberRange(min=1, max=60, message="核查时限应为 1–60 个工作日。")])
+        "核查时限（工作日）",
+        validators=[InputRequired("请填写核查时限。"),
+                    NumberRange(min=1, max=60, message="核查时限应为 1–60 个工作日。")])
     verification_basis = TextAreaField("更短核查时限的依据")
-    verification_method = SelectField("核查方式", choices=VerificationMethod.choices())
+    verification_method = SelectField("核查方式", choices=_choices(VerificationMethod))
     verification_checklist = TextAreaField("核查要点（每行一条）", render_kw={"rows": 6})
-    moved_checks = MultiCheckboxField("移至审批决定后的环节", choices=MovedCheck.choices())
+    moved_checks = MultiCheckboxField("移至审批决定后的环节", choices=_choices(MovedCheck))
     supervision_measures = TextAreaField("事中事后监管措施")
     commitment_conditions = TextAreaField("承诺条件")
     commitment_content = TextAreaField("承诺内容")
     breach_consequences = TextAreaField("违反承诺的后果")
     exclusions = MultiCheckboxField("涉及的不得纳入情形（工作方案 二（一））",
-                                    choices=Exclusion.choices())
+                                    choices=_choices(Exclusion))
     letter_template = TextAreaField("告知承诺书文本", render_kw={"rows": 16})
     materials = FieldList(FormField(MaterialForm))
 

@@ -28,11 +28,10 @@ from licensing.catalogue.services import (
     version_content,
 )
 from licensing.catalogue.yaml_format import (
-    CatalogueFileError,
     FileProblem,
     ParsedItem,
     dump_catalogue,
-    parse_catalogue,
+    read_catalogue,
 )
 from licensing.clock import local_today
 from licensing.errors import DomainError
@@ -55,6 +54,7 @@ class ImportReport:
 
     @property
     def changed(self) -> bool:
+        """Whether the import changed anything."""
         return bool(self.created or self.updated or self.published)
 
     def summary(self) -> str:
@@ -88,22 +88,21 @@ def import_catalogue(
     ``valid_from_on``), which the publishing rules require to be today or later.
     Nothing is committed here; on failure the caller must roll back.
     """
-    try:
-        parsed_items = parse_catalogue(text)
-    except CatalogueFileError as exc:
-        raise CatalogueImportFailed([str(p) for p in exc.problems]) from None
+    parsed_items, problems = read_catalogue(text)
     today = local_today()
     first_from = valid_from_on or today
     later_from = superseding_valid_from_on or first_from
     existing = {item.code: item for item in db.session.scalars(
         select(Item).options(selectinload(Item.versions)))}
 
-    problems: list[FileProblem] = []
     steps: list[_Step] = []
     for parsed in parsed_items:
         for problem in department_problems(parsed.content):
-            problems.append(FileProblem(parsed.line_of(problem.path),
-                                        f"事项“{parsed.code}”：{problem.message}"))
+            if parsed.content_path_given(problem.path):
+                problems.append(FileProblem(parsed.line_of(problem.path),
+                                            f"事项“{parsed.code}”：{problem.message}"))
+        if not parsed.valid:
+            continue  # the file will be refused: its own problems are reported already
         item = existing.get(parsed.code)
         step = _Step(parsed, item, _action(item, parsed))
         if publish and step.action in ("update", "new_draft", "publish_draft"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -329,7 +330,7 @@ class ItemVersion(db.Model):
         cascade="all, delete-orphan", passive_deletes=True,
     )
 
-    __mapper_args__ = {"version_id_col": row_version}
+    __mapper_args__: ClassVar[dict] = {"version_id_col": row_version}
 
     @property
     def code(self) -> str:
@@ -338,6 +339,7 @@ class ItemVersion(db.Model):
 
     @property
     def is_draft(self) -> bool:
+        """Only a draft can change."""
         return self.status == VersionStatus.draft
 
     @property

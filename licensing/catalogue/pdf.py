@@ -123,7 +123,7 @@ def notice_pdf(rules: dict[str, Any], printed_on: date | None = None) -> bytes:
     story.append(_table(rows, [11 * mm, 52 * mm, 20 * mm, None, 22 * mm], header=True))
     if rules["offers_commitment"]:
         story.append(Spacer(1, 3))
-        for mode_code, label, description in _mode_legend(rules):
+        for _code, label, description in _mode_legend(rules):
             story.append(_p(f"{label}：{description}", s["small"]))
 
         commitment = rules["commitment"]

@@ -695,6 +695,7 @@ class MaterialChange:
 
     @property
     def kind_label(self) -> str:
+        """新增, 删除 or 修改."""
         return {"added": "新增", "removed": "删除", "changed": "修改"}[self.kind]
 
 
@@ -709,6 +710,7 @@ class VersionDiff:
 
     @property
     def empty(self) -> bool:
+        """Whether the two versions say the same."""
         return not self.fields and not self.materials
 
 

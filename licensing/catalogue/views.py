@@ -87,7 +87,8 @@ def admin_new():
             flash("已新建事项草稿，请补全内容后发布。", "success")
             return redirect(url_for("catalogue.admin_edit", code=version.item.code,
                                     number=version.number))
-    return render_template("catalogue/admin_new.html", form=form)
+    status = 422 if request.method == "POST" else 200
+    return render_template("catalogue/admin_new.html", form=form), status
 
 
 @bp.route("/admin/catalogue/<code>")

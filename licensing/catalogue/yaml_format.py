@@ -17,6 +17,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from licensing.catalogue.content import (
     CODE_RE,
+    MAX_LIMIT_DAYS,
     MaterialContent,
     Path,
     VersionContent,
@@ -84,6 +85,10 @@ class ParsedItem:
     #: False when the item has problems of its own (it must not be imported).
     valid: bool = True
 
+    def content_path_given(self, path: Path) -> bool:
+        """Whether the file wrote something at ``path`` (a missing field is reported already)."""
+        return tuple(path) in self.lines
+
     def line_of(self, path: Path) -> int:
         """The line of ``path`` inside this item (or of its nearest enclosing part)."""
         path = tuple(path)
@@ -105,7 +110,7 @@ class _AliasFound(Exception):
 class _Loader(yaml.SafeLoader):
     """A safe loader that keeps dates as text and refuses aliases (no 'billion laughs')."""
 
-    def compose_node(self, parent, index):  # noqa: D102
+    def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             raise _AliasFound(self.peek_event().start_mark)
         return super().compose_node(parent, index)
@@ -260,7 +265,8 @@ class _Reader:
     def _unknown(self, data: dict, allowed, path: Path, where: str) -> None:
         for key in data:
             if key not in allowed:
-                self.problem((*path, key), f"{where}有未知字段“{key}”（可用：{'、'.join(allowed)}）。")
+                self.problem((*path, key),
+                             f"{where}有未知字段“{key}”（可用：{'、'.join(allowed)}）。")
 
     def _text(self, data: dict, key: str, path: Path, *, required: bool = False) -> str:
         at = (*path, key)
@@ -364,7 +370,8 @@ class _Reader:
         texts = {key: self._text(raw, key, path) for key in ITEM_TEXT_KEYS}
         kinds = self._enum_list(raw, "applicant_kinds", ApplicantKind, path)
         tracks = self._enum_list(raw, "tracks", Track, path)
-        statutory = self._int(raw, "statutory_limit_days", path, default=1)
+        # A broken statutory limit must not make the promised limit look wrong too.
+        statutory = self._int(raw, "statutory_limit_days", path, default=MAX_LIMIT_DAYS)
         promised = self._int(raw, "promised_limit_days", path, default=0)
         exclusions = self._enum_list(raw, "exclusions", Exclusion, path)
         verification = self._verification(raw, path)
@@ -444,7 +451,7 @@ class _Reader:
 class _Dumper(yaml.SafeDumper):
     """Block style, multi-line texts as literal blocks, no aliases."""
 
-    def ignore_aliases(self, data) -> bool:  # noqa: D102
+    def ignore_aliases(self, data) -> bool:
         return True
 
 

@@ -1,4 +1,4 @@
-"""``flask --app wsgi credit ...``: import the dishonesty list, run the outbox, the fake platform."""
+"""``flask --app wsgi credit ...``: import the dishonesty list, run the outbox, fake platform."""
 
 from __future__ import annotations
 

@@ -2,18 +2,14 @@
 
 Every code below carries a valid check character (GB 32100 / GB 11643); the README lists them.
 
-==========================  =====================  ===============================================
-code                        name                   credit record (local registry)
-==========================  =====================  ===============================================
-91130682MA0CHT7K84          定州市恒通建材有限公司     serious dishonesty, not repaired → ineligible
-91130682MA0E6LX183          定州市润泽食品有限公司     serious dishonesty, repaired → eligible (B)
-13068219850715431X          张建国                  false commitment under objection → eligible
-130682199203082622          李秀兰                  false commitment, not repaired → ineligible
-91130682MA0FQW3N7R          定州市示例餐饮有限公司     clean, commitments kept (user "applicant") (A)
-91130682MA0GB8PU81          定州市鑫达运输有限公司     broken commitment → eligible (C); on the fake
-                                                   platform also a serious dishonesty → ineligible
-                                                   when CREDIT_PLATFORM_URL points at it
-==========================  =====================  ===============================================
+* 91130682MA0CHT7K84 定州市恒通建材有限公司: serious dishonesty, not repaired → ineligible (D)
+* 91130682MA0E6LX183 定州市润泽食品有限公司: serious dishonesty, repaired → eligible (B)
+* 13068219850715431X 张建国: false commitment under objection → eligible (A)
+* 130682199203082622 李秀兰: false commitment, not repaired → ineligible (D)
+* 91130682MA0FQW3N7R 定州市示例餐饮有限公司: clean, a commitment kept; the demo user
+  ``applicant`` acts for it → eligible (A)
+* 91130682MA0GB8PU81 定州市鑫达运输有限公司: broken commitment → eligible (C); the fake
+  platform also lists a serious dishonesty → ineligible when CREDIT_PLATFORM_URL points at it
 """
 
 from __future__ import annotations
@@ -32,7 +28,7 @@ from licensing.credit.services import file_objection, record_commitment_event
 from licensing.demo import demo_loader
 from licensing.extensions import db
 
-E, I = ApplicantKind.enterprise, ApplicantKind.individual
+E, P = ApplicantKind.enterprise, ApplicantKind.individual
 T = CreditRecordType
 
 HENGTONG = "91130682MA0CHT7K84"  # unrepaired serious dishonesty: ineligible
@@ -45,8 +41,8 @@ XINDA = "91130682MA0GB8PU81"  # broken commitment locally; serious dishonesty on
 APPLICANTS = [
     (E, HENGTONG, "定州市恒通建材有限公司", "0312-2345678"),
     (E, RUNZE, "定州市润泽食品有限公司", "13930261234"),
-    (I, ZHANG, "张建国", "13803125678"),
-    (I, LI, "李秀兰", "15832109876"),
+    (P, ZHANG, "张建国", "13803125678"),
+    (P, LI, "李秀兰", "15832109876"),
     (E, SHILI, "定州市示例餐饮有限公司", "13700312468"),
     (E, XINDA, "定州市鑫达运输有限公司", "0312-2567890"),
 ]
@@ -61,10 +57,10 @@ RECORDS = [
               repaired_on=date(2025, 9, 20), repair_basis="信用修复决定书 冀信修〔2025〕0917号",
               external_ref="HB-YZSX-2024-0301", issuer="定州市市场监督管理局",
               source_note="食品安全严重违法失信"),
-    ImportRow(line=0, kind=I, code=ZHANG, name="张建国", record_type=T.false_commitment,
+    ImportRow(line=0, kind=P, code=ZHANG, name="张建国", record_type=T.false_commitment,
               start_on=date(2026, 5, 12), external_ref="DZ-XJCN-2026-0031",
               issuer="定州市卫生健康局", source_note="公共场所卫生许可承诺内容不实"),
-    ImportRow(line=0, kind=I, code=LI, name="李秀兰", record_type=T.false_commitment,
+    ImportRow(line=0, kind=P, code=LI, name="李秀兰", record_type=T.false_commitment,
               start_on=date(2026, 2, 27), external_ref="DZ-XJCN-2026-0008",
               issuer="定州市市场监督管理局", source_note="食品经营许可承诺内容不实"),
     ImportRow(line=0, kind=E, code=XINDA, name="定州市鑫达运输有限公司",
@@ -88,8 +84,8 @@ def load_credit_demo() -> None:
     if disputed is not None and db.session.scalar(select(CreditObjection.id).where(
             CreditObjection.record_id == disputed.id)) is None:
         filed_on = max(disputed.start_on, local_today() - timedelta(days=5))
-        file_objection(disputed, "申请人提交了补正后的卫生检测报告，认为认定承诺不实所依据的检测报告"
-                       "系检测机构出具错误，申请撤销该记录。", filed_on=filed_on)
+        file_objection(disputed, "申请人提交了补正后的卫生检测报告，认为认定承诺不实所依据的"
+                       "检测报告系检测机构出具错误，申请撤销该记录。", filed_on=filed_on)
 
     shili = applicants[SHILI]
     user = db.session.scalar(select(User).where(User.username == "applicant"))

@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -24,8 +25,8 @@ class ObjectionForm(FlaskForm):
 class ResolveObjectionForm(FlaskForm):
     """Decide an objection."""
 
-    outcome = RadioField("处理结果", choices=[("upheld", "异议成立（撤销该记录）"),
-                                          ("rejected", "异议不成立（恢复使用该记录）")],
+    outcome = RadioField("处理结果", choices=[SelectChoice("upheld", "异议成立（撤销该记录）"),
+                                          SelectChoice("rejected", "异议不成立（恢复使用该记录）")],
                          validators=[DataRequired("请选择处理结果。")])
     resolved_on = DateField("处理日期", validators=[Optional()])
     resolution = TextAreaField("处理意见", validators=[

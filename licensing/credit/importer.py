@@ -9,7 +9,6 @@ once at the end). Re-importing the same file changes nothing: a record's natural
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.orm import selectinload
 from tqdm import tqdm
 
 from licensing.applicants.identity import (
@@ -29,7 +29,6 @@ from licensing.applicants.identity import (
     validate_id_number,
 )
 from licensing.applicants.models import Applicant
-from licensing.applicants.services import get_or_create_applicant
 from licensing.audit.services import record_audit
 from licensing.clock import local_today
 from licensing.credit.errors import CreditImportInvalid
@@ -130,17 +129,22 @@ def _identify(kind_text: str, code_text: str,
         except ValidationFailed as exc:
             errors.append(exc.message)
             return None
-    matches = []
+    matches, problems = [], []
     for kind, validator in ((ApplicantKind.enterprise, validate_credit_code),
                             (ApplicantKind.individual, validate_id_number)):
-        with contextlib.suppress(ValidationFailed):
+        try:
             matches.append((kind, validator(code)))
+        except ValidationFailed as exc:
+            problems.append(exc.message.rstrip("。"))
     if len(matches) == 1:
         return matches[0]
     if matches:
         errors.append("代码既像统一社会信用代码又像身份证号码，请填写kind列")
+    elif not code[:17].isdigit():  # letters: it can only be meant as a credit code
+        errors.append(problems[0])
     else:
-        errors.append(f"代码“{code[:20]}”既不是有效的统一社会信用代码，也不是有效的居民身份证号码")
+        errors.append(f"代码“{code[:20]}”无效：按统一社会信用代码，{problems[0]}；"
+                      f"按居民身份证号码，{problems[1]}")
     return None
 
 
@@ -266,65 +270,108 @@ def import_rows(rows: Sequence[ImportRow], *, source_name: str = "", digest: str
 
     A new natural key creates a record (``source=local_import``). A known one is updated:
     a repair date appearing marks it repaired, and reference, issuer and note follow the file.
-    A file never revives a record: one repaired or withdrawn here stays so. Every record
-    created or changed is audited, and the import as a whole once more.
+    A file never revives a record: one repaired or withdrawn here stays so. New applicants are
+    registered (the last name the file gives wins). Every applicant and record created or
+    changed is audited (codes masked), and the import as a whole once more. Works in batches
+    of ``_CHUNK`` rows (one flush each), so large files stay fast.
     """
     result = ImportResult(rows=len(rows))
-    applicants: dict[tuple[ApplicantKind, str], Applicant] = {}
-    identities = list({(r.kind, r.code) for r in rows})
-    for chunk in _chunks(identities):
-        for applicant in db.session.scalars(select(Applicant).where(
-                tuple_(Applicant.kind, Applicant.code).in_(list(chunk)))):
-            applicants[(applicant.kind, applicant.code)] = applicant
+    names = {(r.kind, r.code): r.name for r in rows}
+    applicants = _register_applicants(names, result, actor)
     existing: dict[str, CreditRecord] = {}
-    keys = [r.dedupe_key for r in rows]
-    for chunk in _chunks(keys):
+    for chunk in _chunks([r.dedupe_key for r in rows]):
         for record in db.session.scalars(select(CreditRecord).where(
                 CreditRecord.dedupe_key.in_(list(chunk)))):
             existing[record.dedupe_key] = record
-    # the last name a file gives an applicant is the one kept
-    names = {(r.kind, r.code): r.name for r in rows}
     touched: dict[int, Applicant] = {}
 
-    bar = tqdm(rows, total=len(rows), file=sys.stderr, unit="行", desc="导入信用记录",
+    bar = tqdm(total=len(rows), file=sys.stderr, unit="行", desc="导入信用记录",
                disable=not progress or len(rows) < PROGRESS_MIN_ROWS)
-    for index, row in enumerate(bar, start=1):
-        identity = (row.kind, row.code)
-        applicant = applicants.get(identity)
-        if applicant is None:
-            applicant = get_or_create_applicant(row.kind, row.code, names[identity], actor=actor)
-            applicants[identity] = applicant
-            result.applicants_created += 1
-        elif applicant.name != names[identity]:
-            applicant = get_or_create_applicant(row.kind, row.code, names[identity], actor=actor)
-        record = existing.get(row.dedupe_key)
-        if record is None:
-            _create(row, applicant, actor)
-            result.created += 1
-            touched[applicant.id] = applicant
-        else:
-            outcome = _update(row, record, applicant, actor)
-            setattr(result, outcome, getattr(result, outcome) + 1)
-            if outcome != "unchanged":
-                touched[applicant.id] = applicant
-        if index % _CHUNK == 0:
+    with bar:
+        for chunk in _chunks(rows):
+            created = []
+            for row in chunk:
+                applicant = applicants[(row.kind, row.code)]
+                record = existing.get(row.dedupe_key)
+                if record is None:
+                    created.append((row, _new_record(row, applicant)))
+                    result.created += 1
+                    touched[applicant.id] = applicant
+                else:
+                    outcome = _update(row, record, applicant, actor)
+                    setattr(result, outcome, getattr(result, outcome) + 1)
+                    if outcome != "unchanged":
+                        touched[applicant.id] = applicant
             db.session.flush()
-    db.session.flush()
-    for applicant in touched.values():
-        refresh_risk_level(applicant, actor=actor)
+            for row, record in created:
+                record_audit("credit.record.imported", object_type="credit_record",
+                             object_id=record.id, actor=actor,
+                             changes={"applicant_id": record.applicant_id,
+                                      "code": mask_code(row.kind, row.code),
+                                      "record_type": row.record_type, "start_on": row.start_on,
+                                      "repaired_on": row.repaired_on, "line": row.line})
+            bar.update(len(chunk))
+    _refresh_levels(list(touched.values()), actor)
     record_audit("credit.import", object_type="credit_import", object_id=digest[:16] or "-",
                  actor=actor,
                  changes={"file": source_name, "sha256": digest, "rows": result.rows,
                           "created": result.created, "repaired": result.repaired,
                           "updated": result.updated, "unchanged": result.unchanged,
                           "applicants_created": result.applicants_created})
+    db.session.flush()
     return result
 
 
-def _create(row: ImportRow, applicant: Applicant, actor) -> CreditRecord:
+def _register_applicants(names: dict[tuple[ApplicantKind, str], str], result: ImportResult,
+                         actor) -> dict[tuple[ApplicantKind, str], Applicant]:
+    """Load the file's applicants, registering the new ones in bulk (codes already valid)."""
+    applicants: dict[tuple[ApplicantKind, str], Applicant] = {}
+    identities = list(names)
+    for chunk in _chunks(identities):
+        for applicant in db.session.scalars(select(Applicant).where(
+                tuple_(Applicant.kind, Applicant.code).in_(list(chunk)))):
+            applicants[(applicant.kind, applicant.code)] = applicant
+    renamed = []
+    for identity, applicant in applicants.items():
+        if applicant.name != names[identity]:
+            renamed.append((applicant, applicant.name))
+            applicant.name = names[identity]
+    new = [Applicant(kind=kind, code=code, name=names[(kind, code)])
+           for kind, code in identities if (kind, code) not in applicants]
+    db.session.add_all(new)
+    db.session.flush()
+    for applicant in new:
+        applicants[(applicant.kind, applicant.code)] = applicant
+        record_audit("applicant.created", object_type="applicant", object_id=applicant.id,
+                     actor=actor, changes={"kind": applicant.kind, "code": applicant.masked_code,
+                                           "name": applicant.name, "via": "credit_import"})
+    for applicant, old_name in renamed:
+        record_audit("applicant.updated", object_type="applicant", object_id=applicant.id,
+                     actor=actor, changes={"name": [old_name, applicant.name],
+                                           "via": "credit_import"})
+    result.applicants_created = len(new)
+    return applicants
+
+
+def _refresh_levels(applicants: list[Applicant], actor) -> None:
+    """Recompute the risk level of the touched applicants, reading their records in batches."""
+    for chunk in _chunks(applicants):
+        by_applicant: dict[int, list[CreditRecord]] = {a.id: [] for a in chunk}
+        for record in db.session.scalars(
+                select(CreditRecord).options(selectinload(CreditRecord.objections))
+                .where(CreditRecord.applicant_id.in_(list(by_applicant)),
+                       CreditRecord.record_type.not_in(list(NEUTRAL_TYPES)))):
+            by_applicant[record.applicant_id].append(record)
+        for applicant in chunk:
+            refresh_risk_level(applicant, records=by_applicant[applicant.id], actor=actor,
+                               flush=False)
+        db.session.flush()
+
+
+def _new_record(row: ImportRow, applicant: Applicant) -> CreditRecord:
     repaired = row.repaired_on is not None
     record = CreditRecord(
-        applicant=applicant, applicant_id=applicant.id, source=CreditSource.local_import,
+        applicant_id=applicant.id, source=CreditSource.local_import,
         record_type=row.record_type,
         status=CreditRecordStatus.repaired if repaired else CreditRecordStatus.active,
         start_on=row.start_on, repaired_on=row.repaired_on,
@@ -332,12 +379,6 @@ def _create(row: ImportRow, applicant: Applicant, actor) -> CreditRecord:
         external_ref=row.external_ref, dedupe_key=row.dedupe_key, issuer=row.issuer,
         summary=row.source_note)
     db.session.add(record)
-    db.session.flush()
-    record_audit("credit.record.imported", object_type="credit_record", object_id=record.id,
-                 actor=actor,
-                 changes={"applicant_id": applicant.id, "code": mask_code(row.kind, row.code),
-                          "record_type": row.record_type, "start_on": row.start_on,
-                          "repaired_on": row.repaired_on, "line": row.line})
     return record
 
 
@@ -361,7 +402,6 @@ def _update(row: ImportRow, record: CreditRecord, applicant: Applicant, actor) -
             if outcome == "unchanged":
                 outcome = "updated"
     if changes:
-        db.session.flush()
         record_audit("credit.record.import_updated", object_type="credit_record",
                      object_id=record.id, actor=actor,
                      changes={"applicant_id": applicant.id,

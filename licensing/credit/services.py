@@ -219,12 +219,13 @@ def derive_risk_level(records: Iterable[CreditRecord], today: date) -> str:
 
 
 def refresh_risk_level(applicant: Applicant, *, records: Sequence[CreditRecord] | None = None,
-                       today: date | None = None, actor=None) -> str:
+                       today: date | None = None, actor=None, flush: bool = True) -> str:
     """Recompute and store the applicant's effective risk level; audit a change.
 
     The effective level is the platform's last level, unless the local records put the
     applicant in a worse one (records this system produced may not have reached the platform
-    yet). Without a platform level it is the locally derived one.
+    yet). Without a platform level it is the locally derived one. ``flush=False`` leaves the
+    flush to a caller working in batches.
     """
     today = today or local_today()
     if records is None:
@@ -235,7 +236,8 @@ def refresh_risk_level(applicant: Applicant, *, records: Sequence[CreditRecord] 
         previous = applicant.risk_level
         applicant.risk_level = level
         applicant.risk_level_dt = utcnow()
-        db.session.flush()
+        if flush:
+            db.session.flush()
         record_audit("applicant.risk_level_changed", object_type="applicant",
                      object_id=applicant.id, actor=actor,
                      changes={"risk_level": [previous, level], "local_level": local,

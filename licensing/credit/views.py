@@ -127,7 +127,8 @@ def run_check(applicant_id: int):
         abort(400)
     check = check_eligibility(subject)
     if check.eligible:
-        flash("信用核查通过：" + "；".join(check.reasons), "warning" if check.degraded else "success")
+        flash("信用核查通过：" + "；".join(check.reasons),
+              "warning" if check.degraded else "success")
     else:
         flash("不符合适用告知承诺制的信用条件：" + "；".join(check.reasons), "error")
     return redirect(url_for("credit.applicant", applicant_id=subject.id))

@@ -84,9 +84,9 @@ def _schedule(job) -> str:
         seconds = int(trigger.interval.total_seconds())
         for unit, size in (("h", 3600), ("min", 60)):
             if seconds % size == 0:
-                return f"every {seconds // size}{unit}"
-        return f"every {seconds}s"
-    return "cron " + ",".join(f"{k}={v}" for k, v in trigger.fields)
+                return f"every:{seconds // size}{unit}"
+        return f"every:{seconds}s"
+    return "cron:" + ",".join(f"{k}={v}" for k, v in trigger.fields)
 
 
 @group.command("run-once")

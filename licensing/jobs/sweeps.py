@@ -58,8 +58,8 @@ log = logging.getLogger("licensing.jobs.sweeps")
 DEFAULT_REMINDER_WORKING_DAYS = (5, 1)
 PROVISIONAL = "（暂定）"
 
-#: Endpoints that show one verification task, tried in order (the supervision views).
-TASK_ENDPOINTS = (("supervision.task", "task_id"), ("supervision.show_task", "task_id"))
+#: The endpoint that shows one verification task, and its id argument.
+TASK_ENDPOINTS = (("supervision.show", "task_id"),)
 
 
 # -- reminder tiers ---------------------------------------------------------------------------
@@ -355,6 +355,10 @@ class DeadlineSweep:
     link: Callable[[Any], str | None] = lambda row: None
     escalate: Callable[[Any], Sequence[User]] | None = None
     on_overdue: Callable[[Any, date], Any] | None = None
+    #: The sentence that ends the overdue notice when ``on_overdue`` returns none of its own.
+    overdue_advice: str = "请及时依法处理。"
+    #: False when the owning domain runs its own overdue job (supplements: the revocation).
+    overdue_job: bool = True
     due_soon_trigger: Trigger = field(default_factory=lambda: every(hours=1))
     overdue_trigger: Trigger = field(default_factory=lambda: every(minutes=15))
 
@@ -390,7 +394,9 @@ def register_deadline_sweep(sweep: DeadlineSweep) -> DeadlineSweep:
     due_soon.__qualname__ = f"sweep_{sweep.name}_due_soon"
     overdue.__qualname__ = f"sweep_{sweep.name}_overdue"
     job(f"{sweep.name}_due_soon", sweep.due_soon_trigger, label=f"{sweep.label}到期提醒")(due_soon)
-    job(f"{sweep.name}_overdue", sweep.overdue_trigger, label=f"{sweep.label}逾期处理")(overdue)
+    if sweep.overdue_job:
+        job(f"{sweep.name}_overdue", sweep.overdue_trigger,
+            label=f"{sweep.label}逾期处理")(overdue)
     return sweep
 
 
@@ -448,7 +454,7 @@ def _overdue_per_item(sweep: DeadlineSweep, kind: str, now: datetime) -> int:
         db.session.flush()
         transitioned = not _is_open(row_id)
         what = sweep.describe(row)
-        follow_up = outcome if isinstance(outcome, str) else "请及时依法处理。"
+        follow_up = outcome if isinstance(outcome, str) else sweep.overdue_advice
         sent = notify_users(
             (sweep.escalate or sweep.remind)(row), kind, f"{sweep.label}已逾期"[:200],
             f"{what}的期限 {row_due.isoformat()} 已过。{follow_up}",
@@ -468,38 +474,44 @@ def _lock_rows() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-# -- supplements (承诺限期补齐补全) --------------------------------------------------------
-
-#: The transition for a missed supplement, registered by the domain that owns revocation:
-#: ``set_supplement_missed_handler(fn)`` with ``fn(obligation, today) -> str | None`` (it
-#: marks the obligation missed, opens the revocation case, tells the supervisory department,
-#: and may return a sentence for the approvers' notice).
-_supplement_missed_handler: Callable[[Any, date], Any] | None = None
+# -- supplements (承诺限期补齐补全) and rectification orders (限期整改) -----------------------
 
 
-def set_supplement_missed_handler(handler: Callable[[Any, date], Any] | None) -> None:
-    """Install the transition run for each supplement past its due date (or remove it)."""
-    global _supplement_missed_handler
-    _supplement_missed_handler = handler
+def _applicant_user(application) -> User | None:
+    """The applicant's online account, if they have an active one."""
+    user_id = application.applicant.user_id
+    user = db.session.get(User, user_id) if user_id else None
+    return user if user is not None and user.active else None
 
 
-def _supplement_overdue(obligation, today: date):
-    if _supplement_missed_handler is None:
-        return ("补齐补全材料未按期提交，依照告知承诺制规定应撤销行政许可，请审批人员处理"
-                "（系统尚未接入自动撤销流程）。")
-    return _supplement_missed_handler(obligation, today)
-
-
-def _applicant_users(application) -> list[User]:
-    applicant = application.applicant
-    user = db.session.get(User, applicant.user_id) if applicant.user_id else None
-    if user is not None and user.active:
+def _applicant_or_clerks(application) -> list[User]:
+    user = _applicant_user(application)
+    if user is not None:
         return [user]
     # A counter applicant with no online account: the counter clerks phone them.
     return recipients([Role.clerk], application.approval_department_id)
 
 
-def _supplement_sweep() -> DeadlineSweep | None:
+def _task_workers(task, *, heads: str = "unassigned") -> list[User]:
+    """The task's active inspector, and the department heads (always, or if unassigned)."""
+    users: list[User] = []
+    if task.assigned_to is not None and task.assigned_to.active:
+        users.append(task.assigned_to)
+    if heads == "always" or not users:
+        users += [u for u in recipients([Role.head], task.supervisory_department_id)
+                  if u not in users]
+    return users
+
+
+def _task_link(task_id: int) -> str | None:
+    for endpoint, argument in TASK_ENDPOINTS:
+        path = path_for(endpoint, **{argument: task_id})
+        if path is not None:
+            return path
+    return None
+
+
+def _register_supplements() -> DeadlineSweep | None:
     try:
         from licensing.cases.models import SupplementObligation, SupplementStatus
     except ImportError:  # pragma: no cover - the cases domain is always there
@@ -510,20 +522,65 @@ def _supplement_sweep() -> DeadlineSweep | None:
                 f"「{obligation.material.name}」")
 
     def link(obligation) -> str | None:
-        return path_for("cases.show", public_id=obligation.application.public_id)
+        return (path_for("revocation.supplement", supplement_id=obligation.id)
+                or path_for("cases.show", public_id=obligation.application.public_id))
 
     return register_deadline_sweep(DeadlineSweep(
         name="supplement", label="补齐补全材料", model=SupplementObligation,
         prefix="supplement",
         is_open=lambda: SupplementObligation.status == SupplementStatus.pending,
         object_type="supplement", describe=describe,
-        remind=lambda o: _applicant_users(o.application),
-        escalate=lambda o: recipients([Role.approver], o.application.approval_department_id),
-        link=link, on_overdue=_supplement_overdue,
+        remind=lambda o: _applicant_or_clerks(o.application), link=link,
+        overdue_job=False,  # supplement_missed below: the revocation domain's own sweep
     ))
 
 
-SUPPLEMENT_SWEEP = _supplement_sweep()
+SUPPLEMENT_SWEEP = _register_supplements()
+
+
+@job("supplement_missed", every(minutes=15), label="逾期未补交转撤销")
+def supplement_missed(now: datetime) -> int:
+    """Mark pending supplements past their due date missed; each opens a revocation case.
+
+    Calls ``licensing.revocation.supplements.mark_missed_supplements(today, commit_each=True)``
+    (which notifies the approvers and the supervisory department). Idempotent there: only
+    ``pending`` rows with ``supplement_due_on < today`` move, by a conditional UPDATE, and
+    the case is unique per supplement.
+    """
+    try:
+        from licensing.revocation.supplements import mark_missed_supplements
+    except ModuleNotFoundError:  # pragma: no cover - the revocation domain is always there
+        return 0
+    return mark_missed_supplements(today_of(now), commit_each=True)
+
+
+def _register_rectifications() -> DeadlineSweep | None:
+    sm = _supervision()
+    if sm is None or not hasattr(sm, "RectificationOrder"):  # pragma: no cover
+        return None
+    order_model = sm.RectificationOrder
+
+    def describe(order) -> str:
+        return f"许可证 {order.task.licence.number} 的限期整改（核查任务 #{order.task_id}）"
+
+    def remind(order) -> list[User]:
+        applicant = _applicant_user(order.task.application)
+        return ([applicant] if applicant else []) + _task_workers(order.task)
+
+    return register_deadline_sweep(DeadlineSweep(
+        name="rectification", label="限期整改", model=order_model, prefix="rectification",
+        is_open=lambda: order_model.status == sm.RectificationStatus.ordered,
+        object_type="rectification", describe=describe, remind=remind,
+        escalate=lambda order: _task_workers(order.task, heads="always"),
+        link=lambda order: _task_link(order.task_id),
+        # Whether the breach was put right is a person's finding (record_rectification_outcome
+        # opens the revocation case): past the due date the inspector and heads are told to
+        # check and record it, once per due date.
+        overdue_advice="请核实整改情况并记录整改结果；未整改到位的，将提请审批部门撤销许可。",
+    ))
+
+
+RECTIFICATION_SWEEP = _register_rectifications()
 
 
 # -- who owns what (for notices about recomputed deadlines) -------------------------------
@@ -535,14 +592,8 @@ def _task_owner(object_id: str) -> Owner | None:
     task = db.session.get(sm.VerificationTask, int(object_id))
     if task is None:
         return None
-    users: list[User] = []
-    if task.assigned_to is not None and task.assigned_to.active:
-        users.append(task.assigned_to)
-    users += [u for u in recipients([Role.head], task.supervisory_department_id)
-              if u not in users]
-    link = next((path_for(e, **{a: task.id}) for e, a in TASK_ENDPOINTS
-                 if path_for(e, **{a: task.id})), None)
-    return Owner(users, link, f"核查任务 #{task.id}")
+    return Owner(_task_workers(task, heads="always"), _task_link(task.id),
+                 f"核查任务 #{task.id}（许可证 {task.licence.number}）")
 
 
 @register_owner("supplement")
@@ -552,8 +603,19 @@ def _supplement_owner(object_id: str) -> Owner | None:
     obligation = db.session.get(SUPPLEMENT_SWEEP.model, int(object_id))
     if obligation is None:
         return None
-    return Owner(_applicant_users(obligation.application), SUPPLEMENT_SWEEP.link(obligation),
-                 SUPPLEMENT_SWEEP.describe(obligation))
+    return Owner(_applicant_or_clerks(obligation.application),
+                 SUPPLEMENT_SWEEP.link(obligation), SUPPLEMENT_SWEEP.describe(obligation))
+
+
+@register_owner("rectification")
+def _rectification_owner(object_id: str) -> Owner | None:
+    if RECTIFICATION_SWEEP is None:
+        return None
+    order = db.session.get(RECTIFICATION_SWEEP.model, int(object_id))
+    if order is None:
+        return None
+    return Owner(RECTIFICATION_SWEEP.remind(order), RECTIFICATION_SWEEP.link(order),
+                 RECTIFICATION_SWEEP.describe(order))
 
 
 @register_owner("application")
@@ -576,5 +638,4 @@ __all__ = [
     "register_deadline_sweep",
     "reminder_windows",
     "reminder_working_days",
-    "set_supplement_missed_handler",
 ]

@@ -31,7 +31,8 @@ class StaleRevocation(Conflict):
     """The decision form was filled in on an older state of the case."""
 
     code = "stale_revocation"
-    default_message = "该撤销案件在您打开页面后已被他人处理或修改，您的提交未保存。请刷新页面后核对。"
+    default_message = ("该撤销案件在您打开页面后已被他人处理或修改，您的提交未保存。"
+                       "请刷新页面后核对。")
 
 
 class InvalidRevocation(ValidationFailed):

@@ -276,7 +276,8 @@ def revoke(
         _transition(other, "merge", actor=actor,
                     values={"merged_into_id": case.id, "decided_by_id": actor.id,
                             "decided_dt": now, "decided_on": decided_on,
-                            "decision_reason": f"许可证已依第 {case.id} 号撤销案件撤销，本案一并办结。"},
+                            "decision_reason":
+                                f"许可证已依第 {case.id} 号撤销案件撤销，本案一并办结。"},
                     changes={"merged_into": case.id})
     task = db.session.scalar(select(VerificationTask).where(
         VerificationTask.licence_id == licence.id))

@@ -529,8 +529,8 @@ def record_rectification_outcome(
     _transition(task, "not_rectified", actor=actor, expected_version=expected_version,
                 changes={"note": note})
     overdue = local_today() > order.rectification_due_on
-    reason = (f"{task.supervisory_department.name}于 {task.checked_on} 现场核查发现：{task.findings}。"
-              f"已责令于 {order.rectification_due_on} 前整改，"
+    reason = (f"{task.supervisory_department.name}于 {task.checked_on} 现场核查发现："
+              f"{task.findings}。已责令于 {order.rectification_due_on} 前整改，"
               + ("逾期未整改" if overdue else "整改后仍不符合条件") + f"：{note}")
     case_ = open_revocation_case(task.licence, RevocationOrigin.supervision_breach, task=task,
                                  reason=reason, requested_by=actor)

@@ -8,6 +8,7 @@ served back only through views that check who is asking.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -133,7 +134,5 @@ def stored_path(folder: str, stored_name: str) -> Path:
 
 def discard(folder: str, stored_name: str) -> None:
     """Remove a stored file (when the transaction recording it failed)."""
-    try:
+    with contextlib.suppress(ValueError):
         stored_path(folder, stored_name).unlink(missing_ok=True)
-    except ValueError:
-        pass

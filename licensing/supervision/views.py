@@ -191,9 +191,8 @@ def record_result(task_id: int):
         services.record_result(task, form.outcome.data, form.findings.data, form.checked_on.data,
                                checklist=ticked, push=pushed, expected_version=_version(form))
 
-    return _run(task_id, action,
-                "核查结果已保存并推送至审批部门。" if pushed else "核查结果已保存，请在期限内推送。",
-                "result")
+    done = "核查结果已保存并推送至审批部门。" if pushed else "核查结果已保存，请在期限内推送。"
+    return _run(task_id, action, done, "result")
 
 
 @bp.route("/supervision/tasks/<int:task_id>/push", methods=["POST"])

@@ -24,9 +24,16 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
   // Forms that must be submitted once only (a double click at the counter).
+  // The clicked button's name and value must still be sent, so the buttons are not disabled:
+  // a second submit of the same form is swallowed instead.
   document.querySelectorAll("form[data-once]").forEach((form) => {
-    form.addEventListener("submit", () => {
-      form.querySelectorAll("button[type=submit]").forEach((b) => { b.disabled = true; });
+    form.addEventListener("submit", (event) => {
+      if (form.dataset.submitted === "1") {
+        event.preventDefault();
+        return;
+      }
+      form.dataset.submitted = "1";
+      form.querySelectorAll("button[type=submit]").forEach((b) => { b.classList.add("busy"); });
     });
   });
 });

@@ -95,11 +95,10 @@ def test_an_error_found_while_applying_rolls_everything_back(session, depts):
     demo_catalogue()
     before = counts(session)
     changed = [(code, content(name=f"新{code}")) for code in ("NEW-1", "XK-WJ-001")]
-    with clock.freeze(datetime(2026, 3, 10, 2, tzinfo=UTC)):
-        with pytest.raises(CatalogueImportFailed) as info:
-            # a changed item cannot get a new version valid in the past
-            import_catalogue(dump_catalogue(changed), publish=True,
-                             valid_from_on=date(2022, 12, 1))
+    with (clock.freeze(datetime(2026, 3, 10, 2, tzinfo=UTC)),
+          pytest.raises(CatalogueImportFailed) as info):
+        # a changed item cannot get a new version valid in the past
+        import_catalogue(dump_catalogue(changed), publish=True, valid_from_on=date(2022, 12, 1))
     assert any("早于允许的最早日期 2026-03-10" in e for e in info.value.errors)
     session.rollback()
     assert counts(session) == before

@@ -207,7 +207,8 @@ def test_publishing_an_excluded_commitment_item_is_refused(session, exclusion):
     draft = draft_item(excluded=(exclusion,))
     with pytest.raises(ExcludedFromCommitment) as info:
         services.publish_version(draft, TODAY)
-    assert info.value.message == (f"该事项{exclusion.label}，不得纳入告知承诺制（工作方案 二（一））")
+    expected = f"该事项{exclusion.label}，不得纳入告知承诺制（工作方案 二（一））"
+    assert info.value.message == expected
     assert info.value.code == "excluded_from_commitment"
     session.rollback()
     assert session.get(ItemVersion, draft.id).status == VersionStatus.draft
