@@ -463,7 +463,7 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
     seq = _next_licence_seq(department.id, decided_on.year)
     licence = Licence(
         number=licence_number(department.code, decided_on.year, seq),
-        application=application,
+        application_id=application.id,
         approval_department_id=department.id,
         year=decided_on.year,
         seq=seq,

@@ -48,11 +48,12 @@ def once(key: str, job_name: str, note: str | None = None) -> bool:
     table = JobMarker.__table__
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" \
         else sqlite.insert
-    result = db.session.execute(
+    inserted = db.session.execute(
         insert(table).values(key=key, job_name=job_name, done_dt=utcnow(), note=note)
         .on_conflict_do_nothing(index_elements=["key"])
-    )
-    return result.rowcount == 1
+        .returning(table.c.key)  # psycopg gives no row count for INSERT ... ON CONFLICT
+    ).first()
+    return inserted is not None
 
 
 def today_of(now: datetime):

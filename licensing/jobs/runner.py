@@ -187,7 +187,7 @@ def start_embedded(app: Flask) -> SchedulerService | None:
     with _embedded_lock:
         if _embedded is not None:
             return _embedded
-        service = SchedulerService(app, runner_id=new_runner_id("embedded"))
+        service = SchedulerService(app, runner_id=new_runner_id("embedded"), heartbeat=HEARTBEAT)
         service.start()
         atexit.register(service.shutdown, False)
         _embedded = service

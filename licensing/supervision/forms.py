@@ -10,6 +10,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -29,7 +30,7 @@ class _Versioned(FlaskForm):
 class ResultForm(_Versioned):
     """The result of the on-site check."""
 
-    outcome = RadioField("核查结果", choices=[(o.value, o.label) for o in Outcome],
+    outcome = RadioField("核查结果", choices=[SelectChoice(o.value, o.label) for o in Outcome],
                          validators=[DataRequired("请选择核查结果。")])
     findings = TextAreaField("核查情况 / 发现的问题（不符合承诺时必填）",
                              validators=[Optional(), Length(max=5000)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from licensing.applicants.identity import mask_code
 from licensing.audit.services import entries_for
@@ -117,8 +118,8 @@ def _task_context(task: VerificationTask) -> dict:
                              push=True)
     assign_form = AssignForm(formdata=None, lock_version=task.lock_version,
                              inspector_id=task.assigned_to_id or 0)
-    assign_form.inspector_id.choices = [(0, "— 请选择 —")] + [
-        (u.id, u.display_name) for u in services.assignable_inspectors(task)]
+    assign_form.inspector_id.choices = [SelectChoice(0, "— 请选择 —")] + [
+        SelectChoice(u.id, u.display_name) for u in services.assignable_inspectors(task)]
     revocation = db.session.scalar(select(RevocationCase).where(
         RevocationCase.licence_id == task.licence_id).order_by(RevocationCase.id.desc()))
     return {
@@ -164,7 +165,7 @@ def assign(task_id: int):
     """The head assigns (or reassigns) the task to an inspector of the department."""
     task = services.load_task(task_id, current_user, for_action=True)
     form = AssignForm()
-    form.inspector_id.choices = [(u.id, u.display_name)
+    form.inspector_id.choices = [SelectChoice(u.id, u.display_name)
                                  for u in services.assignable_inspectors(task)]
     if not form.validate_on_submit() or not form.inspector_id.data:
         flash("请选择核查人员。", "error")

@@ -53,20 +53,22 @@ ENDPOINTS = [
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "allowed"), ENDPOINTS)
 @pytest.mark.parametrize("role", [None, *Role])
-def test_access_matrix(app, world, method, path, allowed, role):
+def test_access_matrix(app, world, role):
+    """Every credit endpoint for every role: anonymous → login, others → 403 unless allowed."""
     client = app.test_client()
     if role is not None:
         login_as(client, create_test_user(role))
-    url = path.format(**world)
-    response = client.get(url) if method == "GET" else client.post(url, data={})
-    if role is None:
-        assert response.status_code == 302 and "/login" in response.location
-    elif role in allowed:
-        assert response.status_code in (200, 302, 422), response.status_code
-    else:
-        assert response.status_code == 403
+    for method, path, allowed in ENDPOINTS:
+        url = path.format(**world)
+        response = client.get(url) if method == "GET" else client.post(url, data={})
+        where = (role, method, path, response.status_code)
+        if role is None:
+            assert response.status_code == 302 and "/login" in response.location, where
+        elif role in allowed:
+            assert response.status_code in (200, 302, 422), where
+        else:
+            assert response.status_code == 403, where
 
 
 def test_applicant_page_masks_the_id_number_and_names_the_records(client, world, session):

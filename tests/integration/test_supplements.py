@@ -1,0 +1,204 @@
+"""Promised materials: handed in online or at the counter, reviewed, missed -> revocation."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from licensing.applicants.services import link_user
+from licensing.auth.models import Role
+from licensing.cases.models import LicenceStatus, SupplementObligation, SupplementStatus
+from licensing.extensions import db
+from licensing.revocation import services as revocation
+from licensing.revocation import supplements
+from licensing.revocation.errors import (
+    InvalidSupplementReview,
+    NotYourSupplement,
+    SupplementOverdue,
+    SupplementTransitionRefused,
+)
+from licensing.revocation.models import (
+    RevocationCase,
+    RevocationOrigin,
+    RevocationStatus,
+    SupplementSubmission,
+)
+from licensing.supervision.models import TaskStatus
+from tests.factories import create_test_user, login_as
+from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)
+    TODAY,
+    actions,
+    freeze_on,
+    licensed,
+    notices,
+    outbox,
+    world,
+)
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+DUE = date(2026, 3, 30)  # 2026-03-02 + 20 working days
+
+
+def _supplement(world, **kwargs):
+    _, licence, task = licensed(world, **kwargs)
+    obligation = db.session.scalar(select(SupplementObligation).where(
+        SupplementObligation.licence_id == licence.id))
+    return licence, task, obligation
+
+
+@pytest.fixture
+def online(world):
+    """An applicant's online account, linked to the applicant of a licensed case."""
+    user = create_test_user(Role.applicant)
+    licence, task, obligation = _supplement(world)
+    link_user(licence.applicant, user)
+    db.session.commit()
+    return user, licence, obligation
+
+
+def test_applicant_hands_in_online_and_the_approver_accepts(world, online, client):
+    user, licence, obligation = online
+    assert obligation.supplement_due_on == DUE
+    login_as(client, user)
+    assert "场所平面图" in client.get("/supplements").get_data(as_text=True)
+    response = client.post(f"/supplements/{obligation.id}/hand-in", data={
+        "file": (io.BytesIO(PDF), "平面图.pdf"), "note": ""},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert obligation.status == SupplementStatus.submitted
+    submission = db.session.scalar(select(SupplementSubmission))
+    assert submission.channel == "online" and submission.content_type == "application/pdf"
+    assert submission.original_name == "平面图.pdf" and len(submission.sha256) == 64
+    # the applicant gets their own file back
+    assert client.get(f"/supplements/{obligation.id}/files/{submission.id}").data == PDF
+    assert notices(world.approver, revocation.NOTIFY_SUBMITTED)
+    client.post("/logout")
+
+    login_as(client, world.approver)
+    assert "场所平面图" in client.get("/supplements").get_data(as_text=True)  # awaiting review
+    client.post(f"/supplements/{obligation.id}/review", data={"outcome": "accept", "note": ""})
+    db.session.expire_all()
+    assert obligation.status == SupplementStatus.accepted
+    assert obligation.reviewed_by_id == world.approver.id
+    assert [m.idempotency_key for m in outbox("commitment_kept")] == [
+        f"commitment_kept:supplement:{obligation.id}"]
+    assert actions("supplement", obligation.id)[-2:] == ["supplement.hand_in",
+                                                         "supplement.accept"]
+
+
+def test_an_applicant_sees_only_their_own_supplements(world, online, client):
+    _, _, obligation = online
+    stranger = create_test_user(Role.applicant)
+    login_as(client, stranger)
+    assert client.get(f"/supplements/{obligation.id}").status_code == 404
+    response = client.post(f"/supplements/{obligation.id}/hand-in", data={"note": "x"})
+    assert response.status_code == 404
+    assert "场所平面图" not in client.get("/supplements").get_data(as_text=True)
+    with pytest.raises(NotYourSupplement):
+        supplements.hand_in_supplement(obligation, actor=stranger, note="纸质材料")
+
+
+def test_clerk_hands_in_paper_at_the_counter(world):
+    _, _, obligation = _supplement(world)
+    submission = supplements.hand_in_supplement(obligation, actor=world.clerk,
+                                                note="已现场提交纸质平面图")
+    assert submission.channel == "counter" and submission.stored_name is None
+    assert obligation.status == SupplementStatus.submitted
+    with pytest.raises(SupplementTransitionRefused):
+        supplements.hand_in_supplement(obligation, actor=world.clerk, note="again")
+
+
+def test_nothing_to_hand_in_is_refused(world):
+    _, _, obligation = _supplement(world)
+    with pytest.raises(InvalidSupplementReview):
+        supplements.hand_in_supplement(obligation, actor=world.clerk, note=" ")
+
+
+def test_the_due_date_itself_is_in_time_the_day_after_is_not(world):
+    _, _, obligation = _supplement(world)
+    with pytest.raises(SupplementOverdue):
+        supplements.hand_in_supplement(obligation, actor=world.clerk, note="纸质",
+                                       today=date(2026, 3, 31))
+    supplements.hand_in_supplement(obligation, actor=world.clerk, note="纸质", today=DUE)
+    assert obligation.status == SupplementStatus.submitted
+
+
+def test_a_rejected_supplement_opens_a_revocation_case(world):
+    licence, _, obligation = _supplement(world)
+    supplements.hand_in_supplement(obligation, actor=world.clerk, note="纸质平面图")
+    with pytest.raises(InvalidSupplementReview):
+        supplements.reject_supplement(obligation, " ", actor=world.approver)
+    with pytest.raises(NotYourSupplement):
+        supplements.accept_supplement(obligation, actor=world.clerk)
+    case_ = supplements.reject_supplement(obligation, "平面图与实际场所不符",
+                                          actor=world.approver)
+    db.session.commit()
+    assert obligation.status == SupplementStatus.rejected
+    assert case_.origin == RevocationOrigin.supplement_rejected
+    assert case_.supplement_id == obligation.id and "平面图与实际场所不符" in case_.request_reason
+    assert notices(world.inspector, revocation.NOTIFY_SUPPLEMENT)  # the supervisory dept
+    assert notices(world.approver, revocation.NOTIFY_REQUESTED)
+    assert len(outbox("commitment_broken")) == 1
+    with pytest.raises(SupplementTransitionRefused):
+        supplements.accept_supplement(obligation, actor=world.approver)
+
+
+def test_a_missed_supplement_leads_to_revocation(world, client):
+    licence, task, obligation = _supplement(world)
+    # on the due date nothing is missed yet
+    assert supplements.mark_missed_supplements(DUE) == 0
+    assert obligation.status == SupplementStatus.pending
+
+    assert supplements.mark_missed_supplements(date(2026, 3, 31)) == 1
+    db.session.commit()
+    db.session.refresh(obligation)
+    assert obligation.status == SupplementStatus.missed
+    case_ = db.session.scalar(select(RevocationCase))
+    assert case_.origin == RevocationOrigin.supplement_missed
+    assert case_.requested_by_id is None and "逾期未补交" in case_.request_reason
+    assert notices(world.head, revocation.NOTIFY_SUPPLEMENT)
+    assert actions("supplement", obligation.id)[-1] == "supplement.miss"
+
+    # idempotent: a second run (or a run days later) changes nothing
+    assert supplements.mark_missed_supplements(date(2026, 3, 31)) == 0
+    assert supplements.mark_missed_supplements(date(2026, 4, 20)) == 0
+    assert db.session.scalar(select(func.count(RevocationCase.id))) == 1
+    assert len(outbox("commitment_broken")) == 1
+
+    freeze_on(date(2026, 4, 1))
+    login_as(client, world.approver)
+    response = client.post(f"/revocations/{case_.id}/decision", data={
+        "outcome": "revoke", "reason": "未按承诺期限补交场所平面图",
+        "lock_version": case_.lock_version})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert case_.status == RevocationStatus.revoked
+    assert licence.status == LicenceStatus.revoked
+    assert task.status == TaskStatus.revoked
+    assert "已撤销" in client.get(f"/verify/{licence.verify_token}").get_data(as_text=True)
+    assert len(outbox("dishonesty")) == 1
+    assert notices(world.inspector, revocation.NOTIFY_DECIDED)
+
+
+def test_the_sweep_can_commit_each_supplement(world):
+    _, _, first = _supplement(world)
+    _, _, second = _supplement(world)
+    assert supplements.mark_missed_supplements(date(2026, 4, 1), commit_each=True) == 2
+    db.session.rollback()  # nothing pending: both were committed
+    assert {first.status, second.status} == {SupplementStatus.missed}
+
+
+def test_a_missed_supplement_of_a_revoked_licence_opens_no_case(world):
+    from licensing.revocation.services import open_revocation_case
+
+    licence, _, obligation = _supplement(world)
+    supplements.mark_missed_supplements(date(2026, 3, 31))
+    revocation.revoke(licence, "逾期未补交", actor=world.approver)
+    again = open_revocation_case(licence, RevocationOrigin.supplement_rejected,
+                                 supplement=None, task=None, reason="x")
+    assert again is None
+    assert "revocation_case.not_opened" in actions("licence", licence.id)
