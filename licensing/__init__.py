@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO if not settings.testing else logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from licensing import web
     from licensing.extensions import csrf, db, login_manager, migrate
@@ -97,9 +98,11 @@ def create_app(settings: Settings | None = None) -> Flask:
                     if command is not None:
                         app.cli.add_command(command)
 
+    from licensing.backup import group as backup_group
     from licensing.demo import group as demo_group
 
     app.cli.add_command(demo_group)
+    app.cli.add_command(backup_group)
 
     if settings.embedded_scheduler:
         jobs = _optional_import("licensing.jobs.runner")

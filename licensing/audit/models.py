@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from licensing.clock import utcnow
@@ -58,3 +58,34 @@ class AuditSeal(db.Model):
 
     def __repr__(self) -> str:
         return f"<AuditSeal {self.seq} entry={self.entry_id}>"
+
+
+# On PostgreSQL the audit tables refuse UPDATE and DELETE for every role, the application's
+# included: a trigger raises before any row is changed. (TRUNCATE, a table owner's right, is not
+# an application operation; docs/deploy.md grants the application role only INSERT and SELECT.)
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit tables are append-only: %% on %% refused', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql
+"""
+APPEND_ONLY_TABLES = ("audit_entries", "audit_seals")
+
+
+def append_only_trigger_sql(table: str) -> str:
+    """The statement installing the append-only trigger on one table (PostgreSQL)."""
+    return (f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION audit_append_only()")
+
+
+def _install_append_only(target, connection, **kw) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    connection.exec_driver_sql(APPEND_ONLY_FUNCTION)
+    connection.exec_driver_sql(append_only_trigger_sql(target.name))
+
+
+for _table in (AuditEntry.__table__, AuditSeal.__table__):
+    event.listen(_table, "after_create", _install_append_only)

@@ -38,7 +38,7 @@ from licensing.revocation.models import (
     SupplementSubmission,
 )
 from licensing.supervision.models import Outcome, VerificationTask
-from licensing.supervision.services import results_for_approval
+from licensing.supervision.services import action_label, results_for_approval
 from licensing.supervision.uploads import stored_path
 
 bp = Blueprint("revocation", __name__)
@@ -108,6 +108,7 @@ def show(case_id: int):
     return render_template("revocation/show.html", case=case_, form=form,
                            can_decide=case_.can_decide(current_user) and case_.is_open,
                            history=entries_for("revocation_case", case_.id),
+                           action_label=action_label,
                            Origin=RevocationOrigin, mask_code=mask_code)
 
 

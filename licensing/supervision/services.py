@@ -261,8 +261,13 @@ def assign_task(task: VerificationTask, inspector: User, *, actor: User | None =
 
 
 def checklist_items(task: VerificationTask) -> list[str]:
-    """Return the item's verification checklist (核查要点), in the catalogue's order."""
-    return [str(entry) for entry in (task.item_version.verification_checklist or [])]
+    """Return what the check covers: the item's checklist (核查要点), then the moved checks.
+
+    The checks moved after the decision (现场勘验, 专家评审, 检验检疫) are part of this task
+    (工作方案 三（二）), so they are ticked off with the rest.
+    """
+    items = [str(entry) for entry in (task.item_version.verification_checklist or [])]
+    return items + [f"{label}（审批后实施）" for label in moved_check_labels(task)]
 
 
 def verification_method_label(task: VerificationTask) -> str:
@@ -610,6 +615,33 @@ def add_evidence(task: VerificationTask, stream: BinaryIO, filename: str | None,
                  changes={"evidence_id": evidence.id, "sha256": stored.sha256,
                           "content_type": stored.content_type, "size_bytes": stored.size_bytes})
     return evidence
+
+
+# --- reading: labels ---------------------------------------------------------------------------
+
+ACTION_LABELS = {
+    "verification_task.opened": "推送核查任务",
+    "verification_task.assigned": "分派核查人员",
+    "verification_task.record_result": "记录核查结果",
+    "verification_task.push_conform": "推送核查结果（符合承诺）",
+    "verification_task.push_nonconform": "推送核查结果（不符合承诺）",
+    "verification_task.order_rectification": "责令限期整改",
+    "verification_task.rectified": "整改到位，办结",
+    "verification_task.not_rectified": "未整改到位，提请撤销许可",
+    "verification_task.revocation_dismissed": "审批部门不予撤销，办结",
+    "verification_task.licence_revoked": "许可已撤销",
+    "verification_task.judicial_transfer": "移送司法机关",
+    "verification_task.evidence_added": "上传证据材料",
+    "revocation_case.requested": "提请撤销许可",
+    "revocation_case.revoke": "作出撤销决定",
+    "revocation_case.dismiss": "作出不予撤销决定",
+    "revocation_case.merge": "并案办结",
+}
+
+
+def action_label(action: str) -> str:
+    """Return the Chinese label of an audit action of this domain (the code if unknown)."""
+    return ACTION_LABELS.get(action, action)
 
 
 # --- reading: the inbox -----------------------------------------------------------------------

@@ -144,6 +144,7 @@ def _task_context(task: VerificationTask) -> dict:
         "judicial_form": JudicialTransferForm(formdata=None, transferred_on=today),
         "revocation": revocation,
         "history": entries_for("verification_task", task.id),
+        "action_label": services.action_label,
         "Status": TaskStatus,
         "Outcome": Outcome,
         "mask_code": mask_code,

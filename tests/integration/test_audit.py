@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from licensing.audit.models import AuditEntry, AuditSeal
 from licensing.audit.services import record_audit, seal_pending, verify_chain
 from licensing.extensions import db
+
+
+def _tamper(session, sql: str, params: dict | None = None) -> None:
+    """Run SQL as an intruder with the database owner's rights would (triggers off)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        session.execute(sa.text("SET session_replication_role = replica"))
+    session.execute(sa.text(sql), params or {})
+    if postgres:
+        session.execute(sa.text("SET session_replication_role = DEFAULT"))
+    session.commit()
 
 
 def _write(n: int) -> None:
@@ -37,9 +49,7 @@ def test_edited_row_is_detected(session):
     seal_pending()
     third = session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()[2]
     # a hand edit in SQL, as an intruder with database access would do it
-    session.execute(sa.text("UPDATE audit_entries SET action = 'forged' WHERE id = :id"),
-                    {"id": third.id})
-    session.commit()
+    _tamper(session, "UPDATE audit_entries SET action = 'forged' WHERE id = :id", {"id": third.id})
     session.expire_all()
     report = verify_chain()
     assert not report.ok
@@ -51,9 +61,9 @@ def test_removed_row_is_detected(session):
     _write(4)
     seal_pending()
     second = session.scalars(sa.select(AuditSeal).order_by(AuditSeal.seq)).all()[1]
-    session.execute(sa.text("DELETE FROM audit_seals WHERE seq = :s"), {"s": second.seq})
-    session.execute(sa.text("DELETE FROM audit_entries WHERE id = :i"), {"i": second.entry_id})
-    session.commit()
+    seq, entry_id = second.seq, second.entry_id
+    _tamper(session, "DELETE FROM audit_seals WHERE seq = :s", {"s": seq})
+    _tamper(session, "DELETE FROM audit_entries WHERE id = :i", {"i": entry_id})
     report = verify_chain()
     assert not report.ok and report.problem.seq == 2
 
@@ -66,8 +76,10 @@ def test_rehashed_forgery_breaks_the_chain(session):
     seal_pending()
     entry = session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).first()
     entry.action = "forged"
-    entry.entry_hash = compute_entry_hash(entry)
-    session.commit()
+    forged_hash = compute_entry_hash(entry)
+    session.rollback()
+    _tamper(session, "UPDATE audit_entries SET action = 'forged', entry_hash = :h WHERE id = :i",
+            {"h": forged_hash, "i": entry.id})
     report = verify_chain()
     assert not report.ok and report.problem.reason == "chain broken"
 
@@ -76,9 +88,21 @@ def test_verify_command_exit_codes(runner, session):
     _write(3)
     ok = runner.invoke(args=["audit", "verify"])
     assert ok.exit_code == 0 and "OK: 3" in ok.output
-    session.execute(sa.text("UPDATE audit_entries SET object_id = '999' WHERE id = "
-                            "(SELECT MIN(id) FROM audit_entries)"))
-    session.commit()
+    _tamper(session, "UPDATE audit_entries SET object_id = '999' WHERE id = "
+                     "(SELECT MIN(id) FROM audit_entries)")
     bad = runner.invoke(args=["audit", "verify"])
     assert bad.exit_code == 1
     assert "entry" in bad.output and "changed" in bad.output
+
+
+def test_postgres_refuses_update_and_delete_of_audit_rows(session, backend):
+    if backend != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's (the production database)")
+    _write(1)
+    seal_pending()
+    for sql in ("UPDATE audit_entries SET action = 'x'", "DELETE FROM audit_entries",
+                "UPDATE audit_seals SET chain_hash = 'x'", "DELETE FROM audit_seals"):
+        with pytest.raises(sa.exc.DBAPIError) as excinfo:
+            session.execute(sa.text(sql))
+        assert "append-only" in str(excinfo.value)
+        session.rollback()

@@ -325,7 +325,8 @@ def test_diff_versions_field_by_field_and_material_by_material(session):
     ("statement", "constraint"),
     [
         ("UPDATE item_versions SET verification_working_days = 30", "standard_rule_60_days"),
-        ("UPDATE item_versions SET verification_working_days = 61", "verification_days_range"),
+        ("UPDATE item_versions SET verification_rule = 'item_specific', "
+         "verification_basis = '依据', verification_working_days = 0", "verification_days_range"),
         ("UPDATE item_versions SET verification_rule = 'public_interest'",
          "public_interest_rule_7_days"),
         ("UPDATE item_versions SET verification_rule = 'item_specific'",

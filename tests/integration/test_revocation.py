@@ -32,7 +32,7 @@ from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures
     licensed,
     notices,
     outbox,
-    world,
+    world_fixture,
 )
 
 CHECKED_ON = date(2026, 3, 9)
@@ -52,7 +52,7 @@ def _revocation_requested(world, **kwargs):
 
 
 def test_full_breach_path_ends_in_a_revoked_licence_and_a_dishonesty_push(world, client):
-    application, licence, task, case_ = _revocation_requested(world)
+    _, licence, task, case_ = _revocation_requested(world)
     assert licence.status == LicenceStatus.valid
     page = client.get(f"/verify/{licence.verify_token}").get_data(as_text=True)
     assert "有效" in page and "已撤销" not in page
@@ -170,11 +170,11 @@ def test_dismissal_closes_the_task_and_keeps_the_licence(world):
 
 
 def test_refused_revocation_steps(world):
-    _, licence, task = licensed(world)
+    _, licence, _ = licensed(world)
     # no case: nothing to revoke on
     with pytest.raises(NoOpenRevocationCase):
         revocation.revoke(licence, "理由", actor=world.approver)
-    _, licence, task, case_ = _revocation_requested(world)
+    _, licence, _, case_ = _revocation_requested(world)
     with pytest.raises(NotDecider):
         revocation.revoke(licence, "理由", actor=world.inspector)
     with pytest.raises(NotDecider):
@@ -198,7 +198,7 @@ def test_refused_revocation_steps(world):
 def test_other_open_cases_of_the_licence_are_merged(world):
     from licensing.revocation.supplements import mark_missed_supplements
 
-    _, licence, task, breach_case = _revocation_requested(world)
+    _, licence, _, breach_case = _revocation_requested(world)
     freeze_on(date(2026, 4, 10))  # the M2 supplement (20 working days) is now missed
     assert mark_missed_supplements() == 1
     cases = revocation.open_cases_of(licence)
@@ -223,4 +223,4 @@ def test_revocation_of_an_open_task_moves_it_to_revoked(world):
     revocation.revoke(licence, "逾期未补交材料", actor=world.approver)
     db.session.commit()
     assert task.status == TaskStatus.revoked and task.outcome is None
-    assert TODAY < date(2026, 4, 10)
+    assert date(2026, 4, 10) > TODAY

@@ -37,7 +37,7 @@ from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures
     licensed,
     notices,
     outbox,
-    world,
+    world_fixture,
 )
 
 CHECKED_ON = date(2026, 3, 9)  # a Monday; +5 working days = Monday 16 March
@@ -52,7 +52,7 @@ def _breach(world, **kwargs):
 
 
 def test_conform_result_is_pushed_closes_the_task_and_queues_commitment_kept(world):
-    _, licence, task = licensed(world)
+    _, _, task = licensed(world)
     deadline = services.record_result(task, "conform", "", CHECKED_ON, actor=world.inspector,
                                       checklist=["核对经营场所"])
     db.session.commit()
@@ -65,7 +65,8 @@ def test_conform_result_is_pushed_closes_the_task_and_queues_commitment_kept(wor
     assert task.pushed_dt is not None and task.pushed_late is False
     assert task.assigned_to_id == world.inspector.id  # taken by the one who recorded it
     assert task.checklist == [{"item": "核对经营场所", "ok": True},
-                              {"item": "核对从业人员", "ok": False}]
+                              {"item": "核对从业人员", "ok": False},
+                              {"item": "现场勘验（审批后实施）", "ok": False}]
     assert actions("verification_task", task.id)[-2:] == [
         "verification_task.record_result", "verification_task.push_conform"]
     kept = outbox("commitment_kept")
@@ -149,7 +150,7 @@ def test_rectified_in_time_closes_the_task(world):
 
 
 def test_not_rectified_asks_the_approval_department_to_revoke(world):
-    licence, task = _breach(world)
+    _, task = _breach(world)
     services.order_rectification(task, date(2026, 3, 20), actor=world.inspector)
     freeze_on(date(2026, 3, 23))
     result = services.record_rectification_outcome(task, False, note="逾期仍未配备消毒设施",

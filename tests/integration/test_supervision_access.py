@@ -19,7 +19,7 @@ from tests.factories import create_test_user, login_as
 from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)
     actions,
     licensed,
-    world,
+    world_fixture,
 )
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"

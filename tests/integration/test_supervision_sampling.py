@@ -20,7 +20,10 @@ from licensing.supervision.sampling import (
     sampling_frame_query,
 )
 from tests.case_factories import published_item
-from tests.integration.test_supervision_support import licensed, world  # noqa: F401
+from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)
+    licensed,
+    world_fixture,
+)
 
 LEVELS = "AABBBCCDABCD"  # twelve licensees
 RATIOS = {"A": "0.5", "B": "0.5", "C": "0.5", "D": "1"}

@@ -52,8 +52,8 @@ class World:
     other_head: User
 
 
-@pytest.fixture
-def world(session) -> World:
+@pytest.fixture(name="world")
+def world_fixture(session) -> World:
     """Calendar loaded, one user per role, the clock at ``TODAY``."""
     calendar_loaded()
     freeze_on(TODAY)
@@ -119,4 +119,4 @@ def reload(obj):
 
 
 __all__ = ["DECIDED_ON", "TODAY", "Application", "Licence", "VerificationTask", "World",
-           "actions", "freeze_on", "licensed", "notices", "outbox", "reload", "world"]
+           "actions", "freeze_on", "licensed", "notices", "outbox", "reload", "world_fixture"]

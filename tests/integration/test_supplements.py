@@ -35,7 +35,7 @@ from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures
     licensed,
     notices,
     outbox,
-    world,
+    world_fixture,
 )
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -53,14 +53,14 @@ def _supplement(world, **kwargs):
 def online(world):
     """An applicant's online account, linked to the applicant of a licensed case."""
     user = create_test_user(Role.applicant)
-    licence, task, obligation = _supplement(world)
+    licence, _, obligation = _supplement(world)
     link_user(licence.applicant, user)
     db.session.commit()
     return user, licence, obligation
 
 
 def test_applicant_hands_in_online_and_the_approver_accepts(world, online, client):
-    user, licence, obligation = online
+    user, _, obligation = online
     assert obligation.supplement_due_on == DUE
     login_as(client, user)
     assert "场所平面图" in client.get("/supplements").get_data(as_text=True)
@@ -128,7 +128,7 @@ def test_the_due_date_itself_is_in_time_the_day_after_is_not(world):
 
 
 def test_a_rejected_supplement_opens_a_revocation_case(world):
-    licence, _, obligation = _supplement(world)
+    _, _, obligation = _supplement(world)
     supplements.hand_in_supplement(obligation, actor=world.clerk, note="纸质平面图")
     with pytest.raises(InvalidSupplementReview):
         supplements.reject_supplement(obligation, " ", actor=world.approver)
@@ -195,7 +195,7 @@ def test_the_sweep_can_commit_each_supplement(world):
 def test_a_missed_supplement_of_a_revoked_licence_opens_no_case(world):
     from licensing.revocation.services import open_revocation_case
 
-    licence, _, obligation = _supplement(world)
+    licence, _, _ = _supplement(world)
     supplements.mark_missed_supplements(date(2026, 3, 31))
     revocation.revoke(licence, "逾期未补交", actor=world.approver)
     again = open_revocation_case(licence, RevocationOrigin.supplement_rejected,
