@@ -1,0 +1,107 @@
+"""Security properties of every response: headers, CSRF, cookies, error pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from licensing import create_app
+from licensing.auth.access import public
+from licensing.auth.models import Role
+from tests.conftest import make_settings
+from tests.factories import PASSWORD, create_test_user, login_as
+
+
+def _assert_security_headers(response):
+    csp = response.headers["Content-Security-Policy"]
+    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
+                      "script-src 'self'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"]
+
+
+@pytest.mark.parametrize("path", ["/login", "/", "/no-such-page", "/api/v1/no-such",
+                                  "/verify/unknown"])
+def test_headers_on_every_response_error_pages_included(client, path):
+    response = client.get(path)
+    _assert_security_headers(response)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_pages_with_personal_data_are_not_cached(client, session):
+    login_as(client, create_test_user(Role.clerk))
+    response = client.get("/applications")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_api_errors_are_json(client):
+    response = client.get("/api/v1/no-such")
+    assert response.status_code == 404 and response.is_json
+    assert response.json["error"]["code"] == "not_found"
+
+
+def test_internal_error_page_is_generic(app, tmp_path):
+    application = create_app(make_settings(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path))
+
+    @application.route("/boom")
+    @public
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    response = application.test_client().get("/boom")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "secret internal detail" not in body and "Traceback" not in body
+    assert "系统内部错误" in body
+    _assert_security_headers(response)
+
+
+def test_csrf_is_required_on_forms(app, session, tmp_path):
+    user = create_test_user(Role.clerk)
+    application = create_app(make_settings(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path,
+                                           csrf_enabled=True))
+    client = application.test_client()
+    refused = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert refused.status_code == 400
+    assert "表单已失效" in refused.get_data(as_text=True)
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    accepted = client.post("/login", data={"username": user.username, "password": PASSWORD,
+                                           "csrf_token": token})
+    assert accepted.status_code == 302
+
+
+def test_session_cookie_flags(client, session):
+    user = create_test_user(Role.clerk)
+    response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # development over http
+
+
+def test_production_cookie_is_secure_and_hsts_sent(app, session, tmp_path):
+    user = create_test_user(Role.clerk)
+    application = create_app(make_settings(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path,
+                                           env="production", session_cookie_secure=True))
+    client = application.test_client()
+    response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert "Secure" in response.headers["Set-Cookie"]
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+
+
+def test_production_refuses_to_start_without_secret_key():
+    from config.settings import ConfigurationError, Settings
+
+    with pytest.raises(ConfigurationError):
+        Settings.from_env({"LICENSING_ENV": "production", "DATABASE_URL": "sqlite://"})
+    with pytest.raises(ConfigurationError):
+        Settings.from_env({"LICENSING_ENV": "production", "SECRET_KEY": "k" * 40})
+
+
+def test_demo_load_refused_in_production(app, tmp_path):
+    application = create_app(make_settings(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path,
+                                           env="production"))
+    with application.app_context():
+        result = application.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 2 and "生产环境" in result.output
