@@ -136,3 +136,29 @@ def test_departments_list(runner, session):
     session.commit()
     result = runner.invoke(args=["departments", "list"])
     assert "xzspj" in result.output and "市卫生健康局" in result.output
+
+
+def test_admin_creates_disables_and_resets(app, session):
+    admin = create_test_user(Role.admin)
+    client = app.test_client()
+    login_as(client, admin)
+    departments()
+    session.commit()
+    response = client.post("/admin/users/new", data={
+        "username": "newclerk", "display_name": "新窗口", "role": "clerk",
+        "department": "xzspj", "password": "short"})
+    assert "至少需要" in response.get_data(as_text=True)
+    response = client.post("/admin/users/new", data={
+        "username": "newclerk", "display_name": "新窗口", "role": "clerk",
+        "department": "xzspj", "password": "a-good-long-password"})
+    assert response.status_code == 302
+    user = session.scalar(select(User).where(User.username == "newclerk"))
+    worker = app.test_client()
+    login_as(worker, user, "a-good-long-password")
+    client.post(f"/admin/users/{user.id}/password", data={"new_password": "another-long-pass"})
+    assert worker.get("/").status_code == 302  # the reset ended the old session
+    login_as(worker, user, "another-long-pass")
+    client.post(f"/admin/users/{user.id}/active")
+    assert worker.get("/").status_code == 302  # disabled: session ended
+    session.expire_all()
+    assert session.get(User, user.id).active is False
