@@ -52,6 +52,9 @@ class HeaderCredentialsSessions(SecureCookieSessionInterface):
 
 def load_user_from_header(request):
     """Flask-Login's request loader: the user of a Bearer token, or of Basic credentials."""
+    # ``g`` may outlive a request (an app context kept open by a test or a command).
+    for name in (HEADER_CREDENTIALS_USER, HEADER_CREDENTIALS_ERROR, "api_token"):
+        g.pop(name, None)
     if not carries_header_credentials(request):
         return None
     try:

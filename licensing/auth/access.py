@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_login import current_user
 from sqlalchemy import or_
 from sqlalchemy.sql import Select
 
 from licensing.auth.models import Role
-from licensing.errors import Forbidden, NotFound
+from licensing.errors import DomainError, Forbidden, NotFound
 from licensing.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,6 +27,29 @@ ROLES_ATTR = "_access_roles"
 
 class AuthenticationRequired(Exception):
     """The endpoint needs a logged-in user and there is none."""
+
+
+class InvalidCredentials(DomainError):
+    """An API request's ``Authorization`` header did not authenticate anybody."""
+
+    code = "invalid_credentials"
+    http_status = 401
+    default_message = "身份凭证无效，请使用有效的访问令牌（Authorization: Bearer）。"
+
+
+#: ``g`` attributes set by the request loader that reads an API request's ``Authorization``
+#: header (``licensing.api.auth``): the user it authenticated, or the error it met.
+HEADER_CREDENTIALS_USER = "_header_credentials_user"
+HEADER_CREDENTIALS_ERROR = "_header_credentials_error"
+
+
+def carries_header_credentials(req=None) -> bool:
+    """Tell whether an API request brings its own credentials (an ``Authorization`` header).
+
+    Such a request is judged by that header alone, never by a session cookie.
+    """
+    req = req if req is not None else request
+    return req.path.startswith("/api/") and "Authorization" in req.headers
 
 
 def public(view: F) -> F:
@@ -69,7 +92,13 @@ def enforce_access() -> None:
     is_public, roles = access_policy(endpoint)
     if is_public:
         return
-    if not current_user.is_authenticated:
+    if carries_header_credentials():
+        # The header alone decides: no fallback to a session cookie (see licensing.api.auth).
+        user = current_user._get_current_object() if current_user.is_authenticated else None
+        if user is None or g.get(HEADER_CREDENTIALS_USER) is not user:
+            error = g.get(HEADER_CREDENTIALS_ERROR)
+            raise error if isinstance(error, DomainError) else InvalidCredentials()
+    elif not current_user.is_authenticated:
         raise AuthenticationRequired()
     if current_user.role not in roles:
         raise Forbidden()

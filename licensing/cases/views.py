@@ -414,3 +414,20 @@ def _applicant_panel(user):
 
 
 __all__ = ["bp", "Licence"]
+
+
+@bp.route("/applications/<public_id>/reveal", methods=["POST"])
+@roles_required(Role.clerk, Role.approver, Role.inspector, Role.head)
+def reveal(public_id: str):
+    """Show the applicant's full identity and phone numbers; who looked is audited."""
+    from licensing.audit.services import record_audit
+
+    application = load_application(public_id, current_user)
+    form = StepForm()
+    if not form.validate_on_submit():
+        abort(400)
+    applicant = application.applicant
+    record_audit("applicant.full_number_viewed", object_type="applicant",
+                 object_id=applicant.id, changes={"application": application.id,
+                                                  "fields": ["code", "phone"]})
+    return render_template("cases/reveal.html", application=application, applicant=applicant)

@@ -120,3 +120,22 @@ def test_clerk_cannot_decide(app, counter):
     response = client.post(f"/applications/{application.public_id}/decision",
                            data={"outcome": "approve"})
     assert response.status_code == 403
+
+
+def test_full_number_view_is_audited(counter):
+    from licensing.audit.models import AuditEntry
+
+    client, version, clerk, _ = counter
+    code = "130682198503150071"
+    client.post("/applications/new", data={
+        "item_code": version.code, "applicant_kind": "individual", "applicant_code": code,
+        "applicant_name": "王小明", "applicant_phone": "13812345678", "submission_token": "r"})
+    application = db.session.scalar(select(Application))
+    page = client.get(f"/applications/{application.public_id}").get_data(as_text=True)
+    assert code not in page and "130682********0071" in page
+    revealed = client.post(f"/applications/{application.public_id}/reveal")
+    assert code in revealed.get_data(as_text=True)
+    entry = db.session.scalar(select(AuditEntry).where(
+        AuditEntry.action == "applicant.full_number_viewed"))
+    assert entry.actor_id == clerk.id
+    assert code not in str(entry.changes)
