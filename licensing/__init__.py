@@ -24,6 +24,7 @@ DOMAINS = (
     "notifications",
     "jobs",
     "reports",
+    "api",
 )
 
 

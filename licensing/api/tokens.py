@@ -20,7 +20,7 @@ from licensing.audit.services import record_audit
 from licensing.clock import utcnow
 from licensing.extensions import db
 
-TOKEN_PREFIX = "lic_"
+TOKEN_PREFIX = "lic_"  # noqa: S105 - a public prefix, not a secret
 #: Lifetime of a token unless ``settings.extra["api_token_hours"]`` says otherwise.
 DEFAULT_TOKEN_HOURS = 12
 #: ``last_used_dt`` is written at most this often per token, so that parallel requests with

@@ -337,12 +337,13 @@ class SupplementStatus(enum.StrEnum):
     accepted = "accepted"
     rejected = "rejected"  # handed in but not acceptable: opens a revocation case
     missed = "missed"  # not handed in by the due date: opens a revocation case
+    lapsed = "lapsed"  # the licence was revoked before it was due: nothing more to hand in
 
     @property
     def label(self) -> str:
         return {
             "pending": "待补交", "submitted": "已补交待审核", "accepted": "已通过",
-            "rejected": "不符合要求", "missed": "逾期未补交",
+            "rejected": "不符合要求", "missed": "逾期未补交", "lapsed": "许可已撤销，无需补交",
         }[self.value]
 
 

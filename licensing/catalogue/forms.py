@@ -57,7 +57,7 @@ class MaterialForm(Form):
 
     code = StringField("编码", validators=[Optional(), Length(max=32)])
     name = StringField("材料名称", validators=[Optional(), Length(max=200)])
-    required_general = BooleanField("一般程序须提交")
+    required_general = BooleanField("一般程序须提交", default=True)
     modes = MultiCheckboxField("承诺方式", choices=_choices(CommitmentMode))
     supplement_days = IntegerField("补齐期限（工作日）",
                                    validators=[Optional(), NumberRange(min=1, max=365)])

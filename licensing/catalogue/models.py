@@ -445,10 +445,21 @@ def _committed_status(version: ItemVersion) -> VersionStatus | None:
     return version.status
 
 
+#: What the guard protects: every column, and the relationships that carry content. (A
+#: collection another domain might add as a backref is not content and stays free.)
+_PROTECTED_RELATIONSHIPS = {
+    "ItemVersion": frozenset({"item", "approval_department", "supervisory_department",
+                              "materials"}),
+    "Material": frozenset({"version"}),
+}
+
+
 def _changed_attributes(obj) -> set[str]:
-    """Columns and relationships of ``obj`` changed in this session (no SQL is emitted)."""
+    """Protected columns and relationships of ``obj`` changed in this session (no SQL)."""
     state = inspect(obj)
-    return {attr.key for attr in state.attrs if attr.history.has_changes()}
+    protected = {c.key for c in state.mapper.column_attrs} | _PROTECTED_RELATIONSHIPS[
+        type(obj).__name__]
+    return {key for key in protected if state.attrs[key].history.has_changes()}
 
 
 @event.listens_for(Session, "before_flush")

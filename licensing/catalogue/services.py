@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
 
 from licensing.audit.services import record_audit
 from licensing.auth.models import Department, DepartmentKind
@@ -371,8 +372,13 @@ def update_draft(version: ItemVersion, content: VersionContent, *, expected_row_
         changed.append("change_note")
     if not changed:
         return []
-    _apply_content(version, content)
-    db.session.flush()
+    try:
+        _apply_content(version, content)
+        db.session.flush()
+    except StaleDataError:
+        # Another transaction saved the same draft between our check and our UPDATE: the
+        # version counter in the WHERE clause matched no row.
+        raise StaleDraft() from None
     record_audit("catalogue.draft_updated", object_type="item_version", object_id=version.id,
                  actor=actor, changes={"item": version.item.code, "version": version.number,
                                        "fields": changed})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -92,6 +93,10 @@ def fake_platform_command(host: str, port: int, mode: str, slow_seconds: float, 
     fake.set_mode(mode)
     if not empty:
         seed_fake_platform(fake)
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)  # `kill PID` stops it as cleanly as Ctrl-C
     fake.start()
     click.echo(f"fake credit platform on {fake.url} (mode {mode}); Ctrl-C to stop")
     try:

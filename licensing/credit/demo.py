@@ -24,7 +24,11 @@ from licensing.auth.models import User
 from licensing.clock import local_today
 from licensing.credit.importer import ImportRow, import_rows
 from licensing.credit.models import CreditObjection, CreditRecord, CreditRecordType
-from licensing.credit.services import file_objection, record_commitment_event
+from licensing.credit.services import (
+    current_risk_level,
+    file_objection,
+    record_commitment_event,
+)
 from licensing.demo import demo_loader
 from licensing.extensions import db
 
@@ -97,6 +101,8 @@ def load_credit_demo() -> None:
     record_commitment_event(shili, "commitment_kept", ref="demo:commitment:2026-001",
                             payload={"item": "公共场所卫生许可", "note": "演示数据"},
                             occurred_on=date(2026, 9, 15))
+    for applicant in applicants.values():
+        current_risk_level(applicant)
 
 
 def seed_fake_platform(fake) -> None:

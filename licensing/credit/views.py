@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from licensing.applicants.identity import normalise_code
 from licensing.applicants.models import Applicant
@@ -62,6 +63,13 @@ def _get_or_404(model, object_id: int):
     return obj
 
 
+def current_user_can(*roles: Role) -> bool:
+    """Whether the logged-in user has one of these roles (for showing buttons)."""
+    from flask_login import current_user
+
+    return current_user.is_authenticated and current_user.role in roles
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -83,6 +91,7 @@ def index():
             return redirect(url_for("credit.applicant", applicant_id=results[0].id))
     barred_records = list(db.session.scalars(
         select(CreditRecord)
+        .options(selectinload(CreditRecord.objections), selectinload(CreditRecord.applicant))
         .where(CreditRecord.record_type.in_(list(BARRING_TYPES)),
                CreditRecord.status == CreditRecordStatus.active)
         .order_by(CreditRecord.start_on.desc()).limit(_LIST_LIMIT * 2)))
@@ -108,13 +117,6 @@ def applicant(applicant_id: int):
         checks=checks_of(subject, limit=10), action_form=ActionForm(),
         can_edit=current_user_can(*EDIT_ROLES), can_check=current_user_can(*CHECK_ROLES),
         today=local_today())
-
-
-def current_user_can(*roles: Role) -> bool:
-    """Whether the logged-in user has one of these roles (for showing buttons)."""
-    from flask_login import current_user
-
-    return current_user.is_authenticated and current_user.role in roles
 
 
 @bp.route("/applicants/<int:applicant_id>/check", methods=["POST"])

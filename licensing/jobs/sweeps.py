@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, and_, case, cast, exists, literal, null, select, update
+from sqlalchemy import String, and_, case, cast, exists, func, literal, null, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
@@ -47,6 +47,7 @@ from licensing.notifications.services import (
     date_text_sql,
     dedup_key_sql,
     insert_notifications_from,
+    notify_department,
     notify_users,
     recipients,
     register_kind,
@@ -146,6 +147,8 @@ def _notification_row(user_id, *, kind: str, title, body, link, object_type: str
 
 KIND_TASK_DUE_SOON = register_kind("verification.due_soon", "核查即将到期")
 KIND_TASK_OVERDUE = register_kind("verification.overdue", "核查逾期")
+KIND_UNASSIGNED_DIGEST = register_kind("verification.unassigned_digest", "核查待分派")
+KIND_OVERDUE_DIGEST = register_kind("verification.overdue_digest", "核查逾期汇总")
 KIND_PUSH_DUE_SOON = register_kind("result_push.due_soon", "结果推送即将到期")
 KIND_PUSH_OVERDUE = register_kind("result_push.overdue", "结果推送逾期")
 
@@ -164,7 +167,8 @@ def _task_notifications(where: ColumnElement[bool], *, kind: str, title, body_fo
     """Insert one notification per matching task for its inspector and/or its heads.
 
     ``heads``: ``"unassigned"`` tells the heads of the supervisory department about tasks
-    without an active assignee; ``"always"`` tells them about every task.
+    without an active assignee; ``"always"`` about every task; ``"never"`` about none (they
+    get a digest per department instead, see ``_head_digests``).
     """
     sm = _supervision()
     task = sm.VerificationTask.__table__
@@ -184,6 +188,8 @@ def _task_notifications(where: ColumnElement[bool], *, kind: str, title, body_fo
         stmt = select(*row(assignee.c.id)).select_from(
             task.join(assignee, active_assignee)).where(where)
         inserted += insert_notifications_from(stmt)
+    if heads == "never":
+        return inserted
     head_join = and_(head.c.department_id == task.c.supervisory_department_id,
                      head.c.role == Role.head.value, head.c.active.is_(True))
     head_where = where
@@ -194,16 +200,50 @@ def _task_notifications(where: ColumnElement[bool], *, kind: str, title, body_fo
     return inserted
 
 
+def _head_digests(where: ColumnElement[bool], *, kind: str, title: str,
+                  body_for: Callable[[int, int], str], key: str, link: str | None,
+                  today: date) -> int:
+    """Send the heads of each supervisory department one notice about its matching tasks.
+
+    A department with hundreds of tasks falling due gets one line a day, not hundreds:
+    ``body_for(count, unassigned)``; keyed ``<key>:<department>@<today>``, so once a day.
+    """
+    sm = _supervision()
+    task = sm.VerificationTask.__table__
+    rows = db.session.execute(
+        select(task.c.supervisory_department_id, func.count(task.c.id),
+               func.count(task.c.id).filter(task.c.assigned_to_id.is_(None)))
+        .where(where).group_by(task.c.supervisory_department_id)
+    ).all()
+    sent = 0
+    for department_id, count, unassigned in rows:
+        sent += len(notify_department(
+            department_id, [Role.head], kind, title, body_for(count, unassigned), link,
+            "department", department_id, f"{key}:{department_id}", due_on=today))
+    return sent
+
+
+def _without_active_assignee(task) -> ColumnElement[bool]:
+    assignee = aliased(User.__table__, name="active_assignee")
+    return ~exists(select(assignee.c.id).where(assignee.c.id == task.c.assigned_to_id,
+                                               assignee.c.active.is_(True)))
+
+
 def verification_due_soon_sweep(now: datetime) -> int:
-    """Insert the due-soon reminders of open verification tasks; return how many were new."""
+    """Insert the due-soon reminders of open verification tasks; return how many were new.
+
+    The assigned inspector gets one reminder per task, tier and due date. The heads get one
+    notice a day per department counting the unassigned tasks due within the largest tier.
+    """
     sm = _supervision()
     task = sm.VerificationTask.__table__
     today = today_of(now)
+    windows = reminder_windows(today)
     sent = 0
-    for window in reminder_windows(today):
+    is_open = task.c.status == sm.TaskStatus.open.value
+    for window in windows:
         n = window.tier
-        where = and_(task.c.status == sm.TaskStatus.open.value,
-                     task.c.verification_due_on >= window.first_day,
+        where = and_(is_open, task.c.verification_due_on >= window.first_day,
                      task.c.verification_due_on <= window.last_day)
         sent += _task_notifications(
             where, kind=KIND_TASK_DUE_SOON, title=f"现场核查即将到期（{n}个工作日内）",
@@ -214,8 +254,19 @@ def verification_due_soon_sweep(now: datetime) -> int:
                                      + literal(f"，距到期已不足{n}个工作日，请按时完成核查。")),
             key_for=lambda t, n=n: (literal("verification_due_soon:") + _text(t.c.id)
                                     + literal(f":{n}")),
-            due_column=lambda t: t.c.verification_due_on, now=now,
+            due_column=lambda t: t.c.verification_due_on, now=now, heads="never",
         )
+    if windows:
+        widest = windows[-1]
+        sent += _head_digests(
+            and_(is_open, task.c.verification_due_on >= today,
+                 task.c.verification_due_on <= widest.last_day, _without_active_assignee(task)),
+            kind=KIND_UNASSIGNED_DIGEST, title="有即将到期的核查任务尚未分派",
+            body_for=lambda count, _: (f"本部门有 {count} 项尚未分派的现场核查任务将在"
+                                       f"{widest.tier}个工作日内（{widest.last_day.isoformat()}"
+                                       "前）到期，请尽快分派。"),
+            key="verification_unassigned_digest",
+            link=path_for("supervision.inbox", due="due_soon", inspector="none"), today=today)
     return sent
 
 
@@ -223,34 +274,40 @@ def verification_overdue_sweep(now: datetime) -> int:
     """Mark open tasks past their verification due date overdue, once; tell inspector and heads.
 
     ``overdue_marked_dt`` is set once (the task stays open: overdue is a fact about it, not a
-    state); the marking, its notifications and one audit entry listing the tasks marked
-    commit together. Returns how many tasks were marked.
+    state). The notices go first, for the tasks about to be marked (a predicate the planner
+    estimates well, unlike "marked at this instant" right after the UPDATE): one per task to
+    its inspector, one per department to the heads. Then the tasks are marked and one audit
+    entry lists them; all commit together, so a repeated run finds nothing to do. Returns how
+    many tasks were marked.
     """
     sm = _supervision()
     task = sm.VerificationTask.__table__
     today = today_of(now)
-    marked = db.session.execute(
-        update(task)
-        .where(task.c.status == sm.TaskStatus.open.value,
-               task.c.verification_due_on < today,
-               task.c.overdue_marked_dt.is_(None))
-        .values(overdue_marked_dt=now)
-        .returning(task.c.id)
-    ).scalars().all()
-    if not marked:
-        db.session.rollback()
-        return 0
-    just_marked = and_(task.c.overdue_marked_dt == literal(now, UTCDateTime),
-                       task.c.status == sm.TaskStatus.open.value)
+    to_mark = and_(task.c.status == sm.TaskStatus.open.value,
+                   task.c.verification_due_on < today,
+                   task.c.overdue_marked_dt.is_(None))
     _task_notifications(
-        just_marked, kind=KIND_TASK_OVERDUE, title="现场核查已逾期",
+        to_mark, kind=KIND_TASK_OVERDUE, title="现场核查已逾期",
         body_for=lambda t: (literal("核查任务 #") + _text(t.c.id) + literal("的现场核查期限 ")
                             + date_text_sql(t.c.verification_due_on)
                             + _provisional(t.c.verification_provisional)
                             + literal(" 已过，仍未完成核查，请尽快处理。")),
         key_for=lambda t: literal("verification_overdue:") + _text(t.c.id),
-        due_column=lambda t: t.c.verification_due_on, now=now, heads="always",
+        due_column=lambda t: t.c.verification_due_on, now=now, heads="never",
     )
+    _head_digests(
+        to_mark, kind=KIND_OVERDUE_DIGEST, title="现场核查逾期",
+        body_for=lambda count, unassigned: (
+            f"本部门新增 {count} 项现场核查任务逾期未完成"
+            + (f"（其中 {unassigned} 项尚未分派）" if unassigned else "") + "，请督促办理。"),
+        key="verification_overdue_digest",
+        link=path_for("supervision.inbox", due="overdue"), today=today)
+    marked = db.session.execute(
+        update(task).where(to_mark).values(overdue_marked_dt=now).returning(task.c.id)
+    ).scalars().all()
+    if not marked:
+        db.session.rollback()
+        return 0
     record_audit("verification_task.overdue_marked", object_type="verification_task_batch",
                  object_id=today.isoformat(),
                  changes={"count": len(marked), "due_before": today,

@@ -231,12 +231,14 @@ def revoke(
     missed or rejected). ``legal_basis`` defaults to the basis of the case's origin. In this
     one transaction: the case becomes ``revoked`` with its letter number; the licence
     ``revoked`` with ``revoked_dt`` (the public verification page says 已撤销 at once); the
-    licence's other open cases ``merged``; its verification task ``revoked``; a
+    licence's other open cases ``merged``; its verification task ``revoked`` and its open
+    supplement obligations ``lapsed``; a
     ``revocation`` (local ``licence_revoked`` record) and a ``dishonesty`` push queued for the
     credit platform; the supervisory department notified. Only an approver of the licence's
     approval department may do it (``NotDecider``).
     """
     from licensing.credit.services import record_commitment_event
+    from licensing.revocation.supplements import lapse_open_supplements
     from licensing.supervision.services import licence_revoked
 
     if case is None:
@@ -283,6 +285,7 @@ def revoke(
         VerificationTask.licence_id == licence.id))
     if task is not None:
         licence_revoked(task, actor=actor)
+    lapse_open_supplements(licence, actor=actor)
     applicant = licence.applicant
     payload = {"licence": licence.number, "item": licence.item_version.code,
                "decided_on": decided_on.isoformat(), "letter_number": number,
@@ -300,6 +303,14 @@ def revoke(
         f"{case.approval_department.name}已于 {decided_on} 撤销该许可（{number}）。",
         f"/supervision/tasks/{task.id}" if task is not None else None,
         "revocation_case", case.id, f"revocation_decided:{case.id}")
+    if applicant.user_id is not None:  # the applicant's online account, if it has one
+        from licensing.notifications.services import notify
+
+        notify(applicant.user_id, NOTIFY_DECIDED, f"您的行政许可已被撤销：{licence.number}",
+               f"{case.approval_department.name}已于 {decided_on} 作出撤销行政许可决定"
+               f"（{number}），许可证自即日起失效。",
+               f"/applications/{case.application.public_id}", "licence", licence.id,
+               f"licence_revoked:{licence.id}")
     return case
 
 

@@ -20,6 +20,8 @@ from licensing.auth.models import Role, User
 from licensing.cases.models import (
     Application,
     Channel,
+    Licence,
+    LicenceStatus,
     SupplementObligation,
     SupplementStatus,
 )
@@ -42,9 +44,12 @@ SUPPLEMENT_TRANSITIONS: dict[str, tuple[frozenset[SupplementStatus], SupplementS
     "accept": (frozenset({SupplementStatus.submitted}), SupplementStatus.accepted),
     "reject": (frozenset({SupplementStatus.submitted}), SupplementStatus.rejected),
     "miss": (frozenset({SupplementStatus.pending}), SupplementStatus.missed),
+    # The licence was revoked: an obligation still open has nothing left to secure.
+    "lapse": (frozenset({SupplementStatus.pending, SupplementStatus.submitted}),
+              SupplementStatus.lapsed),
 }
 _EVENT_LABELS = {"hand_in": "补交", "accept": "审核通过", "reject": "审核不予通过",
-                 "miss": "标记逾期未补交"}
+                 "miss": "标记逾期未补交", "lapse": "因许可撤销而终止"}
 
 
 def _transition(obligation: SupplementObligation, event: str, *, actor: User | None,
@@ -152,6 +157,8 @@ def hand_in_supplement(
     if actor is None or not can_hand_in(actor, obligation):
         raise NotYourSupplement()
     today = today or local_today()
+    if obligation.licence.status == LicenceStatus.revoked:
+        raise SupplementTransitionRefused("许可证已撤销，不能再补交材料。")
     if obligation.status != SupplementStatus.pending:
         raise SupplementTransitionRefused(
             f"补交材料当前状态为“{obligation.status.label}”，不能再补交。")
@@ -244,6 +251,23 @@ def _broken(obligation: SupplementObligation, origin: RevocationOrigin, reason: 
         summary=reason[:500], actor=actor)
     return open_revocation_case(licence, origin, supplement=obligation, reason=reason,
                                 requested_by=actor)
+
+
+def lapse_open_supplements(licence: Licence, *, actor: User | None) -> int:
+    """End the open obligations of a revoked licence (``lapsed``); return how many.
+
+    Called by the revocation in its transaction, so the applicant is no longer reminded of,
+    nor sanctioned for, materials of a licence that no longer exists.
+    """
+    obligations = db.session.scalars(
+        select(SupplementObligation).where(
+            SupplementObligation.licence_id == licence.id,
+            SupplementObligation.status.in_([SupplementStatus.pending,
+                                             SupplementStatus.submitted]))
+        .order_by(SupplementObligation.id)).all()
+    for obligation in obligations:
+        _transition(obligation, "lapse", actor=actor, changes={"licence": licence.number})
+    return len(obligations)
 
 
 def mark_missed_supplements(today: date | None = None, *, commit_each: bool = False) -> int:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 01:23:31.699246
+Create Date: 2026-11-29 02:13:25.322127
 
 """
 from alembic import op
@@ -38,6 +38,17 @@ def upgrade():
         batch_op.create_index('ix_audit_entries_object', ['object_type', 'object_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_entries_occurred_dt'), ['occurred_dt'], unique=False)
 
+    op.create_table('calendar_versions',
+    sa.Column('version', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('token', sa.String(length=32), nullable=False),
+    sa.Column('created_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('reason', sa.Enum('sync', 'import_notice', name='changereason', native_enum=False, length=20), nullable=False),
+    sa.Column('summary', sa.String(length=500), nullable=False),
+    sa.Column('days_changed', sa.Integer(), nullable=False),
+    sa.Column('deadlines_moved', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('version', name=op.f('pk_calendar_versions')),
+    sa.UniqueConstraint('token', name=op.f('uq_calendar_versions_token'))
+    )
     op.create_table('departments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -46,6 +57,44 @@ def upgrade():
     sa.Column('created_dt', licensing.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_departments')),
     sa.UniqueConstraint('code', name=op.f('uq_departments_code'))
+    )
+    op.create_table('items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('created_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_items')),
+    sa.UniqueConstraint('code', name=op.f('uq_items_code'))
+    )
+    op.create_table('job_markers',
+    sa.Column('key', sa.String(length=150), nullable=False),
+    sa.Column('job_name', sa.String(length=64), nullable=False),
+    sa.Column('done_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_job_markers'))
+    )
+    op.create_table('job_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_name', sa.String(length=64), nullable=False),
+    sa.Column('runner_id', sa.String(length=100), nullable=False),
+    sa.Column('status', sa.Enum('running', 'succeeded', 'failed', name='runstatus', native_enum=False, length=12), nullable=False),
+    sa.Column('started_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('finished_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('duration_s', sa.Float(), nullable=True),
+    sa.Column('items_handled', sa.Integer(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_runs'))
+    )
+    with op.batch_alter_table('job_runs', schema=None) as batch_op:
+        batch_op.create_index('ix_job_runs_job_started', ['job_name', 'started_dt'], unique=False)
+        batch_op.create_index(batch_op.f('ix_job_runs_started_dt'), ['started_dt'], unique=False)
+
+    op.create_table('scheduler_lease',
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('holder_id', sa.String(length=100), nullable=True),
+    sa.Column('acquired_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('heartbeat_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('expires_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduler_lease'))
     )
     op.create_table('audit_seals',
     sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
@@ -56,6 +105,113 @@ def upgrade():
     sa.ForeignKeyConstraint(['entry_id'], ['audit_entries.id'], name=op.f('fk_audit_seals_entry_id_audit_entries')),
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_audit_seals')),
     sa.UniqueConstraint('entry_id', name=op.f('uq_audit_seals_entry_id'))
+    )
+    op.create_table('calendar_notices',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=64), nullable=True),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('issued_on', sa.Date(), nullable=True),
+    sa.Column('source', sa.Enum('python_holidays', 'import_file', name='noticesource', native_enum=False, length=20), nullable=False),
+    sa.Column('loaded_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('calendar_version', sa.Integer(), nullable=False),
+    sa.Column('file_sha256', sa.String(length=64), nullable=True),
+    sa.Column('content', sa.JSON(), nullable=True),
+    sa.ForeignKeyConstraint(['calendar_version'], ['calendar_versions.version'], name=op.f('fk_calendar_notices_calendar_version_calendar_versions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_notices'))
+    )
+    with op.batch_alter_table('calendar_notices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_calendar_notices_year'), ['year'], unique=False)
+
+    op.create_table('calendar_recompute_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('calendar_version', sa.Integer(), nullable=False),
+    sa.Column('previous_calendar_version', sa.Integer(), nullable=False),
+    sa.Column('provider', sa.String(length=64), nullable=False),
+    sa.Column('object_type', sa.String(length=64), nullable=False),
+    sa.Column('object_id', sa.String(length=64), nullable=False),
+    sa.Column('deadline', sa.String(length=40), nullable=False),
+    sa.Column('rule', sa.Enum('standard_60', 'public_interest_7', 'item_specific', 'result_push_5', 'supplement', 'statutory', 'rectification', name='deadlinerule', native_enum=False, length=32), nullable=False),
+    sa.Column('old_due_on', sa.Date(), nullable=False),
+    sa.Column('new_due_on', sa.Date(), nullable=False),
+    sa.Column('old_provisional', sa.Boolean(), nullable=False),
+    sa.Column('new_provisional', sa.Boolean(), nullable=False),
+    sa.Column('notified_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['calendar_version'], ['calendar_versions.version'], name=op.f('fk_calendar_recompute_events_calendar_version_calendar_versions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_recompute_events'))
+    )
+    with op.batch_alter_table('calendar_recompute_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_calendar_recompute_events_calendar_version'), ['calendar_version'], unique=False)
+        batch_op.create_index(batch_op.f('ix_calendar_recompute_events_notified_dt'), ['notified_dt'], unique=False)
+        batch_op.create_index('ix_calendar_recompute_events_object', ['object_type', 'object_id'], unique=False)
+
+    op.create_table('item_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'published', 'retired', name='versionstatus', native_enum=False, length=16), nullable=False),
+    sa.Column('row_version', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('legal_basis', sa.Text(), nullable=False),
+    sa.Column('approval_department_id', sa.Integer(), nullable=False),
+    sa.Column('supervisory_department_id', sa.Integer(), nullable=False),
+    sa.Column('for_enterprise', sa.Boolean(), nullable=False),
+    sa.Column('for_individual', sa.Boolean(), nullable=False),
+    sa.Column('offers_general', sa.Boolean(), nullable=False),
+    sa.Column('offers_commitment', sa.Boolean(), nullable=False),
+    sa.Column('statutory_limit_days', sa.Integer(), nullable=False),
+    sa.Column('promised_limit_days', sa.Integer(), nullable=False),
+    sa.Column('verification_rule', sa.Enum('standard', 'public_interest', 'item_specific', name='verificationrule', native_enum=False, length=20), nullable=False),
+    sa.Column('verification_working_days', sa.Integer(), nullable=False),
+    sa.Column('verification_basis', sa.Text(), nullable=False),
+    sa.Column('verification_method', sa.Enum('on_site', 'written', 'online', name='verificationmethod', native_enum=False, length=16), nullable=False),
+    sa.Column('verification_checklist', sa.JSON(), nullable=False),
+    sa.Column('moved_checks', sa.JSON(), nullable=False),
+    sa.Column('supervision_measures', sa.Text(), nullable=False),
+    sa.Column('commitment_conditions', sa.Text(), nullable=False),
+    sa.Column('commitment_content', sa.Text(), nullable=False),
+    sa.Column('breach_consequences', sa.Text(), nullable=False),
+    sa.Column('exclusions', sa.JSON(), nullable=False),
+    sa.Column('letter_template', sa.Text(), nullable=False),
+    sa.Column('change_note', sa.String(length=500), nullable=False),
+    sa.Column('valid_from_on', sa.Date(), nullable=True),
+    sa.Column('published_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('retired_on', sa.Date(), nullable=True),
+    sa.Column('retired_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('created_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.CheckConstraint("(status = 'draft' AND valid_from_on IS NULL AND published_dt IS NULL) OR (status <> 'draft' AND valid_from_on IS NOT NULL AND published_dt IS NOT NULL)", name=op.f('ck_item_versions_valid_from_iff_published')),
+    sa.CheckConstraint("(status = 'retired' AND retired_on IS NOT NULL AND retired_dt IS NOT NULL) OR (status <> 'retired' AND retired_on IS NULL AND retired_dt IS NULL)", name=op.f('ck_item_versions_retired_iff_retired_on')),
+    sa.CheckConstraint("verification_rule <> 'item_specific' OR (verification_working_days < 60 AND verification_basis IS NOT NULL AND verification_basis <> '')", name=op.f('ck_item_versions_item_specific_rule_shorter_with_basis')),
+    sa.CheckConstraint("verification_rule <> 'public_interest' OR verification_working_days = 7", name=op.f('ck_item_versions_public_interest_rule_7_days')),
+    sa.CheckConstraint("verification_rule <> 'standard' OR verification_working_days = 60", name=op.f('ck_item_versions_standard_rule_60_days')),
+    sa.CheckConstraint('for_enterprise OR for_individual', name=op.f('ck_item_versions_serves_an_applicant_kind')),
+    sa.CheckConstraint('number > 0', name=op.f('ck_item_versions_number_positive')),
+    sa.CheckConstraint('offers_general OR offers_commitment', name=op.f('ck_item_versions_offers_a_track')),
+    sa.CheckConstraint('promised_limit_days >= 0 AND promised_limit_days <= statutory_limit_days', name=op.f('ck_item_versions_promised_within_statutory')),
+    sa.CheckConstraint('retired_on IS NULL OR retired_on >= valid_from_on', name=op.f('ck_item_versions_retired_after_valid_from')),
+    sa.CheckConstraint('statutory_limit_days > 0', name=op.f('ck_item_versions_statutory_limit_positive')),
+    sa.CheckConstraint('verification_working_days > 0 AND verification_working_days <= 60', name=op.f('ck_item_versions_verification_days_range')),
+    sa.ForeignKeyConstraint(['approval_department_id'], ['departments.id'], name=op.f('fk_item_versions_approval_department_id_departments')),
+    sa.ForeignKeyConstraint(['item_id'], ['items.id'], name=op.f('fk_item_versions_item_id_items'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['supervisory_department_id'], ['departments.id'], name=op.f('fk_item_versions_supervisory_department_id_departments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_item_versions')),
+    sa.UniqueConstraint('item_id', 'number', name='uq_item_versions_item_id_number'),
+    sa.UniqueConstraint('item_id', 'valid_from_on', name='uq_item_versions_item_id_valid_from')
+    )
+    with op.batch_alter_table('item_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_item_versions_approval_department_id'), ['approval_department_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_item_versions_item_id'), ['item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_item_versions_supervisory_department_id'), ['supervisory_department_id'], unique=False)
+        batch_op.create_index('uq_item_versions_one_draft', ['item_id'], unique=True, sqlite_where=sa.text("status = 'draft'"), postgresql_where=sa.text("status = 'draft'"))
+
+    op.create_table('licence_counters',
+    sa.Column('approval_department_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('last_seq', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['approval_department_id'], ['departments.id'], name=op.f('fk_licence_counters_approval_department_id_departments')),
+    sa.PrimaryKeyConstraint('approval_department_id', 'year', name=op.f('pk_licence_counters'))
     )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -78,17 +234,723 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_department_id'), ['department_id'], unique=False)
 
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('session_fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('created_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('expires_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('revoked_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('last_used_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.CheckConstraint('expires_dt > created_dt', name=op.f('ck_api_tokens_expires_after_created')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
+
+    op.create_table('applicants',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('enterprise', 'individual', name='applicantkind', native_enum=False, length=20), nullable=False),
+    sa.Column('code', sa.String(length=18), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('phone', sa.String(length=32), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('risk_level', sa.String(length=1), nullable=True),
+    sa.Column('platform_risk_level', sa.String(length=1), nullable=True),
+    sa.Column('risk_level_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('created_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.CheckConstraint("platform_risk_level IS NULL OR platform_risk_level IN ('A', 'B', 'C', 'D')", name=op.f('ck_applicants_platform_risk_level_known')),
+    sa.CheckConstraint("risk_level IS NULL OR risk_level IN ('A', 'B', 'C', 'D')", name=op.f('ck_applicants_risk_level_known')),
+    sa.CheckConstraint('(risk_level IS NULL) = (risk_level_dt IS NULL)', name=op.f('ck_applicants_risk_level_dated')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_applicants_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_applicants')),
+    sa.UniqueConstraint('kind', 'code', name='uq_applicants_kind_code')
+    )
+    with op.batch_alter_table('applicants', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_applicants_code'), ['code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_applicants_user_id'), ['user_id'], unique=False)
+
+    op.create_table('calendar_days',
+    sa.Column('day_on', sa.Date(), nullable=False),
+    sa.Column('is_working', sa.Boolean(), nullable=False),
+    sa.Column('kind', sa.Enum('holiday', 'makeup', 'weekend', 'ordinary', name='daykind', native_enum=False, length=16), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=True),
+    sa.Column('official', sa.Boolean(), nullable=False),
+    sa.Column('notice_id', sa.Integer(), nullable=True),
+    sa.Column('calendar_version', sa.Integer(), nullable=False),
+    sa.CheckConstraint("(kind IN ('makeup', 'ordinary')) = is_working", name=op.f('ck_calendar_days_working_matches_kind')),
+    sa.CheckConstraint('official = (notice_id IS NOT NULL)', name=op.f('ck_calendar_days_official_iff_notice')),
+    sa.ForeignKeyConstraint(['calendar_version'], ['calendar_versions.version'], name=op.f('fk_calendar_days_calendar_version_calendar_versions')),
+    sa.ForeignKeyConstraint(['notice_id'], ['calendar_notices.id'], name=op.f('fk_calendar_days_notice_id_calendar_notices')),
+    sa.PrimaryKeyConstraint('day_on', name=op.f('pk_calendar_days'))
+    )
+    with op.batch_alter_table('calendar_days', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_calendar_days_notice_id'), ['notice_id'], unique=False)
+
+    op.create_table('calendar_years',
+    sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('official', sa.Boolean(), nullable=False),
+    sa.Column('notice_id', sa.Integer(), nullable=True),
+    sa.Column('calendar_version', sa.Integer(), nullable=False),
+    sa.CheckConstraint('official = (notice_id IS NOT NULL)', name=op.f('ck_calendar_years_official_iff_notice')),
+    sa.ForeignKeyConstraint(['calendar_version'], ['calendar_versions.version'], name=op.f('fk_calendar_years_calendar_version_calendar_versions')),
+    sa.ForeignKeyConstraint(['notice_id'], ['calendar_notices.id'], name=op.f('fk_calendar_years_notice_id_calendar_notices')),
+    sa.PrimaryKeyConstraint('year', name=op.f('pk_calendar_years'))
+    )
+    op.create_table('materials',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('required_general', sa.Boolean(), nullable=False),
+    sa.Column('supplement_allowed', sa.Boolean(), nullable=False),
+    sa.Column('supplement_days', sa.Integer(), nullable=True),
+    sa.Column('substitute_allowed', sa.Boolean(), nullable=False),
+    sa.Column('exempt_review_allowed', sa.Boolean(), nullable=False),
+    sa.Column('paper_at_counter', sa.Boolean(), nullable=False),
+    sa.CheckConstraint('(supplement_allowed AND supplement_days IS NOT NULL AND supplement_days > 0) OR (NOT supplement_allowed AND supplement_days IS NULL)', name=op.f('ck_materials_supplement_days_iff_supplement')),
+    sa.CheckConstraint('position >= 0', name=op.f('ck_materials_position_not_negative')),
+    sa.ForeignKeyConstraint(['version_id'], ['item_versions.id'], name=op.f('fk_materials_version_id_item_versions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_materials')),
+    sa.UniqueConstraint('version_id', 'code', name='uq_materials_version_id_code')
+    )
+    with op.batch_alter_table('materials', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_materials_version_id'), ['version_id'], unique=False)
+
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=64), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('link', sa.String(length=500), nullable=True),
+    sa.Column('object_type', sa.String(length=64), nullable=True),
+    sa.Column('object_id', sa.String(length=64), nullable=True),
+    sa.Column('dedup_key', sa.String(length=212), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('created_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('read_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('external_pending', sa.Boolean(), server_default=sa.true(), nullable=False),
+    sa.Column('delivery_attempts', sa.Integer(), server_default='0', nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
+    sa.UniqueConstraint('user_id', 'dedup_key', name='uq_notifications_user_dedup')
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_notifications_external_pending', ['external_pending'], unique=False)
+        batch_op.create_index('ix_notifications_user_unread', ['user_id', 'read_dt'], unique=False)
+
+    op.create_table('credit_checks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('applicant_id', sa.Integer(), nullable=False),
+    sa.Column('checked_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('checked_by_id', sa.Integer(), nullable=True),
+    sa.Column('source', sa.Enum('platform', 'local', 'degraded', name='checksource', native_enum=False, length=24), nullable=False),
+    sa.Column('degraded', sa.Boolean(), nullable=False),
+    sa.Column('eligible', sa.Boolean(), nullable=False),
+    sa.Column('needs_review', sa.Boolean(), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('barring_record_ids', sa.JSON(), nullable=False),
+    sa.Column('suspended_record_ids', sa.JSON(), nullable=False),
+    sa.Column('raw_answer', sa.JSON(), nullable=True),
+    sa.Column('platform_error', sa.String(length=500), nullable=True),
+    sa.Column('risk_level', sa.String(length=1), nullable=True),
+    sa.Column('elapsed_ms', sa.Integer(), nullable=False),
+    sa.CheckConstraint("(source = 'degraded') = degraded", name=op.f('ck_credit_checks_degraded_iff_source')),
+    sa.CheckConstraint('NOT needs_review OR degraded', name=op.f('ck_credit_checks_review_only_when_degraded')),
+    sa.ForeignKeyConstraint(['applicant_id'], ['applicants.id'], name=op.f('fk_credit_checks_applicant_id_applicants'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['checked_by_id'], ['users.id'], name=op.f('fk_credit_checks_checked_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_checks'))
+    )
+    with op.batch_alter_table('credit_checks', schema=None) as batch_op:
+        batch_op.create_index('ix_credit_checks_applicant_checked', ['applicant_id', 'checked_dt'], unique=False)
+
+    op.create_table('credit_records',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('applicant_id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.Enum('platform', 'local_import', 'system', name='creditsource', native_enum=False, length=24), nullable=False),
+    sa.Column('record_type', sa.Enum('serious_dishonesty', 'false_commitment', 'commitment_made', 'commitment_kept', 'commitment_broken', 'licence_revoked', 'administrative_penalty', 'abnormal_operation', name='creditrecordtype', native_enum=False, length=32), nullable=False),
+    sa.Column('status', sa.Enum('active', 'repaired', 'withdrawn', name='creditrecordstatus', native_enum=False, length=24), nullable=False),
+    sa.Column('start_on', sa.Date(), nullable=False),
+    sa.Column('repaired_on', sa.Date(), nullable=True),
+    sa.Column('repair_basis', sa.Text(), nullable=True),
+    sa.Column('external_ref', sa.String(length=100), nullable=True),
+    sa.Column('dedupe_key', sa.String(length=200), nullable=False),
+    sa.Column('issuer', sa.String(length=200), nullable=True),
+    sa.Column('summary', sa.Text(), nullable=True),
+    sa.Column('created_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.CheckConstraint("status != 'repaired' OR repaired_on IS NOT NULL", name=op.f('ck_credit_records_repaired_has_date')),
+    sa.CheckConstraint('repaired_on IS NULL OR repaired_on >= start_on', name=op.f('ck_credit_records_repaired_after_start')),
+    sa.ForeignKeyConstraint(['applicant_id'], ['applicants.id'], name=op.f('fk_credit_records_applicant_id_applicants'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_records')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_credit_records_dedupe_key'))
+    )
+    with op.batch_alter_table('credit_records', schema=None) as batch_op:
+        batch_op.create_index('ix_credit_records_applicant_type', ['applicant_id', 'record_type'], unique=False)
+
+    op.create_table('notification_deliveries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('notification_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.Enum('sent', 'failed', name='deliverystatus', native_enum=False, length=10), nullable=False),
+    sa.Column('attempted_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('error', sa.String(length=500), nullable=True),
+    sa.Column('simulated', sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], name=op.f('fk_notification_deliveries_notification_id_notifications'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_deliveries'))
+    )
+    with op.batch_alter_table('notification_deliveries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notification_deliveries_notification_id'), ['notification_id'], unique=False)
+
+    op.create_table('applications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('public_id', sa.String(length=32), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=100), nullable=True),
+    sa.Column('item_version_id', sa.Integer(), nullable=False),
+    sa.Column('approval_department_id', sa.Integer(), nullable=False),
+    sa.Column('supervisory_department_id', sa.Integer(), nullable=False),
+    sa.Column('applicant_id', sa.Integer(), nullable=False),
+    sa.Column('track', sa.Enum('commitment', 'general', name='track', native_enum=False, length=24), nullable=True),
+    sa.Column('channel', sa.Enum('counter', 'online', name='channel', native_enum=False, length=24), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'submitted', 'accepted', 'approved', 'rejected', 'withdrawn', name='applicationstatus', native_enum=False, length=24), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('notice_given_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('credit_check_id', sa.Integer(), nullable=True),
+    sa.Column('credit_ineligible', sa.Boolean(), nullable=False),
+    sa.Column('submitted_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('accepted_on', sa.Date(), nullable=True),
+    sa.Column('decision', sa.Enum('approve', 'reject', name='decision', native_enum=False, length=24), nullable=True),
+    sa.Column('decided_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('decided_on', sa.Date(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('lock_version', sa.Integer(), nullable=False),
+    sa.Column('statutory_rule', sa.Enum('standard_60', 'public_interest_7', 'item_specific', 'result_push_5', 'supplement', 'statutory', 'rectification', name='deadlinerule', native_enum=False, length=32), nullable=True),
+    sa.Column('statutory_working_days', sa.Integer(), nullable=True),
+    sa.Column('statutory_start_event', sa.String(length=64), nullable=True),
+    sa.Column('statutory_start_on', sa.Date(), nullable=True),
+    sa.Column('statutory_due_on', sa.Date(), nullable=True),
+    sa.Column('statutory_provisional', sa.Boolean(), nullable=True),
+    sa.Column('statutory_calendar_version', sa.Integer(), nullable=True),
+    sa.CheckConstraint("(status IN ('approved', 'rejected')) = (decision IS NOT NULL)", name=op.f('ck_applications_decided_status_has_decision')),
+    sa.CheckConstraint('(decision IS NULL AND decided_dt IS NULL AND decided_by_id IS NULL) OR (decision IS NOT NULL AND decided_dt IS NOT NULL AND decided_by_id IS NOT NULL)', name=op.f('ck_applications_decided_iff_decider_and_time')),
+    sa.CheckConstraint('(statutory_rule IS NULL AND statutory_working_days IS NULL AND statutory_start_event IS NULL AND statutory_start_on IS NULL AND statutory_due_on IS NULL AND statutory_provisional IS NULL AND statutory_calendar_version IS NULL) OR (statutory_rule IS NOT NULL AND statutory_working_days IS NOT NULL AND statutory_start_event IS NOT NULL AND statutory_start_on IS NOT NULL AND statutory_due_on IS NOT NULL AND statutory_provisional IS NOT NULL AND statutory_calendar_version IS NOT NULL)', name=op.f('ck_applications_statutory_deadline_complete')),
+    sa.CheckConstraint('statutory_due_on IS NULL OR (statutory_due_on > statutory_start_on AND statutory_working_days >= 1)', name=op.f('ck_applications_statutory_deadline_after_start')),
+    sa.ForeignKeyConstraint(['applicant_id'], ['applicants.id'], name=op.f('fk_applications_applicant_id_applicants')),
+    sa.ForeignKeyConstraint(['approval_department_id'], ['departments.id'], name=op.f('fk_applications_approval_department_id_departments')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_applications_created_by_id_users')),
+    sa.ForeignKeyConstraint(['credit_check_id'], ['credit_checks.id'], name=op.f('fk_applications_credit_check_id_credit_checks')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_applications_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['item_version_id'], ['item_versions.id'], name=op.f('fk_applications_item_version_id_item_versions')),
+    sa.ForeignKeyConstraint(['supervisory_department_id'], ['departments.id'], name=op.f('fk_applications_supervisory_department_id_departments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_applications')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_applications_idempotency_key')),
+    sa.UniqueConstraint('public_id', name=op.f('uq_applications_public_id'))
+    )
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_applications_applicant_id'), ['applicant_id'], unique=False)
+        batch_op.create_index('ix_applications_created_dt', ['created_dt'], unique=False)
+        batch_op.create_index(batch_op.f('ix_applications_decided_on'), ['decided_on'], unique=False)
+        batch_op.create_index('ix_applications_dept_status', ['approval_department_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_applications_item_version_id'), ['item_version_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_applications_statutory_due_on'), ['statutory_due_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_applications_supervisory_department_id'), ['supervisory_department_id'], unique=False)
+
+    op.create_table('credit_objections',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('record_id', sa.Integer(), nullable=False),
+    sa.Column('filed_on', sa.Date(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('due_provisional', sa.Boolean(), nullable=False),
+    sa.Column('due_basis', sa.String(length=100), nullable=False),
+    sa.Column('status', sa.Enum('open', 'upheld', 'rejected', name='objectionstatus', native_enum=False, length=24), nullable=False),
+    sa.Column('resolution', sa.Text(), nullable=True),
+    sa.Column('resolved_on', sa.Date(), nullable=True),
+    sa.Column('filed_by_id', sa.Integer(), nullable=True),
+    sa.Column('resolved_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.CheckConstraint("(status = 'open' AND resolved_on IS NULL) OR (status != 'open' AND resolved_on IS NOT NULL AND resolution IS NOT NULL)", name=op.f('ck_credit_objections_resolved_iff_decided')),
+    sa.CheckConstraint('due_on >= filed_on', name=op.f('ck_credit_objections_due_after_filed')),
+    sa.ForeignKeyConstraint(['filed_by_id'], ['users.id'], name=op.f('fk_credit_objections_filed_by_id_users')),
+    sa.ForeignKeyConstraint(['record_id'], ['credit_records.id'], name=op.f('fk_credit_objections_record_id_credit_records'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['resolved_by_id'], ['users.id'], name=op.f('fk_credit_objections_resolved_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_objections'))
+    )
+    with op.batch_alter_table('credit_objections', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_credit_objections_record_id'), ['record_id'], unique=False)
+
+    op.create_table('outbox_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('commitment_made', 'commitment_kept', 'commitment_broken', 'dishonesty', 'revocation', name='outboxkind', native_enum=False, length=24), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=200), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('applicant_id', sa.Integer(), nullable=True),
+    sa.Column('record_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Enum('pending', 'delivered', 'failed', name='outboxstatus', native_enum=False, length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('last_attempt_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('last_error', sa.String(length=1000), nullable=True),
+    sa.Column('receipt', sa.JSON(), nullable=True),
+    sa.Column('delivered_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('created_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.CheckConstraint("(status = 'delivered' AND delivered_dt IS NOT NULL) OR (status != 'delivered' AND delivered_dt IS NULL)", name=op.f('ck_outbox_messages_delivered_iff_dated')),
+    sa.CheckConstraint('attempts >= 0', name=op.f('ck_outbox_messages_attempts_not_negative')),
+    sa.ForeignKeyConstraint(['applicant_id'], ['applicants.id'], name=op.f('fk_outbox_messages_applicant_id_applicants'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['record_id'], ['credit_records.id'], name=op.f('fk_outbox_messages_record_id_credit_records'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_outbox_messages_idempotency_key'))
+    )
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_messages_applicant_id'), ['applicant_id'], unique=False)
+        batch_op.create_index('ix_outbox_messages_status_next_attempt', ['status', 'next_attempt_dt'], unique=False)
+
+    op.create_table('api_idempotent_responses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('operation', sa.String(length=64), nullable=False),
+    sa.Column('request_sha256', sa.String(length=64), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=False),
+    sa.Column('body', sa.JSON(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=True),
+    sa.Column('created_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_api_idempotent_responses_application_id_applications')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_idempotent_responses_user_id_users'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_idempotent_responses')),
+    sa.UniqueConstraint('user_id', 'key', name='uq_api_idempotent_responses_key')
+    )
+    with op.batch_alter_table('api_idempotent_responses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_idempotent_responses_application_id'), ['application_id'], unique=False)
+
+    op.create_table('application_materials',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('material_id', sa.Integer(), nullable=False),
+    sa.Column('handling', sa.Enum('submitted', 'supplement', 'substitute', 'exempt_review', name='materialhandling', native_enum=False, length=24), nullable=False),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_application_materials_application_id_applications')),
+    sa.ForeignKeyConstraint(['material_id'], ['materials.id'], name=op.f('fk_application_materials_material_id_materials')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_application_materials')),
+    sa.UniqueConstraint('application_id', 'material_id', name=op.f('uq_application_materials_application_id'))
+    )
+    op.create_table('clock_pauses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Enum('hearing', 'tendering', 'testing', 'inspection', 'appraisal', 'expert_review', name='pausereason', native_enum=False, length=24), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=False),
+    sa.Column('paused_on', sa.Date(), nullable=False),
+    sa.Column('resumed_on', sa.Date(), nullable=True),
+    sa.Column('working_days_excluded', sa.Integer(), nullable=True),
+    sa.CheckConstraint('resumed_on IS NULL OR resumed_on >= paused_on', name=op.f('ck_clock_pauses_resumed_after_paused')),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_clock_pauses_application_id_applications')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_clock_pauses'))
+    )
+    with op.batch_alter_table('clock_pauses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_clock_pauses_application_id'), ['application_id'], unique=False)
+
+    op.create_table('commitment_letters',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('signer_name', sa.String(length=100), nullable=False),
+    sa.Column('signed_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('channel', sa.Enum('counter', 'online', name='channel', native_enum=False, length=24), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_commitment_letters_application_id_applications')),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_commitment_letters_recorded_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_commitment_letters')),
+    sa.UniqueConstraint('application_id', name=op.f('uq_commitment_letters_application_id'))
+    )
+    op.create_table('licences',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('approval_department_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('item_version_id', sa.Integer(), nullable=False),
+    sa.Column('applicant_id', sa.Integer(), nullable=False),
+    sa.Column('issued_on', sa.Date(), nullable=False),
+    sa.Column('issued_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('status', sa.Enum('valid', 'revoked', name='licencestatus', native_enum=False, length=24), nullable=False),
+    sa.Column('revoked_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('verify_token', sa.String(length=40), nullable=False),
+    sa.CheckConstraint("(status = 'revoked') = (revoked_dt IS NOT NULL)", name=op.f('ck_licences_revoked_iff_revoked_dt')),
+    sa.ForeignKeyConstraint(['applicant_id'], ['applicants.id'], name=op.f('fk_licences_applicant_id_applicants')),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_licences_application_id_applications')),
+    sa.ForeignKeyConstraint(['approval_department_id'], ['departments.id'], name=op.f('fk_licences_approval_department_id_departments')),
+    sa.ForeignKeyConstraint(['item_version_id'], ['item_versions.id'], name=op.f('fk_licences_item_version_id_item_versions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_licences')),
+    sa.UniqueConstraint('application_id', name=op.f('uq_licences_application_id')),
+    sa.UniqueConstraint('approval_department_id', 'year', 'seq', name=op.f('uq_licences_approval_department_id')),
+    sa.UniqueConstraint('number', name=op.f('uq_licences_number')),
+    sa.UniqueConstraint('verify_token', name=op.f('uq_licences_verify_token'))
+    )
+    with op.batch_alter_table('licences', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_licences_applicant_id'), ['applicant_id'], unique=False)
+
+    op.create_table('supplement_obligations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('material_id', sa.Integer(), nullable=False),
+    sa.Column('licence_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'submitted', 'accepted', 'rejected', 'missed', 'lapsed', name='supplementstatus', native_enum=False, length=24), nullable=False),
+    sa.Column('created_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('submitted_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('reviewed_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('reviewed_by_id', sa.Integer(), nullable=True),
+    sa.Column('review_note', sa.Text(), nullable=True),
+    sa.Column('supplement_rule', sa.Enum('standard_60', 'public_interest_7', 'item_specific', 'result_push_5', 'supplement', 'statutory', 'rectification', name='deadlinerule', native_enum=False, length=32), nullable=True),
+    sa.Column('supplement_working_days', sa.Integer(), nullable=True),
+    sa.Column('supplement_start_event', sa.String(length=64), nullable=True),
+    sa.Column('supplement_start_on', sa.Date(), nullable=True),
+    sa.Column('supplement_due_on', sa.Date(), nullable=True),
+    sa.Column('supplement_provisional', sa.Boolean(), nullable=True),
+    sa.Column('supplement_calendar_version', sa.Integer(), nullable=True),
+    sa.CheckConstraint('(supplement_rule IS NULL AND supplement_working_days IS NULL AND supplement_start_event IS NULL AND supplement_start_on IS NULL AND supplement_due_on IS NULL AND supplement_provisional IS NULL AND supplement_calendar_version IS NULL) OR (supplement_rule IS NOT NULL AND supplement_working_days IS NOT NULL AND supplement_start_event IS NOT NULL AND supplement_start_on IS NOT NULL AND supplement_due_on IS NOT NULL AND supplement_provisional IS NOT NULL AND supplement_calendar_version IS NOT NULL)', name=op.f('ck_supplement_obligations_supplement_deadline_complete')),
+    sa.CheckConstraint('supplement_due_on IS NULL OR (supplement_due_on > supplement_start_on AND supplement_working_days >= 1)', name=op.f('ck_supplement_obligations_supplement_deadline_after_start')),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_supplement_obligations_application_id_applications')),
+    sa.ForeignKeyConstraint(['licence_id'], ['licences.id'], name=op.f('fk_supplement_obligations_licence_id_licences')),
+    sa.ForeignKeyConstraint(['material_id'], ['materials.id'], name=op.f('fk_supplement_obligations_material_id_materials')),
+    sa.ForeignKeyConstraint(['reviewed_by_id'], ['users.id'], name=op.f('fk_supplement_obligations_reviewed_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supplement_obligations')),
+    sa.UniqueConstraint('application_id', 'material_id', name=op.f('uq_supplement_obligations_application_id'))
+    )
+    with op.batch_alter_table('supplement_obligations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supplement_obligations_licence_id'), ['licence_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supplement_obligations_supplement_due_on'), ['supplement_due_on'], unique=False)
+
+    op.create_table('verification_tasks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('licence_id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('supervisory_department_id', sa.Integer(), nullable=False),
+    sa.Column('approval_department_id', sa.Integer(), nullable=False),
+    sa.Column('item_version_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('open', 'checked', 'breach', 'rectifying', 'closed', 'revocation_requested', 'revoked', name='taskstatus', native_enum=False, length=24), nullable=False),
+    sa.Column('moved_checks', sa.JSON(), nullable=False),
+    sa.Column('assigned_to_id', sa.Integer(), nullable=True),
+    sa.Column('assigned_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('created_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('outcome', sa.Enum('conform', 'nonconform', name='outcome', native_enum=False, length=16), nullable=True),
+    sa.Column('checked_on', sa.Date(), nullable=True),
+    sa.Column('findings', sa.Text(), nullable=True),
+    sa.Column('checklist', sa.JSON(), nullable=True),
+    sa.Column('checked_by_id', sa.Integer(), nullable=True),
+    sa.Column('result_recorded_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('pushed_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('pushed_by_id', sa.Integer(), nullable=True),
+    sa.Column('pushed_late', sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.Column('judicial_transfer_ref', sa.String(length=100), nullable=True),
+    sa.Column('judicial_transferred_on', sa.Date(), nullable=True),
+    sa.Column('judicial_transfer_note', sa.Text(), nullable=True),
+    sa.Column('closed_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('overdue_marked_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('lock_version', sa.Integer(), nullable=False),
+    sa.Column('verification_rule', sa.Enum('standard_60', 'public_interest_7', 'item_specific', 'result_push_5', 'supplement', 'statutory', 'rectification', name='deadlinerule', native_enum=False, length=32), nullable=True),
+    sa.Column('verification_working_days', sa.Integer(), nullable=True),
+    sa.Column('verification_start_event', sa.String(length=64), nullable=True),
+    sa.Column('verification_start_on', sa.Date(), nullable=True),
+    sa.Column('verification_due_on', sa.Date(), nullable=True),
+    sa.Column('verification_provisional', sa.Boolean(), nullable=True),
+    sa.Column('verification_calendar_version', sa.Integer(), nullable=True),
+    sa.Column('result_push_rule', sa.Enum('standard_60', 'public_interest_7', 'item_specific', 'result_push_5', 'supplement', 'statutory', 'rectification', name='deadlinerule', native_enum=False, length=32), nullable=True),
+    sa.Column('result_push_working_days', sa.Integer(), nullable=True),
+    sa.Column('result_push_start_event', sa.String(length=64), nullable=True),
+    sa.Column('result_push_start_on', sa.Date(), nullable=True),
+    sa.Column('result_push_due_on', sa.Date(), nullable=True),
+    sa.Column('result_push_provisional', sa.Boolean(), nullable=True),
+    sa.Column('result_push_calendar_version', sa.Integer(), nullable=True),
+    sa.CheckConstraint("(status = 'open' AND outcome IS NULL) OR status = 'revoked' OR (status NOT IN ('open', 'revoked') AND outcome IS NOT NULL)", name=op.f('ck_verification_tasks_result_matches_status')),
+    sa.CheckConstraint("outcome <> 'nonconform' OR (findings IS NOT NULL AND findings <> '')", name=op.f('ck_verification_tasks_nonconform_has_findings')),
+    sa.CheckConstraint("pushed_dt IS NOT NULL OR status IN ('open', 'checked', 'revoked')", name=op.f('ck_verification_tasks_pushed_before_moving_on')),
+    sa.CheckConstraint('(judicial_transfer_ref IS NULL AND judicial_transferred_on IS NULL) OR (judicial_transfer_ref IS NOT NULL AND judicial_transferred_on IS NOT NULL)', name=op.f('ck_verification_tasks_judicial_transfer_complete')),
+    sa.CheckConstraint('(outcome IS NULL AND checked_on IS NULL AND checked_by_id IS NULL) OR (outcome IS NOT NULL AND checked_on IS NOT NULL AND checked_by_id IS NOT NULL)', name=op.f('ck_verification_tasks_result_complete')),
+    sa.CheckConstraint('(result_push_rule IS NULL AND result_push_working_days IS NULL AND result_push_start_event IS NULL AND result_push_start_on IS NULL AND result_push_due_on IS NULL AND result_push_provisional IS NULL AND result_push_calendar_version IS NULL) OR (result_push_rule IS NOT NULL AND result_push_working_days IS NOT NULL AND result_push_start_event IS NOT NULL AND result_push_start_on IS NOT NULL AND result_push_due_on IS NOT NULL AND result_push_provisional IS NOT NULL AND result_push_calendar_version IS NOT NULL)', name=op.f('ck_verification_tasks_result_push_deadline_complete')),
+    sa.CheckConstraint('(verification_rule IS NULL AND verification_working_days IS NULL AND verification_start_event IS NULL AND verification_start_on IS NULL AND verification_due_on IS NULL AND verification_provisional IS NULL AND verification_calendar_version IS NULL) OR (verification_rule IS NOT NULL AND verification_working_days IS NOT NULL AND verification_start_event IS NOT NULL AND verification_start_on IS NOT NULL AND verification_due_on IS NOT NULL AND verification_provisional IS NOT NULL AND verification_calendar_version IS NOT NULL)', name=op.f('ck_verification_tasks_verification_deadline_complete')),
+    sa.CheckConstraint('outcome IS NULL OR result_push_due_on IS NOT NULL', name=op.f('ck_verification_tasks_result_has_push_deadline')),
+    sa.CheckConstraint('pushed_late = false OR pushed_dt IS NOT NULL', name=op.f('ck_verification_tasks_late_if_pushed')),
+    sa.CheckConstraint('result_push_due_on IS NULL OR (result_push_due_on > result_push_start_on AND result_push_working_days >= 1)', name=op.f('ck_verification_tasks_result_push_deadline_after_start')),
+    sa.CheckConstraint('verification_due_on IS NULL OR (verification_due_on > verification_start_on AND verification_working_days >= 1)', name=op.f('ck_verification_tasks_verification_deadline_after_start')),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_verification_tasks_application_id_applications')),
+    sa.ForeignKeyConstraint(['approval_department_id'], ['departments.id'], name=op.f('fk_verification_tasks_approval_department_id_departments')),
+    sa.ForeignKeyConstraint(['assigned_to_id'], ['users.id'], name=op.f('fk_verification_tasks_assigned_to_id_users')),
+    sa.ForeignKeyConstraint(['checked_by_id'], ['users.id'], name=op.f('fk_verification_tasks_checked_by_id_users')),
+    sa.ForeignKeyConstraint(['item_version_id'], ['item_versions.id'], name=op.f('fk_verification_tasks_item_version_id_item_versions')),
+    sa.ForeignKeyConstraint(['licence_id'], ['licences.id'], name=op.f('fk_verification_tasks_licence_id_licences')),
+    sa.ForeignKeyConstraint(['pushed_by_id'], ['users.id'], name=op.f('fk_verification_tasks_pushed_by_id_users')),
+    sa.ForeignKeyConstraint(['supervisory_department_id'], ['departments.id'], name=op.f('fk_verification_tasks_supervisory_department_id_departments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_verification_tasks')),
+    sa.UniqueConstraint('application_id', name=op.f('uq_verification_tasks_application_id')),
+    sa.UniqueConstraint('licence_id', name=op.f('uq_verification_tasks_licence_id'))
+    )
+    with op.batch_alter_table('verification_tasks', schema=None) as batch_op:
+        batch_op.create_index('ix_verification_tasks_approval_pushed', ['approval_department_id', 'pushed_dt'], unique=False)
+        batch_op.create_index(batch_op.f('ix_verification_tasks_assigned_to_id'), ['assigned_to_id'], unique=False)
+        batch_op.create_index('ix_verification_tasks_dept_status_due', ['supervisory_department_id', 'status', 'verification_due_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_verification_tasks_result_push_due_on'), ['result_push_due_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_verification_tasks_verification_due_on'), ['verification_due_on'], unique=False)
+
+    op.create_table('rectification_orders',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('ordered', 'rectified', 'failed', name='rectificationstatus', native_enum=False, length=24), nullable=False),
+    sa.Column('requirements', sa.Text(), nullable=False),
+    sa.Column('ordered_on', sa.Date(), nullable=False),
+    sa.Column('ordered_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('ordered_by_id', sa.Integer(), nullable=True),
+    sa.Column('outcome_note', sa.Text(), nullable=True),
+    sa.Column('outcome_recorded_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('outcome_by_id', sa.Integer(), nullable=True),
+    sa.Column('lock_version', sa.Integer(), nullable=False),
+    sa.Column('rectification_rule', sa.Enum('standard_60', 'public_interest_7', 'item_specific', 'result_push_5', 'supplement', 'statutory', 'rectification', name='deadlinerule', native_enum=False, length=32), nullable=True),
+    sa.Column('rectification_working_days', sa.Integer(), nullable=True),
+    sa.Column('rectification_start_event', sa.String(length=64), nullable=True),
+    sa.Column('rectification_start_on', sa.Date(), nullable=True),
+    sa.Column('rectification_due_on', sa.Date(), nullable=True),
+    sa.Column('rectification_provisional', sa.Boolean(), nullable=True),
+    sa.Column('rectification_calendar_version', sa.Integer(), nullable=True),
+    sa.CheckConstraint("(status = 'ordered') = (outcome_recorded_dt IS NULL)", name=op.f('ck_rectification_orders_outcome_iff_not_ordered')),
+    sa.CheckConstraint('(rectification_rule IS NULL AND rectification_working_days IS NULL AND rectification_start_event IS NULL AND rectification_start_on IS NULL AND rectification_due_on IS NULL AND rectification_provisional IS NULL AND rectification_calendar_version IS NULL) OR (rectification_rule IS NOT NULL AND rectification_working_days IS NOT NULL AND rectification_start_event IS NOT NULL AND rectification_start_on IS NOT NULL AND rectification_due_on IS NOT NULL AND rectification_provisional IS NOT NULL AND rectification_calendar_version IS NOT NULL)', name=op.f('ck_rectification_orders_rectification_deadline_complete')),
+    sa.CheckConstraint('rectification_due_on IS NULL OR (rectification_due_on > rectification_start_on AND rectification_working_days >= 1)', name=op.f('ck_rectification_orders_rectification_deadline_after_start')),
+    sa.ForeignKeyConstraint(['ordered_by_id'], ['users.id'], name=op.f('fk_rectification_orders_ordered_by_id_users')),
+    sa.ForeignKeyConstraint(['outcome_by_id'], ['users.id'], name=op.f('fk_rectification_orders_outcome_by_id_users')),
+    sa.ForeignKeyConstraint(['task_id'], ['verification_tasks.id'], name=op.f('fk_rectification_orders_task_id_verification_tasks'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rectification_orders')),
+    sa.UniqueConstraint('task_id', name=op.f('uq_rectification_orders_task_id'))
+    )
+    with op.batch_alter_table('rectification_orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rectification_orders_rectification_due_on'), ['rectification_due_on'], unique=False)
+
+    op.create_table('revocation_cases',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('licence_id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('approval_department_id', sa.Integer(), nullable=False),
+    sa.Column('supervisory_department_id', sa.Integer(), nullable=False),
+    sa.Column('origin', sa.Enum('supervision_breach', 'supplement_missed', 'supplement_rejected', name='revocationorigin', native_enum=False, length=32), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=True),
+    sa.Column('supplement_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Enum('requested', 'revoked', 'dismissed', 'merged', name='revocationstatus', native_enum=False, length=24), nullable=False),
+    sa.Column('request_reason', sa.Text(), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('requested_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('legal_basis', sa.Text(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('decided_on', sa.Date(), nullable=True),
+    sa.Column('letter_number', sa.String(length=60), nullable=True),
+    sa.Column('merged_into_id', sa.Integer(), nullable=True),
+    sa.Column('lock_version', sa.Integer(), nullable=False),
+    sa.CheckConstraint("(origin = 'supervision_breach' AND task_id IS NOT NULL) OR (origin IN ('supplement_missed', 'supplement_rejected') AND supplement_id IS NOT NULL)", name=op.f('ck_revocation_cases_origin_has_source')),
+    sa.CheckConstraint("(status = 'requested' AND decided_dt IS NULL AND decided_by_id IS NULL) OR (status <> 'requested' AND decided_dt IS NOT NULL AND decided_by_id IS NOT NULL)", name=op.f('ck_revocation_cases_decided_iff_decider_and_time')),
+    sa.CheckConstraint("status <> 'revoked' OR (legal_basis IS NOT NULL AND decision_reason IS NOT NULL AND decided_on IS NOT NULL AND letter_number IS NOT NULL)", name=op.f('ck_revocation_cases_revoked_has_reason_basis_letter')),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_revocation_cases_application_id_applications')),
+    sa.ForeignKeyConstraint(['approval_department_id'], ['departments.id'], name=op.f('fk_revocation_cases_approval_department_id_departments')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_revocation_cases_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['licence_id'], ['licences.id'], name=op.f('fk_revocation_cases_licence_id_licences'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['merged_into_id'], ['revocation_cases.id'], name=op.f('fk_revocation_cases_merged_into_id_revocation_cases')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_revocation_cases_requested_by_id_users')),
+    sa.ForeignKeyConstraint(['supervisory_department_id'], ['departments.id'], name=op.f('fk_revocation_cases_supervisory_department_id_departments')),
+    sa.ForeignKeyConstraint(['supplement_id'], ['supplement_obligations.id'], name=op.f('fk_revocation_cases_supplement_id_supplement_obligations'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['task_id'], ['verification_tasks.id'], name=op.f('fk_revocation_cases_task_id_verification_tasks'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_revocation_cases')),
+    sa.UniqueConstraint('letter_number', name=op.f('uq_revocation_cases_letter_number')),
+    sa.UniqueConstraint('supplement_id', name=op.f('uq_revocation_cases_supplement_id')),
+    sa.UniqueConstraint('task_id', name=op.f('uq_revocation_cases_task_id'))
+    )
+    with op.batch_alter_table('revocation_cases', schema=None) as batch_op:
+        batch_op.create_index('ix_revocation_cases_dept_status', ['approval_department_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_revocation_cases_licence_id'), ['licence_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_revocation_cases_supervisory_department_id'), ['supervisory_department_id'], unique=False)
+
+    op.create_table('supplement_submissions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('supplement_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('note', sa.String(length=1000), nullable=False),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('stored_name', sa.String(length=80), nullable=True),
+    sa.Column('original_name', sa.String(length=200), nullable=True),
+    sa.Column('content_type', sa.String(length=64), nullable=True),
+    sa.Column('size_bytes', sa.Integer(), nullable=True),
+    sa.Column('sha256', sa.String(length=64), nullable=True),
+    sa.CheckConstraint('(stored_name IS NULL AND sha256 IS NULL AND size_bytes IS NULL) OR (stored_name IS NOT NULL AND sha256 IS NOT NULL AND size_bytes IS NOT NULL)', name=op.f('ck_supplement_submissions_file_complete')),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['users.id'], name=op.f('fk_supplement_submissions_submitted_by_id_users')),
+    sa.ForeignKeyConstraint(['supplement_id'], ['supplement_obligations.id'], name=op.f('fk_supplement_submissions_supplement_id_supplement_obligations'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supplement_submissions')),
+    sa.UniqueConstraint('stored_name', name=op.f('uq_supplement_submissions_stored_name'))
+    )
+    with op.batch_alter_table('supplement_submissions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supplement_submissions_supplement_id'), ['supplement_id'], unique=False)
+
+    op.create_table('task_evidence',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('stored_name', sa.String(length=80), nullable=False),
+    sa.Column('original_name', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=64), nullable=False),
+    sa.Column('size_bytes', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+    sa.Column('uploaded_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['task_id'], ['verification_tasks.id'], name=op.f('fk_task_evidence_task_id_verification_tasks'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_task_evidence_uploaded_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_task_evidence')),
+    sa.UniqueConstraint('stored_name', name=op.f('uq_task_evidence_stored_name'))
+    )
+    with op.batch_alter_table('task_evidence', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_task_evidence_task_id'), ['task_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('task_evidence', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_task_evidence_task_id'))
+
+    op.drop_table('task_evidence')
+    with op.batch_alter_table('supplement_submissions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supplement_submissions_supplement_id'))
+
+    op.drop_table('supplement_submissions')
+    with op.batch_alter_table('revocation_cases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_revocation_cases_supervisory_department_id'))
+        batch_op.drop_index(batch_op.f('ix_revocation_cases_licence_id'))
+        batch_op.drop_index('ix_revocation_cases_dept_status')
+
+    op.drop_table('revocation_cases')
+    with op.batch_alter_table('rectification_orders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rectification_orders_rectification_due_on'))
+
+    op.drop_table('rectification_orders')
+    with op.batch_alter_table('verification_tasks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_verification_tasks_verification_due_on'))
+        batch_op.drop_index(batch_op.f('ix_verification_tasks_result_push_due_on'))
+        batch_op.drop_index('ix_verification_tasks_dept_status_due')
+        batch_op.drop_index(batch_op.f('ix_verification_tasks_assigned_to_id'))
+        batch_op.drop_index('ix_verification_tasks_approval_pushed')
+
+    op.drop_table('verification_tasks')
+    with op.batch_alter_table('supplement_obligations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supplement_obligations_supplement_due_on'))
+        batch_op.drop_index(batch_op.f('ix_supplement_obligations_licence_id'))
+
+    op.drop_table('supplement_obligations')
+    with op.batch_alter_table('licences', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_licences_applicant_id'))
+
+    op.drop_table('licences')
+    op.drop_table('commitment_letters')
+    with op.batch_alter_table('clock_pauses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_clock_pauses_application_id'))
+
+    op.drop_table('clock_pauses')
+    op.drop_table('application_materials')
+    with op.batch_alter_table('api_idempotent_responses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_idempotent_responses_application_id'))
+
+    op.drop_table('api_idempotent_responses')
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_messages_status_next_attempt')
+        batch_op.drop_index(batch_op.f('ix_outbox_messages_applicant_id'))
+
+    op.drop_table('outbox_messages')
+    with op.batch_alter_table('credit_objections', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_credit_objections_record_id'))
+
+    op.drop_table('credit_objections')
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_applications_supervisory_department_id'))
+        batch_op.drop_index(batch_op.f('ix_applications_statutory_due_on'))
+        batch_op.drop_index(batch_op.f('ix_applications_item_version_id'))
+        batch_op.drop_index('ix_applications_dept_status')
+        batch_op.drop_index(batch_op.f('ix_applications_decided_on'))
+        batch_op.drop_index('ix_applications_created_dt')
+        batch_op.drop_index(batch_op.f('ix_applications_applicant_id'))
+
+    op.drop_table('applications')
+    with op.batch_alter_table('notification_deliveries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notification_deliveries_notification_id'))
+
+    op.drop_table('notification_deliveries')
+    with op.batch_alter_table('credit_records', schema=None) as batch_op:
+        batch_op.drop_index('ix_credit_records_applicant_type')
+
+    op.drop_table('credit_records')
+    with op.batch_alter_table('credit_checks', schema=None) as batch_op:
+        batch_op.drop_index('ix_credit_checks_applicant_checked')
+
+    op.drop_table('credit_checks')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_user_unread')
+        batch_op.drop_index('ix_notifications_external_pending')
+
+    op.drop_table('notifications')
+    with op.batch_alter_table('materials', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_materials_version_id'))
+
+    op.drop_table('materials')
+    op.drop_table('calendar_years')
+    with op.batch_alter_table('calendar_days', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_calendar_days_notice_id'))
+
+    op.drop_table('calendar_days')
+    with op.batch_alter_table('applicants', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_applicants_user_id'))
+        batch_op.drop_index(batch_op.f('ix_applicants_code'))
+
+    op.drop_table('applicants')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
+
+    op.drop_table('api_tokens')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_department_id'))
 
     op.drop_table('users')
+    op.drop_table('licence_counters')
+    with op.batch_alter_table('item_versions', schema=None) as batch_op:
+        batch_op.drop_index('uq_item_versions_one_draft', sqlite_where=sa.text("status = 'draft'"), postgresql_where=sa.text("status = 'draft'"))
+        batch_op.drop_index(batch_op.f('ix_item_versions_supervisory_department_id'))
+        batch_op.drop_index(batch_op.f('ix_item_versions_item_id'))
+        batch_op.drop_index(batch_op.f('ix_item_versions_approval_department_id'))
+
+    op.drop_table('item_versions')
+    with op.batch_alter_table('calendar_recompute_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_calendar_recompute_events_object')
+        batch_op.drop_index(batch_op.f('ix_calendar_recompute_events_notified_dt'))
+        batch_op.drop_index(batch_op.f('ix_calendar_recompute_events_calendar_version'))
+
+    op.drop_table('calendar_recompute_events')
+    with op.batch_alter_table('calendar_notices', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_calendar_notices_year'))
+
+    op.drop_table('calendar_notices')
     op.drop_table('audit_seals')
+    op.drop_table('scheduler_lease')
+    with op.batch_alter_table('job_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_job_runs_started_dt'))
+        batch_op.drop_index('ix_job_runs_job_started')
+
+    op.drop_table('job_runs')
+    op.drop_table('job_markers')
+    op.drop_table('items')
     op.drop_table('departments')
+    op.drop_table('calendar_versions')
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_entries_occurred_dt'))
         batch_op.drop_index('ix_audit_entries_object')

@@ -89,7 +89,7 @@ def _no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_inspector_records_a_result_on_a_phone(phone, inspector_server):
+def test_supervision_inspector_records_a_result_on_a_phone(phone, inspector_server):
     _, number = inspector_server
     login(phone, "inspector", "demo-inspector-2026")
     phone.wait_for_url("**/")
@@ -130,7 +130,7 @@ def test_inspector_records_a_result_on_a_phone(phone, inspector_server):
     screenshot(phone, "inspector-phone-result")
 
 
-def test_another_departments_inspector_cannot_open_the_task(phone, inspector_server):
+def test_supervision_other_departments_inspector_cannot_open_the_task(phone, inspector_server):
     login(phone, "inspector2", "demo-inspector-2026")
     phone.wait_for_url("**/")
     phone.goto("/supervision/tasks")

@@ -179,6 +179,23 @@ def test_stale_draft_edit_is_refused(session):
     assert session.get(ItemVersion, draft.id).name == "第一人保存"
 
 
+def test_concurrent_save_between_check_and_update_is_refused(app, session):
+    """Two saves racing past the form check: the row's version counter stops the second."""
+    from sqlalchemy.orm import Session
+
+    draft = draft_item()
+    opened_at = draft.row_version  # this session has the draft loaded: it passes the check
+    mine = dataclasses.replace(services.version_content(draft), name="我的保存")
+    with Session(db.engine) as other:
+        other.get(ItemVersion, draft.id).name = "他人保存"
+        other.commit()
+    assert draft.row_version == opened_at  # not reloaded: the form check cannot see it
+    with pytest.raises(StaleDraft):
+        services.update_draft(draft, mine, expected_row_version=opened_at)
+    session.rollback()
+    assert session.get(ItemVersion, draft.id).name == "他人保存"
+
+
 def test_material_only_edit_also_moves_the_lock(session):
     draft = draft_item()
     before = draft.row_version

@@ -171,3 +171,12 @@ def test_large_file_shows_a_progress_bar_on_stderr(runner, session, tmp_path):
     assert "导入信用记录" in result.stderr and "行" in result.stderr
     assert "导入信用记录" not in result.stdout
     assert counts(session) == (PROGRESS_MIN_ROWS + 20, PROGRESS_MIN_ROWS + 20)
+
+
+def test_the_documented_example_is_a_valid_file(session):
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "credit-import.md").read_text()
+    example = doc.split("```csv\n", 1)[1].split("```", 1)[0]
+    rows, warnings = parse_csv(example.encode())
+    assert len(rows) == 3 and not warnings

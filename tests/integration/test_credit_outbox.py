@@ -213,3 +213,20 @@ def test_concurrent_senders_send_each_message_once(app, backend):
         assert set(fake.receipts) == set(keys)
         assert all(count == 1 for count in fake.received.values())
     assert statuses()[OutboxStatus.delivered] == 60
+
+
+def test_deliver_and_outbox_commands(app, runner, session):
+    from licensing.credit.platform import set_platform
+
+    queue(3)
+    status = runner.invoke(args=["credit", "outbox"])
+    assert status.exit_code == 0 and "pending    3" in status.output
+    with running_fake_platform() as fake:
+        set_platform(app, http_platform(fake))
+        result = runner.invoke(args=["credit", "deliver", "--limit", "2"])
+        assert result.exit_code == 0 and "delivered=2" in result.output
+        result = runner.invoke(args=["credit", "deliver"])
+        assert "delivered=1" in result.output
+        assert len(fake.receipts) == 3
+    set_platform(app, LocalOnlyPlatform())
+    assert "未配置信用平台地址" in runner.invoke(args=["credit", "deliver"]).output

@@ -116,11 +116,13 @@ def test_verification_sweeps_across_a_gap_catch_up_and_never_repeat(people):
         assert again == dict.fromkeys(sweeps, 0), "a second run the same day does nothing"
         return handled
 
+    # Monday: b is due within 5 working days but nobody is assigned: the heads' daily digest.
     assert day("2026-11-23") == {"verification_due_soon": 1, "verification_overdue": 0}
-    assert notices() == Counter({("verification.due_soon", head.username): 1})  # b, tier 5
-    assert day("2026-11-24") == {"verification_due_soon": 1, "verification_overdue": 0}
-    assert notices()[("verification.due_soon", inspector.username)] == 1  # a, tier 5
+    assert notices() == Counter({("verification.unassigned_digest", head.username): 1})
+    # Tuesday: a enters its 5-day window (inspector); b is still unassigned (digest again).
+    assert day("2026-11-24") == {"verification_due_soon": 2, "verification_overdue": 0}
     # The scheduler is down from 11-25 to 11-29: b falls due on 11-27, unseen.
+    # Monday 11-30: a gets its 1-day reminder; b is marked overdue and the heads told.
     assert day("2026-11-30") == {"verification_due_soon": 1, "verification_overdue": 1}
     db.session.expire_all()
     assert db.session.get(VerificationTask, b_id).overdue_marked_dt == at("2026-11-30")
@@ -130,15 +132,20 @@ def test_verification_sweeps_across_a_gap_catch_up_and_never_repeat(people):
     assert day("2026-12-07") == {"verification_due_soon": 0, "verification_overdue": 0}
 
     assert notices() == Counter({
-        ("verification.due_soon", head.username): 1,  # b: tier 5 (tier 1 passed in the gap)
+        ("verification.unassigned_digest", head.username): 2,  # b, on 11-23 and 11-24
         ("verification.due_soon", inspector.username): 2,  # a: tier 5, then tier 1
-        ("verification.overdue", head.username): 2,  # b and a
+        ("verification.overdue_digest", head.username): 2,  # b on 11-30, a on 12-02
         ("verification.overdue", inspector.username): 1,  # a
     })
+    digest = db.session.scalars(select(Notification.body).where(
+        Notification.kind == "verification.overdue_digest")).first()
+    assert "新增 1 项" in digest and "其中 1 项尚未分派" in digest
     keys = set(db.session.scalars(select(Notification.dedup_key)))
     assert f"verification_due_soon:{a_id}:5@2026-12-01" in keys
     assert f"verification_due_soon:{a_id}:1@2026-12-01" in keys
-    assert f"verification_overdue:{b_id}@2026-11-27" in keys
+    assert f"verification_overdue:{a_id}@2026-12-01" in keys
+    department_id = db.session.get(VerificationTask, b_id).supervisory_department_id
+    assert f"verification_overdue_digest:{department_id}@2026-11-30" in keys
     batch = db.session.scalars(select(AuditEntry).where(
         AuditEntry.action == "verification_task.overdue_marked")).all()
     assert [e.changes["task_ids"] for e in batch] == [[b_id], [a_id]]

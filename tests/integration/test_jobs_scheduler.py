@@ -37,7 +37,7 @@ from licensing.jobs.runner import SchedulerService, should_start_embedded, start
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-FAST = {"heartbeat": timedelta(seconds=0.2), "lease_ttl": timedelta(seconds=2)}
+FAST = {"heartbeat": timedelta(seconds=0.2), "lease_ttl": timedelta(seconds=6)}
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):
@@ -237,7 +237,7 @@ def _scheduler_process(database_url: str, tmp_path: Path, n: int) -> subprocess.
     log = (tmp_path / f"scheduler-{n}.log").open("wb")  # a pipe nobody reads could fill up
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run",
-         "--heartbeat", "0.3", "--lease-ttl", "3"],
+         "--heartbeat", "0.3", "--lease-ttl", "10"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
 
@@ -323,6 +323,7 @@ def test_embedded_scheduler_runs_the_jobs_once_per_process(app, database_url, tm
     monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
     monkeypatch.setattr(runner_module, "HEARTBEAT", timedelta(seconds=0.2))
     live = create_app(make_settings(database_url, tmp_path, testing=False))
+    runner_module._embedded = None
     service = start_embedded(live)
     try:
         assert service is not None and start_embedded(live) is service
@@ -332,7 +333,7 @@ def test_embedded_scheduler_runs_the_jobs_once_per_process(app, database_url, tm
         assert service.runner_id.startswith("embedded:")
     finally:
         service.shutdown()
-        monkeypatch.setattr(runner_module, "_embedded", None)
+        runner_module._embedded = None  # not monkeypatch: it would restore the stopped one
     with db.engine.connect() as conn:
         info = current_leader(conn)
     assert not info.active

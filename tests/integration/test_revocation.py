@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from licensing.cases.models import LicenceStatus
+from licensing.cases.models import LicenceStatus, SupplementStatus
 from licensing.credit.models import CreditRecord, CreditRecordType, OutboxStatus
 from licensing.credit.services import check_eligibility
 from licensing.extensions import db
@@ -20,8 +20,10 @@ from licensing.revocation.errors import (
     NotDecider,
     RevocationTransitionRefused,
     StaleRevocation,
+    SupplementTransitionRefused,
 )
 from licensing.revocation.models import RevocationCase, RevocationOrigin, RevocationStatus
+from licensing.revocation.supplements import hand_in_supplement, mark_missed_supplements
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome, TaskStatus
 from tests.factories import login_as
@@ -52,7 +54,7 @@ def _revocation_requested(world, **kwargs):
 
 
 def test_full_breach_path_ends_in_a_revoked_licence_and_a_dishonesty_push(world, client):
-    _, licence, task, case_ = _revocation_requested(world)
+    application, licence, task, case_ = _revocation_requested(world)
     assert licence.status == LicenceStatus.valid
     page = client.get(f"/verify/{licence.verify_token}").get_data(as_text=True)
     assert "有效" in page and "已撤销" not in page
@@ -92,6 +94,14 @@ def test_full_breach_path_ends_in_a_revoked_licence_and_a_dishonesty_push(world,
                                                     "revocation_case.revoke"]
     assert "licence.revoked" in actions("licence", licence.id)
     assert actions("verification_task", task.id)[-1] == "verification_task.licence_revoked"
+    # the promised material is no longer owed, and can no longer be handed in
+    supplement = application.supplements[0]
+    db.session.refresh(supplement)
+    assert supplement.status == SupplementStatus.lapsed
+    assert actions("supplement", supplement.id)[-1] == "supplement.lapse"
+    with pytest.raises(SupplementTransitionRefused):
+        hand_in_supplement(supplement, actor=world.clerk, note="纸质")
+    assert mark_missed_supplements(date(2026, 12, 31)) == 0
 
 
 def test_revocation_letter_is_a_pdf_for_the_departments_only(world, client):

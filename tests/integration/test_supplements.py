@@ -202,3 +202,23 @@ def test_a_missed_supplement_of_a_revoked_licence_opens_no_case(world):
                                  supplement=None, task=None, reason="x")
     assert again is None
     assert "revocation_case.not_opened" in actions("licence", licence.id)
+
+
+def test_the_sweep_command(world, runner):
+    _, _, obligation = _supplement(world)
+    result = runner.invoke(args=["revocation", "sweep-supplements", "--today", "2026-03-31"])
+    assert result.exit_code == 0, result.output
+    assert "1 项" in result.output
+    db.session.refresh(obligation)
+    assert obligation.status == SupplementStatus.missed
+    again = runner.invoke(args=["revocation", "sweep-supplements", "--today", "2026-03-31"])
+    assert "0 项" in again.output
+
+
+def test_the_applicant_online_is_told_of_the_revocation(world, online):
+    user, licence, _ = online
+    supplements.mark_missed_supplements(date(2026, 3, 31))
+    revocation.revoke(licence, "未按承诺期限补交材料", actor=world.approver)
+    told = notices(user, revocation.NOTIFY_DECIDED)
+    assert len(told) == 1 and licence.number in told[0].title
+    assert told[0].link == f"/applications/{licence.application.public_id}"

@@ -129,6 +129,7 @@ def test_supplement_table():
         "accept": (["submitted"], "accepted"),
         "reject": (["submitted"], "rejected"),
         "miss": (["pending"], "missed"),
+        "lapse": (["pending", "submitted"], "lapsed"),
     }
 
 

@@ -1,0 +1,408 @@
+"""The endpoints of ``/api/v1``: thin handlers over the services the pages call.
+
+Each handler loads what it acts on through the same scoped queries as the pages (another
+department's object answers 404), calls one service, and answers the response model. Who may
+call it is declared with the same role tuples as the corresponding page.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from licensing.api import auth, intake, present, schemas, tokens
+from licensing.api.errors import (
+    AmbiguousApplicant,
+    ApplicantNotFound,
+    BadRequest,
+    LicenceNotFound,
+    RequestInvalid,
+    TokenRequired,
+)
+from licensing.api.openapi import openapi_document
+from licensing.api.routing import ApiRoutes, HeaderParam, Operation, PathParam, document
+from licensing.auth.access import (
+    HEADER_CREDENTIALS_USER,
+    InvalidCredentials,
+    carries_header_credentials,
+    public,
+    roles_required,
+)
+from licensing.auth.models import Role
+from licensing.cases.errors import ApplicationNotFound
+from licensing.errors import NotFound
+from licensing.extensions import db
+from licensing.web import error_response
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+routes = ApiRoutes(bp)
+
+ALL_ROLES = tuple(Role)
+
+
+def _page_roles():
+    """The role tuples of the pages, so the API can never grant more (or less) than they do."""
+    from licensing.cases.views import INTAKE, VIEWERS
+    from licensing.credit.views import VIEW_ROLES as CREDIT_READERS
+    from licensing.supervision.views import INBOX_READERS, TASK_READERS, WORKERS
+
+    return INTAKE, VIEWERS, CREDIT_READERS, INBOX_READERS, TASK_READERS, WORKERS
+
+
+INTAKE, VIEWERS, CREDIT_READERS, INBOX_READERS, TASK_READERS, WORKERS = _page_roles()
+DECIDERS = (Role.approver,)  # cases.views.decide and revocation.views.decide
+
+IDEMPOTENCY_KEY = HeaderParam(
+    "Idempotency-Key", True, schemas.IDEMPOTENCY_KEY_PATTERN,
+    "Chosen by the client, unique per application it means to create (a UUID). The same key "
+    "again gets the same answer and creates nothing.")
+APPLICATION_ID = {"application_id": PathParam(str, schemas.APPLICATION_ID_PATTERN,
+                                              ApplicationNotFound, "The application's id.")}
+TASK_ID = {"task_id": PathParam(int, None, NotFound, "The verification task's id.")}
+LICENCE_NUMBER = {"number": PathParam(str, schemas.LICENCE_NUMBER_PATTERN, LicenceNotFound,
+                                      "The licence number, e.g. XZSPJ-2026-000123.")}
+
+
+@bp.record_once
+def _install(state) -> None:
+    auth.init_app(state.app)
+
+
+@bp.errorhandler(RequestInvalid)
+def _request_invalid(exc: RequestInvalid):
+    db.session.rollback()
+    return error_response(exc.http_status, exc.code, exc.message, errors=exc.errors)
+
+
+@bp.after_request
+def _challenge(response):
+    if response.status_code == 401:
+        scheme = "Basic" if request.endpoint == auth.TOKEN_ENDPOINT else "Bearer"
+        response.headers.setdefault("WWW-Authenticate", f'{scheme} realm="licensing"')
+    return response
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+# --- the document -----------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():
+    """The OpenAPI 3.1 document of /api/v1."""
+    return jsonify(openapi_document(current_app))
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+
+@routes.operation("POST", "/tokens", summary="Get a bearer token (HTTP Basic)", tag="tokens",
+                  responses={201: schemas.TokenOut}, auth="basic")
+@roles_required(*ALL_ROLES)
+def create_token():
+    """Exchange a username and password, sent with HTTP Basic, for a bearer token.
+
+    Failures count towards the login lockout (5 in a row lock the account for 15 minutes),
+    as on the login page. The token expires (``expires_at``), and dies earlier when revoked,
+    when its user is disabled, or when the user's sessions end (logout, password change).
+    """
+    credentials = request.authorization
+    if credentials is None or credentials.type != "basic" or (
+            g.get(HEADER_CREDENTIALS_USER) is not _user()):
+        raise InvalidCredentials("请使用 HTTP Basic 提交用户名和密码以获取访问令牌。")
+    clear, token = tokens.issue_token(_user())
+    return 201, schemas.TokenOut(token=clear, expires_at=token.expires_dt)
+
+
+@routes.operation("DELETE", "/tokens/current", summary="Revoke the token of this request",
+                  tag="tokens", responses={204: None, 400: schemas.ErrorBody})
+@roles_required(*ALL_ROLES)
+def revoke_current_token():
+    """Revoke the bearer token this request was made with; it stops working at once."""
+    token = g.get("api_token")
+    if not carries_header_credentials() or token is None or token.user_id != _user().id:
+        raise TokenRequired()
+    tokens.revoke_token(token, actor=_user())
+    return 204, None
+
+
+# --- the catalogue (served by licensing.catalogue.api, documented here) ---------------------
+
+document(Operation(
+    method="get", path="/items", endpoint="catalogue_api.items", tag="catalogue",
+    summary="The items of the city's list in force",
+    description="The published catalogue: each item in force with its approval and "
+                "supervisory departments.",
+    query=schemas.ItemsQuery, responses={200: schemas.ItemList}, auth="none"))
+document(Operation(
+    method="get", path="/items/{code}", endpoint="catalogue_api.item", tag="catalogue",
+    summary="The rules of one item: the one-time notice as data",
+    description="Materials with their allowed commitment modes, the verification rule with "
+                "its working days, the commitment and its breach consequences, links to the "
+                "printable notice and the letter specimen.",
+    path_params={"code": PathParam(str, schemas.CODE_PATTERN, None, "The item code.")},
+    query=schemas.ItemQuery, responses={200: schemas.ItemRules}, auth="none"))
+
+
+# --- applications -----------------------------------------------------------------------------
+
+
+def _idempotency_key() -> str:
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        raise BadRequest("缺少 Idempotency-Key 请求头。", code="idempotency_key_required")
+    if not re.fullmatch(schemas.IDEMPOTENCY_KEY_PATTERN, key):
+        raise BadRequest("Idempotency-Key 只能包含字母、数字和 ._:-，长度 1–64。",
+                         code="idempotency_key_invalid")
+    return key
+
+
+@routes.operation("POST", "/applications", summary="Apply: the whole intake in one request",
+                  tag="applications", body=schemas.ApplicationIn, headers=(IDEMPOTENCY_KEY,),
+                  responses={201: schemas.ApplicationOut, 404: schemas.ErrorBody,
+                             409: schemas.ErrorBody})
+@roles_required(*INTAKE)
+def create_application(body: schemas.ApplicationIn):
+    """Take an application of the online channel, as the counter would step by step.
+
+    The caller attests that the applicant was given the item's one-time notice (GET
+    /items/{code}). Commitment track: the credit check runs first; an ineligible applicant
+    gets 422 ``credit_ineligible`` with ``reasons`` (the check is kept as evidence, and the
+    general track stays open with a new key); then the commitments are recorded, the letter
+    rendered and signed as ``signature.signer_name`` (channel online): status ``submitted``.
+    General track: ``materials_received`` accepts at once (staff only): status ``accepted``;
+    without it the application waits for the counter (``draft``).
+    """
+    key = _idempotency_key()
+    user = _user()
+    try:
+        answer = intake.submit_application(user, body, key)
+    except IntegrityError:
+        db.session.rollback()
+        answer = intake.replay_after_race(user, body, key)
+        if answer is None:
+            raise
+    if answer.status >= 400 and not answer.replayed:
+        db.session.commit()  # the refusal is an answer: keep it, and its credit check evidence
+    response = jsonify(answer.body)
+    response.status_code = answer.status
+    if answer.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@routes.operation("GET", "/applications/{application_id}", summary="An application",
+                  tag="applications", path_params=APPLICATION_ID,
+                  responses={200: schemas.ApplicationOut})
+@roles_required(*VIEWERS)
+def get_application(application_id: str):
+    """Where an application stands, with its decision, licence, task and supplements."""
+    from licensing.cases.queries import load_application
+
+    return 200, present.application(load_application(application_id, _user()))
+
+
+@routes.operation("POST", "/applications/{application_id}/decision",
+                  summary="Decide on the spot: approve (licence) or reject", tag="applications",
+                  path_params=APPLICATION_ID, body=schemas.DecisionIn,
+                  responses={200: schemas.ApplicationOut, 409: schemas.ErrorBody})
+@roles_required(*DECIDERS)
+def decide(application_id: str, body: schemas.DecisionIn):
+    """Approve or reject a submitted (or accepted) application.
+
+    Approval issues the licence; on the commitment track it also pushes the verification task
+    to the supervisory department and opens one supplement per promised material, in the same
+    transaction. A second decision answers 409 ``already_decided``.
+    """
+    from licensing.cases.models import Decision
+    from licensing.cases.queries import load_application
+    from licensing.cases.services import decide as decide_application
+
+    application = load_application(application_id, _user(), for_update=True)
+    decide_application(application, Decision(body.outcome), _user(), body.reason)
+    return 200, present.application(application)
+
+
+# --- verification tasks -----------------------------------------------------------------------
+
+
+@routes.operation("GET", "/verification-tasks", summary="The department's verification tasks",
+                  tag="supervision", query=schemas.TasksQuery,
+                  responses={200: schemas.TaskList})
+@roles_required(*INBOX_READERS)
+def list_tasks(query: schemas.TasksQuery):
+    """The tasks of the caller's supervisory department (the reform office: every one).
+
+    ``status=active`` (default) lists those still to be worked, the next due date first.
+    """
+    from licensing.supervision.services import InboxFilters, task_inbox
+
+    stmt = task_inbox(_user(), InboxFilters(status=query.status))
+    rows = db.session.scalars(stmt.limit(query.per_page)
+                              .offset((query.page - 1) * query.per_page)).unique().all()
+    return 200, schemas.TaskList(tasks=[present.task(t) for t in rows], page=query.page,
+                                 per_page=query.per_page)
+
+
+@routes.operation("GET", "/verification-tasks/{task_id}", summary="A verification task",
+                  tag="supervision", path_params=TASK_ID, responses={200: schemas.TaskOut})
+@roles_required(*TASK_READERS)
+def get_task(task_id: int):
+    """A task of the caller's supervisory department, or one that reached their approval
+    department (an extension of the contract)."""
+    from licensing.supervision.services import load_task
+
+    return 200, present.task(load_task(task_id, _user()))
+
+
+@routes.operation("POST", "/verification-tasks/{task_id}/result",
+                  summary="Record the result of the check (pushed at once)", tag="supervision",
+                  path_params=TASK_ID, body=schemas.ResultIn,
+                  responses={200: schemas.TaskOut, 409: schemas.ErrorBody})
+@roles_required(*WORKERS)
+def record_result(task_id: int, body: schemas.ResultIn):
+    """Record the on-site check's outcome and push it to the approval department.
+
+    ``result_push_due_on`` is the legal deadline of that push (5 working days after
+    ``checked_on``); ``pushed_late`` says whether it was missed. A nonconform result moves the
+    task to ``breach``: a rectification order is next.
+    """
+    from licensing.supervision.services import load_task
+    from licensing.supervision.services import record_result as record
+
+    task = load_task(task_id, _user(), for_action=True)
+    record(task, body.outcome, body.findings, body.checked_on, actor=_user(),
+           checklist=body.checklist, push=True)
+    return 200, present.task(task)
+
+
+@routes.operation("POST", "/verification-tasks/{task_id}/rectification",
+                  summary="Order the breach put right by a date", tag="supervision",
+                  path_params=TASK_ID, body=schemas.RectificationIn,
+                  responses={200: schemas.TaskOut, 409: schemas.ErrorBody})
+@roles_required(*WORKERS)
+def order_rectification(task_id: int, body: schemas.RectificationIn):
+    """Order rectification (责令限期整改) of a task in ``breach``; it becomes ``rectifying``."""
+    from licensing.supervision.services import load_task
+    from licensing.supervision.services import order_rectification as order
+
+    task = load_task(task_id, _user(), for_action=True)
+    order(task, body.due_on, requirements=body.requirements or "", actor=_user())
+    return 200, present.task(task)
+
+
+@routes.operation("POST", "/verification-tasks/{task_id}/rectification/outcome",
+                  summary="Record whether the breach was put right", tag="supervision",
+                  path_params=TASK_ID, body=schemas.RectificationOutcomeIn,
+                  responses={200: schemas.TaskOut, 409: schemas.ErrorBody})
+@roles_required(*WORKERS)
+def rectification_outcome(task_id: int, body: schemas.RectificationOutcomeIn):
+    """Rectified: the task is closed. Not rectified (``note`` required): the task asks the
+    approval department to revoke, and ``revocation_case`` names the case opened."""
+    from licensing.supervision.services import load_task, record_rectification_outcome
+
+    task = load_task(task_id, _user(), for_action=True)
+    record_rectification_outcome(task, body.rectified, note=body.note or "", actor=_user())
+    return 200, present.task(task)
+
+
+# --- licences ---------------------------------------------------------------------------------
+
+
+def _licence(number: str):
+    from licensing.cases.models import Application, Licence
+    from licensing.cases.queries import visible_applications
+
+    application = db.session.scalars(
+        visible_applications(_user()).join(Licence, Licence.application_id == Application.id)
+        .where(Licence.number == number)).first()
+    if application is None or application.licence is None:
+        raise LicenceNotFound()
+    return application.licence
+
+
+@routes.operation("GET", "/licences/{number}", summary="A licence and whether it is in force",
+                  tag="licences", path_params=LICENCE_NUMBER,
+                  responses={200: schemas.LicenceOut})
+@roles_required(*VIEWERS)
+def get_licence(number: str):
+    """A licence: ``status`` is ``valid`` or ``revoked`` (with the revocation decision)."""
+    return 200, present.licence(_licence(number))
+
+
+@routes.operation("POST", "/licences/{number}/revocation", summary="Revoke a licence",
+                  tag="licences", path_params=LICENCE_NUMBER, body=schemas.RevocationIn,
+                  responses={200: schemas.LicenceOut, 409: schemas.ErrorBody})
+@roles_required(*DECIDERS)
+def revoke_licence(number: str, body: schemas.RevocationIn):
+    """Revoke the licence on its revocation case (撤销行政许可决定), as the approval department.
+
+    A licence is revoked only on a case: a breach not put right, reported by the supervisory
+    department, or a promised material missed or rejected; otherwise 409
+    ``no_revocation_request``. The licence is ``revoked`` at once (also on its public
+    verification page), the task closed, and the credit platform told.
+    """
+    from licensing.revocation.services import revoke
+
+    licence = _licence(number)
+    revoke(licence, body.reason, legal_basis=body.legal_basis, actor=_user())
+    return 200, present.licence(licence)
+
+
+# --- credit -----------------------------------------------------------------------------------
+
+
+@routes.operation("GET", "/applicants/{code}/credit",
+                  summary="An applicant's credit record and eligibility", tag="credit",
+                  path_params={"code": PathParam(str, schemas.IDENTITY_CODE_PATTERN,
+                                                 ApplicantNotFound,
+                                                 "Unified social credit code or ID number.")},
+                  query=schemas.CreditQuery, responses={200: schemas.CreditOut})
+@roles_required(*CREDIT_READERS)
+def applicant_credit(code: str, query: schemas.CreditQuery):
+    """The applicant's credit records, whether they may use the commitment track now (by the
+    local registry), and the latest credit check kept as evidence."""
+    from sqlalchemy import select
+
+    from licensing.applicants.identity import normalise_code
+    from licensing.applicants.models import Applicant
+    from licensing.credit.services import assess, current_risk_level, latest_check, records_of
+
+    stmt = select(Applicant).where(Applicant.code == normalise_code(code))
+    if query.kind is not None:
+        stmt = stmt.where(Applicant.kind == query.kind)
+    found = db.session.scalars(stmt.limit(2)).all()
+    if not found:
+        raise ApplicantNotFound()
+    if len(found) > 1:
+        raise AmbiguousApplicant()
+    subject = found[0]
+    records = records_of(subject)
+    return 200, present.credit(subject, records, assess(records), current_risk_level(subject),
+                               latest_check(subject))
+
+
+# --- calendar ---------------------------------------------------------------------------------
+
+
+@routes.operation("GET", "/calendar/due", summary="The n-th working day after a date",
+                  tag="calendar", query=schemas.DueQuery, responses={200: schemas.DueOut},
+                  auth="none")
+@public
+def calendar_due(query: schemas.DueQuery):
+    """Count ``working_days`` Chinese working days after ``start`` (not counting ``start``).
+
+    ``provisional`` is true when the count reaches a year whose holiday notice is not loaded
+    yet: the date may still move when it is.
+    """
+    from licensing.calendar.services import due
+
+    result = due(query.start, query.working_days)
+    return 200, schemas.DueOut(start=query.start, working_days=query.working_days,
+                               due_on=result.due_on, provisional=result.provisional)

@@ -1,0 +1,141 @@
+"""The online channel's intake in one request, made idempotent by the ``Idempotency-Key``.
+
+``submit_application`` only sequences the case services the counter pages call step by step
+(``licensing.cases.services``): start, one-time notice, track and credit check, commitments,
+letter and signature; or, on the general track, acceptance with the statutory materials. It
+adds no rule of its own. What it adds is idempotency:
+
+* the answer (status and body) is stored in ``IdempotentResponse`` in the same transaction as
+  the application, so it exists exactly when the application does;
+* the same key again (per account) gets that answer back, and nothing new is created; the
+  same key with another body is refused (``IdempotencyKeyReused``);
+* concurrent requests with one key race on the unique ``applications.idempotency_key``: one
+  inserts, the others wait for it on the unique index, fail, roll back, and replay the
+  winner's answer (``replay_after_race``).
+
+A credit refusal is an answer too (422 ``credit_ineligible``): it is stored, and committed by
+the caller with the credit check evidence, before it is sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from licensing.api import present, schemas
+from licensing.api.errors import AcceptanceByStaff, ApplicantNotLinked, IdempotencyKeyReused
+from licensing.api.models import IdempotentResponse
+from licensing.applicants.identity import normalise_code
+from licensing.applicants.services import applicants_of_user, get_or_create_applicant
+from licensing.auth.models import Role
+from licensing.cases import services
+from licensing.cases.errors import CreditIneligible
+from licensing.cases.models import Channel, Track
+from licensing.catalogue.services import current_version
+from licensing.extensions import db
+
+OPERATION = "create_application"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the API answers: a status, a JSON body, and whether it was replayed."""
+
+    status: int
+    body: dict
+    replayed: bool = False
+
+
+def request_fingerprint(body: schemas.ApplicationIn) -> str:
+    """The SHA-256 of the request body in canonical form."""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False,
+                           separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def application_key(user, key: str) -> str:
+    """The application's idempotency key: the client's key, scoped to the account."""
+    return f"api:{user.id}:{key}"
+
+
+def stored_answer(user, key: str, fingerprint: str) -> Answer | None:
+    """The answer already given to ``key`` by this account, if any."""
+    stored = db.session.scalar(select(IdempotentResponse).where(
+        IdempotentResponse.user_id == user.id, IdempotentResponse.key == key))
+    if stored is None:
+        return None
+    if stored.operation != OPERATION or stored.request_sha256 != fingerprint:
+        raise IdempotencyKeyReused()
+    return Answer(stored.status_code, dict(stored.body), replayed=True)
+
+
+def _store(user, key: str, fingerprint: str, application, answer: Answer) -> Answer:
+    db.session.add(IdempotentResponse(
+        user_id=user.id, key=key, operation=OPERATION, request_sha256=fingerprint,
+        status_code=answer.status, body=answer.body, application_id=application.id))
+    db.session.flush()
+    return answer
+
+
+def _applicant_for(user, given: schemas.ApplicantIn):
+    """The applicant: an applicant's own linked identity, or registered by staff."""
+    if user.role == Role.applicant:
+        code = normalise_code(given.code)
+        for own in applicants_of_user(user):
+            if own.kind.value == given.kind and own.code == code:
+                return own
+        raise ApplicantNotLinked()
+    return get_or_create_applicant(given.kind, given.code, given.name, given.phone, actor=user)
+
+
+def submit_application(user, body: schemas.ApplicationIn, key: str) -> Answer:
+    """Run the whole intake for ``body``; return the answer, stored under ``key``.
+
+    Raises a ``DomainError`` (nothing stored, the caller rolls back) for anything refused
+    before an answer exists; ``sqlalchemy.exc.IntegrityError`` when a concurrent request with
+    the same key won the race (see ``replay_after_race``).
+    """
+    fingerprint = request_fingerprint(body)
+    replay = stored_answer(user, key, fingerprint)
+    if replay is not None:
+        return replay
+    if body.track == "general" and body.materials_received is not None and (
+            user.role == Role.applicant):
+        raise AcceptanceByStaff()
+    version = current_version(body.item_code)
+    applicant = _applicant_for(user, body.applicant)
+    application = services.start_application(
+        version, applicant, Channel.online, actor=user,
+        idempotency_key=application_key(user, key))
+    # start_application returns the earlier application of a key: then its answer exists.
+    replay = stored_answer(user, key, fingerprint)
+    if replay is not None:
+        return replay
+
+    # The API caller attests that the one-time notice was given (docs/api.md).
+    services.give_notice(application)
+    choice = services.choose_track(application, Track(body.track))
+    if not choice.eligible:
+        refusal = CreditIneligible(choice.reasons)
+        return _store(user, key, fingerprint, application, Answer(422, {"error": {
+            "code": refusal.code, "message": refusal.message, "reasons": choice.reasons}}))
+    if body.track == "commitment":
+        services.set_commitments(application,
+                                 {c.material_code: c.mode for c in body.commitments})
+        text = services.letter_text(application)
+        # The letter signed is the letter rendered now, in this transaction (docs/api.md).
+        services.sign_letter(application, body.signature.signer_name,
+                             services.letter_digest(text), Channel.online, actor=user)
+    elif body.materials_received is not None:
+        services.accept_general(application, list(body.materials_received))
+    db.session.refresh(application)
+    answer = Answer(201, present.application(application).model_dump(mode="json"))
+    return _store(user, key, fingerprint, application, answer)
+
+
+def replay_after_race(user, body: schemas.ApplicationIn, key: str) -> Answer | None:
+    """After losing the race for a key (and rolling back): the winner's answer, if stored."""
+    return stored_answer(user, key, request_fingerprint(body))

@@ -1,0 +1,190 @@
+"""Domain objects as API response models (reading only: no rule, no state change)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from licensing.api import schemas
+from licensing.applicants.identity import mask_code
+from licensing.extensions import db
+
+
+def applicant(applicant) -> schemas.ApplicantOut:
+    """An applicant, ID numbers masked as on the pages."""
+    return schemas.ApplicantOut(kind=applicant.kind.value, name=applicant.name,
+                                code=mask_code(applicant.kind, applicant.code))
+
+
+def credit_check(check) -> schemas.CreditCheckOut | None:
+    """The stored credit check."""
+    if check is None:
+        return None
+    return schemas.CreditCheckOut(
+        id=check.id, eligible=check.eligible, source=check.source.value,
+        degraded=bool(check.degraded), needs_review=bool(check.needs_review),
+        risk_level=check.risk_level, reasons=list(check.reasons or []),
+        checked_at=check.checked_dt)
+
+
+def verify_url(licence) -> str:
+    """The public verification page of a licence (the one printed as a QR code)."""
+    from licensing.cases.documents import verify_url as url
+
+    return url(licence)
+
+
+def licence_ref(licence) -> schemas.LicenceRef | None:
+    """A licence in an application's answer."""
+    if licence is None:
+        return None
+    return schemas.LicenceRef(number=licence.number, status=licence.status.value,
+                              verify_url=verify_url(licence), issued_on=licence.issued_on)
+
+
+def task_of(application):
+    """The verification task of an application, if one was opened."""
+    from licensing.supervision.models import VerificationTask
+
+    return db.session.scalar(select(VerificationTask).where(
+        VerificationTask.application_id == application.id))
+
+
+def task_ref(task) -> schemas.TaskRef | None:
+    """A verification task in an application's answer."""
+    if task is None:
+        return None
+    return schemas.TaskRef(id=task.id, status=task.status.value, due_on=task.verification_due_on,
+                           provisional=bool(task.verification_provisional))
+
+
+def application(application) -> schemas.ApplicationOut:
+    """An application and what followed it."""
+    from licensing.cases.services import commitment_choices
+
+    version = application.item_version
+    letter = application.letter
+    decision = None
+    if application.decision is not None:
+        decision = schemas.DecisionOut(outcome=application.decision.value,
+                                       reason=application.decision_reason,
+                                       decided_on=application.decided_on)
+    materials = []
+    if application.materials:
+        materials = [schemas.MaterialOut(material_code=m.code, name=m.name,
+                                         handling=handling.value)
+                     for m, handling in commitment_choices(application)
+                     if any(row.material_id == m.id for row in application.materials)]
+    return schemas.ApplicationOut(
+        id=application.public_id,
+        status=application.status.value,
+        track=application.track.value if application.track else None,
+        channel=application.channel.value,
+        item_code=version.code,
+        item_version=version.number,
+        item_name=version.name,
+        applicant=applicant(application.applicant),
+        credit_ineligible=bool(application.credit_ineligible),
+        credit_check=credit_check(application.credit_check),
+        materials=materials,
+        letter=(schemas.LetterOut(sha256=letter.sha256, signer_name=letter.signer_name,
+                                  signed_at=letter.signed_dt, channel=letter.channel.value,
+                                  text=letter.text) if letter is not None else None),
+        statutory_due_on=application.statutory_due_on,
+        statutory_provisional=(bool(application.statutory_provisional)
+                               if application.statutory_due_on is not None else None),
+        created_at=application.created_dt,
+        submitted_at=application.submitted_dt,
+        decision=decision,
+        licence=licence_ref(application.licence),
+        task=task_ref(task_of(application)),
+        supplements=[
+            schemas.SupplementOut(material_code=s.material.code, status=s.status.value,
+                                  due_on=s.supplement_due_on,
+                                  provisional=bool(s.supplement_provisional))
+            for s in application.supplements
+        ],
+    )
+
+
+def task(task) -> schemas.TaskOut:
+    """A verification task."""
+    from licensing.revocation.models import RevocationCase
+
+    order = task.rectification
+    rectification = None
+    if order is not None:
+        rectification = schemas.RectificationOut(
+            status=order.status.value, ordered_on=order.ordered_on,
+            due_on=order.rectification_due_on,
+            provisional=bool(order.rectification_provisional),
+            requirements=order.requirements or "", outcome_note=order.outcome_note)
+    case = db.session.scalar(select(RevocationCase).where(RevocationCase.task_id == task.id))
+    licence = task.licence
+    return schemas.TaskOut(
+        id=task.id,
+        status=task.status.value,
+        application_id=task.application.public_id,
+        licence_number=licence.number,
+        item_code=task.item_version.code,
+        item_name=task.item_version.name,
+        holder_name=licence.applicant.name,
+        approval_department=task.approval_department.code,
+        supervisory_department=task.supervisory_department.code,
+        due_on=task.verification_due_on,
+        provisional=bool(task.verification_provisional),
+        outcome=task.outcome.value if task.outcome else None,
+        checked_on=task.checked_on,
+        findings=task.findings,
+        result_push_due_on=task.result_push_due_on,
+        result_push_provisional=(bool(task.result_push_provisional)
+                                 if task.result_push_due_on is not None else None),
+        pushed_at=task.pushed_dt,
+        pushed_late=bool(task.pushed_late),
+        rectification=rectification,
+        revocation_case=(schemas.RevocationCaseRef(id=case.id, status=case.status.value,
+                                                   origin=case.origin.value)
+                         if case is not None else None),
+    )
+
+
+def licence(licence) -> schemas.LicenceOut:
+    """A licence and, once revoked, the revocation decision."""
+    from licensing.revocation.models import RevocationCase, RevocationStatus
+
+    case = db.session.scalar(select(RevocationCase).where(
+        RevocationCase.licence_id == licence.id,
+        RevocationCase.status == RevocationStatus.revoked))
+    revocation = None
+    if case is not None:
+        revocation = schemas.RevocationOut(case_id=case.id, letter_number=case.letter_number,
+                                           decided_on=case.decided_on,
+                                           legal_basis=case.legal_basis,
+                                           reason=case.decision_reason)
+    return schemas.LicenceOut(
+        number=licence.number, status=licence.status.value, issued_on=licence.issued_on,
+        revoked_at=licence.revoked_dt, verify_url=verify_url(licence),
+        application_id=licence.application.public_id, item_code=licence.item_version.code,
+        item_name=licence.item_version.name, holder_name=licence.applicant.name,
+        revocation=revocation)
+
+
+def credit(applicant_obj, records, assessment, risk_level, latest) -> schemas.CreditOut:
+    """An applicant's credit record and current eligibility."""
+    barring = {r.id for r in assessment.barring}
+    return schemas.CreditOut(
+        applicant=applicant(applicant_obj),
+        risk_level=risk_level,
+        eligible=assessment.eligible,
+        barring_record_ids=sorted(barring),
+        suspended_record_ids=sorted(r.id for r in assessment.suspended),
+        records=[
+            schemas.CreditRecordOut(
+                id=r.id, record_type=r.record_type.value, record_type_label=r.record_type.label,
+                status=r.status.value, source=r.source.value, start_on=r.start_on,
+                repaired_on=r.repaired_on, issuer=r.issuer, summary=r.summary,
+                description=r.describe(), under_objection=r.open_objection is not None,
+                bars_commitment=r.id in barring)
+            for r in records
+        ],
+        latest_check=credit_check(latest),
+    )

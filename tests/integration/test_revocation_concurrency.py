@@ -1,0 +1,125 @@
+"""Concurrent acts on PostgreSQL: the conditional UPDATE lets exactly one actor win."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from licensing.auth.models import User
+from licensing.cases.models import Licence, LicenceStatus
+from licensing.credit.models import OutboxMessage
+from licensing.errors import Conflict
+from licensing.extensions import db
+from licensing.revocation import services as revocation
+from licensing.revocation.models import RevocationCase, RevocationStatus
+from licensing.revocation.supplements import mark_missed_supplements
+from licensing.supervision import services as supervision
+from licensing.supervision.models import Outcome, TaskStatus, VerificationTask
+from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)
+    freeze_on,
+    licensed,
+    world_fixture,
+)
+
+
+@pytest.fixture
+def pg_only(backend):
+    if backend != "postgresql":
+        pytest.skip("row-lock concurrency is proven on PostgreSQL, the production database")
+
+
+def _run_in_threads(app, targets):
+    errors: list[BaseException] = []
+    outcomes: list[str] = []
+    barrier = threading.Barrier(len(targets))
+
+    def worker(target):
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                outcomes.append(target())
+                db.session.commit()
+            except Conflict:  # InvalidTransition and the stale-form errors
+                db.session.rollback()
+                outcomes.append("refused")
+            except BaseException as exc:
+                db.session.rollback()
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return outcomes
+
+
+def test_ten_inspectors_record_one_result(app, world, pg_only):
+    _, _, task = licensed(world)
+    task_id, version = task.id, task.lock_version
+    inspector_ids = [world.inspector.id, world.inspector_b.id, world.head.id] * 3 + [
+        world.inspector.id]
+
+    def record(user_id):
+        def target():
+            task_ = db.session.get(VerificationTask, task_id)
+            user = db.session.get(User, user_id)
+            supervision.record_result(task_, Outcome.conform, None, date(2026, 3, 9),
+                                      actor=user, expected_version=version)
+            return "recorded"
+        return target
+
+    outcomes = _run_in_threads(app, [record(i) for i in inspector_ids])
+    assert outcomes.count("recorded") == 1 and outcomes.count("refused") == 9
+    db.session.expire_all()
+    assert db.session.get(VerificationTask, task_id).status == TaskStatus.closed
+    assert db.session.scalar(select(func.count(OutboxMessage.id)).where(
+        OutboxMessage.kind == "commitment_kept")) == 1
+
+
+def test_ten_approvers_revoke_one_licence(app, world, pg_only):
+    _, licence, task = licensed(world)
+    supervision.record_result(task, Outcome.nonconform, "不符", date(2026, 3, 9),
+                              actor=world.inspector)
+    supervision.order_rectification(task, date(2026, 3, 20), actor=world.inspector)
+    freeze_on(date(2026, 3, 23))
+    case_id = supervision.record_rectification_outcome(
+        task, False, note="未整改", actor=world.inspector).revocation_case.id
+    db.session.commit()
+    licence_id, approver_id = licence.id, world.approver.id
+
+    def target():
+        licence_ = db.session.get(Licence, licence_id)
+        approver = db.session.get(User, approver_id)
+        revocation.revoke(licence_, "承诺不实", actor=approver,
+                          case=db.session.get(RevocationCase, case_id))
+        return "revoked"
+
+    outcomes = _run_in_threads(app, [target] * 10)
+    assert outcomes.count("revoked") == 1 and outcomes.count("refused") == 9
+    db.session.expire_all()
+    assert db.session.get(Licence, licence_id).status == LicenceStatus.revoked
+    assert db.session.get(RevocationCase, case_id).status == RevocationStatus.revoked
+    assert db.session.scalar(select(func.count(OutboxMessage.id)).where(
+        OutboxMessage.kind == "dishonesty")) == 1
+
+
+def test_parallel_sweeps_open_one_case_per_supplement(app, world, pg_only):
+    for _ in range(3):
+        licensed(world)
+
+    def target():
+        return str(mark_missed_supplements(date(2026, 4, 1), commit_each=True))
+
+    outcomes = _run_in_threads(app, [target] * 6)
+    assert sum(int(o) for o in outcomes) == 3
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(RevocationCase.id))) == 3
+    assert db.session.scalar(select(func.count(OutboxMessage.id)).where(
+        OutboxMessage.kind == "commitment_broken")) == 3
