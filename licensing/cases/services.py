@@ -95,8 +95,12 @@ def start_application(
     existing = find_by_idempotency_key(idempotency_key)
     if existing is not None:
         return existing
+    from licensing.catalogue.services import version_in_force
+
     if version.status.value != "published":
         raise ItemNotAvailable("该事项版本未发布，不能受理。")
+    if version_in_force(version.item, local_today()) is not version:
+        raise ItemNotAvailable("该事项版本当前不在施行期内，请按现行版本办理。")
     if applicant.kind.value not in {k.value for k in version.applicant_kinds}:
         raise ItemNotAvailable(f"事项“{version.name}”不受理此类申请人的申请。")
     application = Application(

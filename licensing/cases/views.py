@@ -37,7 +37,7 @@ from licensing.cases.models import (
     Track,
 )
 from licensing.cases.queries import load_application, visible_applications
-from licensing.catalogue.models import ItemVersion, VersionStatus
+from licensing.catalogue.models import ItemVersion
 from licensing.errors import DomainError
 from licensing.extensions import db
 
@@ -58,9 +58,10 @@ def _channel() -> Channel:
 
 
 def _published_versions() -> list[ItemVersion]:
-    return list(db.session.scalars(
-        select(ItemVersion).where(ItemVersion.status == VersionStatus.published)
-        .order_by(ItemVersion.name)))
+    """The versions in force today: the only ones a new application may be filed under."""
+    from licensing.catalogue.services import guide_versions
+
+    return sorted(guide_versions(), key=lambda v: v.name)
 
 
 @bp.route("/applications")
