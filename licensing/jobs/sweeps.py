@@ -14,8 +14,12 @@ Two forms:
   makes the jobs ``<name>_due_soon`` and ``<name>_overdue``, which work per item and commit
   per item. The overdue step calls the owning domain's transition (``on_overdue``), which must
   take the row out of the open set (so it is not selected again), then tells the people
-  concerned. Supplements are registered below; a domain registers its own deadlines in its
-  ``jobs.py`` (e.g. rectification orders in ``licensing/supervision/jobs.py``).
+  concerned. Supplements (reminders; the missed step is the revocation domain's
+  ``mark_missed_supplements``, run by ``supplement_missed``) and rectification orders are
+  registered below; another domain registers its deadlines in its own ``jobs.py``.
+
+Heads of a supervisory department get one digest a day per department (unassigned tasks due
+soon, tasks newly overdue), not one notice per task; inspectors get one per task.
 
 Reminder tiers: ``reminder_working_days()``, default 5 and 1 working days before the due
 date (``Settings.extra["reminder_working_days"]`` or ``LICENSING_REMINDER_WORKING_DAYS=5,1``).
@@ -398,7 +402,9 @@ class DeadlineSweep:
     reminded before the due date, ``escalate(row)`` who is told once it passed (default: the
     same). ``on_overdue(row, today)`` is the owning domain's transition for a missed
     deadline (audited there); it must take the row out of ``is_open()``, which is what makes
-    the overdue job idempotent. Without it the job only tells people, once per due date.
+    the overdue job idempotent. Without it the job only tells people, once per due date,
+    ending the notice with ``overdue_advice``. ``overdue_job=False`` makes no overdue job
+    (the owning domain runs its own).
     """
 
     name: str

@@ -269,3 +269,23 @@ def test_handling_recorded_per_material(world):
     handling = {row.material.code: row.handling for row in app.materials}
     assert handling == {"M1": MaterialHandling.submitted, "M2": MaterialHandling.supplement,
                         "M3": MaterialHandling.substitute, "M4": MaterialHandling.exempt_review}
+
+
+def test_superseded_version_is_refused_and_filed_applications_keep_theirs(world):
+    from licensing.cases.errors import ItemNotAvailable
+    from licensing.catalogue.services import publish_version, start_draft
+    from licensing.clock import local_today
+
+    clerk, approver = world
+    old = published_item(valid_from=date(2025, 1, 1))
+    filed = _signed_commitment_application(clerk, old)
+    new = start_draft(old.item)
+    publish_version(new, local_today())
+    db.session.commit()
+    with pytest.raises(ItemNotAvailable):
+        services.start_application(old, applicant(), Channel.counter)
+    db.session.rollback()
+    assert services.start_application(new, applicant(), Channel.counter).item_version_id == new.id
+    result = services.decide(filed, Decision.approve, approver)
+    assert result.application.item_version_id == old.id
+    assert result.task.item_version_id == old.id
