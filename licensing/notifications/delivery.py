@@ -8,6 +8,7 @@ e-mail or SMS without ever blocking or failing the counter's transaction.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
 from sqlalchemy import select
@@ -23,25 +24,39 @@ log = logging.getLogger("licensing.notifications.delivery")
 MAX_DELIVERY_ATTEMPTS = 5
 
 
-def deliver_pending(now: datetime | None = None, *, batch_size: int = 200,
-                    max_attempts: int = MAX_DELIVERY_ATTEMPTS) -> int:
+def deliver_pending(now: datetime | None = None, *, batch_size: int = 500,
+                    max_attempts: int = MAX_DELIVERY_ATTEMPTS,
+                    time_budget_s: float = 20.0) -> int:
     """Send pending notifications over every installed channel; commit per notification.
 
     Idempotent: a notification leaves the pending set once every channel has a ``sent``
     delivery, or after ``max_attempts`` rounds; a channel that was sent is not sent again
     when another channel is retried. Assumes one deliverer at a time (the scheduler's
-    leadership); a second one at the same moment could send a message twice, never lose one.
-    Returns how many notifications were completed.
+    leadership and the job's lease); a second one at the same moment could send a message
+    twice, never lose one. Works through batches of ``batch_size`` until none is left or
+    ``time_budget_s`` has passed (the next run goes on). Returns how many were completed.
     """
     now = now or utcnow()
+    started = time.monotonic()
+    done = 0
+    after_id = 0
+    while time.monotonic() - started < time_budget_s:
+        ids = db.session.scalars(
+            select(Notification.id)
+            .where(Notification.external_pending.is_(True), Notification.id > after_id)
+            .order_by(Notification.id)
+            .limit(batch_size)
+        ).all()
+        if not ids:
+            break
+        after_id = ids[-1]
+        done += _deliver_batch(ids, now, max_attempts)
+    return done
+
+
+def _deliver_batch(ids, now: datetime, max_attempts: int) -> int:
     senders = active_senders()
     done = 0
-    ids = db.session.scalars(
-        select(Notification.id)
-        .where(Notification.external_pending.is_(True))
-        .order_by(Notification.id)
-        .limit(batch_size)
-    ).all()
     for notification_id in ids:
         notification = db.session.get(Notification, notification_id)
         if notification is None or not notification.external_pending:

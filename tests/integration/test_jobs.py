@@ -8,15 +8,14 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from licensing import clock
 from licensing.audit.models import AuditEntry
 from licensing.auth.models import Role
 from licensing.calendar import services as calendar
-from licensing.calendar.deadlines import DeadlineRule
 from licensing.calendar.models import CalendarRecomputeEvent
 from licensing.cases import services as cases
 from licensing.cases.models import Channel, Decision, SupplementObligation, SupplementStatus, Track
 from licensing.catalogue.models import VerificationRule
-from licensing import clock
 from licensing.clock import LOCAL_TZ
 from licensing.extensions import db
 from licensing.jobs.execution import run_job

@@ -31,9 +31,10 @@ from licensing.types import UTCDateTime
 from tests.factories import create_test_user, department, login_as
 
 D = date.fromisoformat
+DUE = date(2026, 12, 4)
 
 
-def _notify(user, key="task_due:1:5", due_on=D("2026-12-04"), title="核查即将到期"):
+def _notify(user, key="task_due:1:5", due_on=DUE, title="核查即将到期"):
     return notify(user, "verification.due_soon", title, "核查任务 #1 即将到期。",
                   "/supervision/tasks/1", "verification_task", 1, key, due_on=due_on)
 
