@@ -33,26 +33,18 @@ from licensing.auth.access import (
 )
 from licensing.auth.models import Role
 from licensing.cases.errors import ApplicationNotFound
+from licensing.cases.views import INTAKE, VIEWERS
+from licensing.credit.views import VIEW_ROLES as CREDIT_READERS
 from licensing.errors import NotFound
 from licensing.extensions import db
+from licensing.supervision.views import INBOX_READERS, TASK_READERS, WORKERS
 from licensing.web import error_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 routes = ApiRoutes(bp)
 
+# The role tuples are the pages' own, so the API can never grant more (or less) than they do.
 ALL_ROLES = tuple(Role)
-
-
-def _page_roles():
-    """The role tuples of the pages, so the API can never grant more (or less) than they do."""
-    from licensing.cases.views import INTAKE, VIEWERS
-    from licensing.credit.views import VIEW_ROLES as CREDIT_READERS
-    from licensing.supervision.views import INBOX_READERS, TASK_READERS, WORKERS
-
-    return INTAKE, VIEWERS, CREDIT_READERS, INBOX_READERS, TASK_READERS, WORKERS
-
-
-INTAKE, VIEWERS, CREDIT_READERS, INBOX_READERS, TASK_READERS, WORKERS = _page_roles()
 DECIDERS = (Role.approver,)  # cases.views.decide and revocation.views.decide
 
 IDEMPOTENCY_KEY = HeaderParam(

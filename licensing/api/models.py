@@ -39,7 +39,8 @@ class ApiToken(db.Model):
     user = relationship("User", lazy="joined")
 
     def __repr__(self) -> str:
-        return f"<ApiToken {self.id} user={self.user_id} expires={self.expires_dt:%Y-%m-%d %H:%M}>"
+        state = "revoked" if self.revoked_dt is not None else f"expires={self.expires_dt}"
+        return f"<ApiToken {self.id} user={self.user_id} {state}>"
 
 
 class IdempotentResponse(db.Model):

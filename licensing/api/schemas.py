@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -22,7 +22,36 @@ from pydantic import (
     model_validator,
 )
 
+from licensing.cases.models import (
+    ApplicationStatus,
+    Channel,
+    LicenceStatus,
+    MaterialHandling,
+    SupplementStatus,
+)
+from licensing.credit.models import CheckSource, CreditRecordStatus
+from licensing.revocation.models import RevocationStatus
+from licensing.supervision.models import RectificationStatus, TaskStatus
+
 # --- building blocks --------------------------------------------------------------------------
+
+
+def _values(enum_class) -> Any:
+    """A ``Literal`` of an enum's values: the document lists the values the domain has now."""
+    return Literal[tuple(member.value for member in enum_class)]
+
+
+ApplicationStatusName = _values(ApplicationStatus)
+TaskStatusName = _values(TaskStatus)
+RectificationStatusName = _values(RectificationStatus)
+RevocationStatusName = _values(RevocationStatus)
+SupplementStatusName = _values(SupplementStatus)
+LicenceStatusName = _values(LicenceStatus)
+CreditRecordStatusName = _values(CreditRecordStatus)
+CheckSourceName = _values(CheckSource)
+HandlingName = _values(MaterialHandling)
+ChannelName = _values(Channel)
+TaskFilterName = Literal[("active", "all", *(member.value for member in TaskStatus))]
 
 #: Codes of items and materials (the catalogue's ``CODE_RE``).
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
@@ -339,7 +368,7 @@ class CreditCheckOut(Response):
 
     id: int
     eligible: bool
-    source: Literal["platform", "degraded", "local"]
+    source: CheckSourceName
     degraded: bool
     needs_review: bool
     risk_level: str | None
@@ -352,7 +381,7 @@ class MaterialOut(Response):
 
     material_code: str
     name: str
-    handling: Literal["submitted", "supplement", "substitute", "exempt_review"]
+    handling: HandlingName
 
 
 class LetterOut(Response):
@@ -361,7 +390,7 @@ class LetterOut(Response):
     sha256: str
     signer_name: str
     signed_at: datetime
-    channel: Literal["counter", "online"]
+    channel: ChannelName
     text: str
 
 
@@ -377,7 +406,7 @@ class LicenceRef(Response):
     """The licence issued on approval."""
 
     number: str
-    status: Literal["valid", "revoked"]
+    status: LicenceStatusName
     verify_url: str = Field(description="The public verification page (also in the QR code).")
     issued_on: date
 
@@ -386,7 +415,7 @@ class TaskRef(Response):
     """The verification task pushed to the supervisory department."""
 
     id: int
-    status: str
+    status: TaskStatusName
     due_on: date = Field(description="The last day of the on-site verification.")
     provisional: bool = Field(description="True when the due date reaches a year whose "
                                           "holiday notice is not loaded yet: it may move.")
@@ -396,7 +425,7 @@ class SupplementOut(Response):
     """A material promised for later (承诺限期补齐补全)."""
 
     material_code: str
-    status: str
+    status: SupplementStatusName
     due_on: date
     provisional: bool
 
@@ -405,9 +434,9 @@ class ApplicationOut(Response):
     """An application and everything that followed it."""
 
     id: str = Field(description="The application's public id (unguessable).")
-    status: Literal["draft", "submitted", "accepted", "approved", "rejected", "withdrawn"]
+    status: ApplicationStatusName
     track: Literal["commitment", "general"] | None
-    channel: Literal["counter", "online"]
+    channel: ChannelName
     item_code: str
     item_version: int
     item_name: str
@@ -435,15 +464,12 @@ class DecisionIn(Request):
 
 # --- verification tasks -----------------------------------------------------------------------
 
-TaskStatusName = Literal["open", "checked", "breach", "rectifying", "closed",
-                         "revocation_requested", "revoked"]
 
 
 class TasksQuery(Query):
     """Filters of the department's verification tasks."""
 
-    status: Literal["active", "all", "open", "checked", "breach", "rectifying", "closed",
-                    "revocation_requested", "revoked"] = Field(
+    status: TaskFilterName = Field(
         "active", description="A task status, 'active' (still to be worked) or 'all'.")
     page: Annotated[int, Field(ge=1, le=100_000)] = 1
     per_page: Annotated[int, Field(ge=1, le=100)] = 50
@@ -452,7 +478,7 @@ class TasksQuery(Query):
 class RectificationOut(Response):
     """The rectification order (责令限期整改)."""
 
-    status: Literal["ordered", "rectified", "failed"]
+    status: RectificationStatusName
     ordered_on: date
     due_on: date
     provisional: bool
@@ -464,7 +490,7 @@ class RevocationCaseRef(Response):
     """A revocation case opened for the approval department."""
 
     id: int
-    status: Literal["requested", "revoked", "dismissed", "merged"]
+    status: RevocationStatusName
     origin: str
 
 
@@ -554,7 +580,7 @@ class LicenceOut(Response):
     """A licence and whether it is in force."""
 
     number: str
-    status: Literal["valid", "revoked"]
+    status: LicenceStatusName
     issued_on: date
     revoked_at: datetime | None
     verify_url: str
@@ -580,7 +606,7 @@ class CreditRecordOut(Response):
     id: int
     record_type: str
     record_type_label: str
-    status: Literal["active", "repaired", "withdrawn"]
+    status: CreditRecordStatusName
     source: str
     start_on: date
     repaired_on: date | None

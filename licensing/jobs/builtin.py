@@ -149,36 +149,41 @@ def deadline_recomputed_notices(now: datetime) -> int:
 
 @job("monthly_report_draft", cron(minute=30), label="月度报告草稿")
 def monthly_report_draft(now: datetime) -> int:
-    """From the 20th of each month, once: record that the month's report draft is due.
+    """From the 20th of each month, once: draft last month's report and tell who reviews it.
 
-    Calls ``licensing.reports.services.prepare_monthly_draft(period)`` when the reports
-    domain provides it, writes the audit entry ``report.monthly_draft_ready`` and tells the
-    reform office and every department head (the report goes to the reform office before the
-    25th). Idempotent: the marker ``monthly_report_draft:YYYY-MM`` commits with the event,
-    so the month is done once; after downtime past the 20th the next run does it.
+    The report of a month is due at the reform office before the 25th of the next one. Calls
+    ``licensing.reports.services.prepare_monthly_draft(due_period)`` when the reports domain
+    provides it (it drafts the month before ``due_period``), writes the audit entry
+    ``report.monthly_draft_ready`` and tells the reform office and every department head.
+    Idempotent: the marker ``monthly_report_draft:<due month>`` commits with all of it, so a
+    month is done once; after downtime past the 20th the next run does it.
     """
     today = today_of(now)
     if today.day < MONTHLY_DRAFT_DAY:
         return 0
-    period = f"{today.year:04d}-{today.month:02d}"
-    if not once(f"monthly_report_draft:{period}", "monthly_report_draft"):
+    due_period = f"{today.year:04d}-{today.month:02d}"
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    period = f"{year:04d}-{month:02d}"
+    if not once(f"monthly_report_draft:{due_period}", "monthly_report_draft"):
         db.session.rollback()
         return 0
     reports = _optional("licensing.reports.services")
     prepare = getattr(reports, "prepare_monthly_draft", None)
     if prepare is not None:
-        prepare(period)
+        prepare(due_period)
     record_audit("report.monthly_draft_ready", object_type="monthly_report", object_id=period,
-                 changes={"period": period, "prepared": prepare is not None})
+                 changes={"period": period, "due_period": due_period,
+                          "prepared": prepare is not None})
     link = (path_for("reports.monthly", period=period) or path_for("reports.index")
             or path_for("auth.home"))
-    title = f"{today.year}年{today.month}月告知承诺制工作进展月报草稿已生成"
-    body = (f"请于本月25日前审核{today.year}年{today.month}月的月度进展报告并报送改革办。")
+    title = f"{year}年{month}月告知承诺制工作进展月报草稿已生成"
+    body = (f"{year}年{month}月的工作进展月报草稿已生成，"
+            f"请于{today.month}月25日前审核，并由改革办定稿。")
     sent = notify_department(None, [Role.reform_office, Role.head], KIND_MONTHLY_DRAFT, title,
                              body, link, "monthly_report", period,
                              f"monthly_report_draft:{period}")
     db.session.commit()
-    log.info("monthly report draft %s: %d notified", period, len(sent))
+    log.info("monthly report draft of %s: %d notified", period, len(sent))
     return 1
 
 

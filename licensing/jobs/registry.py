@@ -63,7 +63,12 @@ class Cron:
         return CronTrigger(timezone=LOCAL_TZ, **dict(self.fields))
 
     def describe(self) -> str:
-        """Return the schedule (cron fields, local time)."""
+        """Return the schedule in Chinese (local time)."""
+        fields = dict(self.fields)
+        if set(fields) == {"minute"} and fields["minute"].isdigit():
+            return f"每小时第 {fields['minute']} 分"
+        if set(fields) == {"hour", "minute"} and all(v.isdigit() for v in fields.values()):
+            return f"每天 {int(fields['hour']):02d}:{int(fields['minute']):02d}（北京时间）"
         return "定时 " + " ".join(f"{k}={v}" for k, v in self.fields) + "（北京时间）"
 
 

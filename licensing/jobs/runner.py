@@ -65,7 +65,9 @@ class SchedulerService:
         self._stopped = threading.Event()
         self._scheduler = BackgroundScheduler(
             timezone=LOCAL_TZ,
-            executors={"default": ThreadPoolExecutor(max_workers)},
+            # The heartbeat has a thread of its own: long jobs never delay the renewal.
+            executors={"default": ThreadPoolExecutor(max_workers),
+                       "heartbeat": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         )
 
@@ -76,7 +78,7 @@ class SchedulerService:
         # APScheduler logs every execution at INFO: every 10 s for the audit sealing.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         scheduler = self._scheduler
-        scheduler.add_job(self._heartbeat, "interval", id=_HEARTBEAT_JOB,
+        scheduler.add_job(self._heartbeat, "interval", id=_HEARTBEAT_JOB, executor="heartbeat",
                           seconds=self.heartbeat.total_seconds(),
                           next_run_time=utcnow().astimezone(LOCAL_TZ))
         for job in self.jobs.values():

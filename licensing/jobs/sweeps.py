@@ -361,10 +361,11 @@ def result_push_sweep(now: datetime) -> int:
 
 @job("verification_due_soon", every(hours=1), label="现场核查到期提醒")
 def verification_due_soon(now: datetime) -> int:
-    """Remind inspectors (or the heads, for unassigned tasks) of checks due within N working days.
+    """Remind inspectors of checks due within N working days; heads of unassigned ones.
 
-    Set-based and idempotent: one INSERT ... SELECT per tier; the key is (task, tier, due
-    date), so a repeated run sends nothing new and a moved due date is announced again.
+    Set-based and idempotent: one INSERT ... SELECT per tier, keyed (task, tier, due date), so
+    a repeated run sends nothing new and a moved due date is announced again; the heads'
+    digest is keyed (department, day).
     """
     sent = verification_due_soon_sweep(now)
     db.session.commit()

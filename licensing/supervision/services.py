@@ -319,9 +319,9 @@ def record_result(
     the check ended (not in the future, not before the licence). The task becomes
     ``checked`` and gets its ``result_push`` deadline: 5 working days after ``checked_on``
     (rule ``result_push_5``, 工作方案 三（三）). With ``push`` (the default, see
-    docs/decisions/0010-supervision-result-push.md) the result is pushed to the approval
-    department in the same transaction (``push_result``). An unassigned task is assigned to
-    the inspector who records it.
+    docs/decisions/0010-supervision-state-machines-and-result-push.md) the result is pushed
+    to the approval department in the same transaction (``push_result``). An unassigned task
+    is assigned to the inspector who records it.
     """
     actor = _require_worker(task, actor)
     try:

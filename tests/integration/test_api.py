@@ -602,8 +602,8 @@ def test_document_lists_roles_from_the_access_declarations(app):
     assert doc["paths"]["/items"]["get"]["security"] == []
     assert doc["paths"]["/tokens"]["post"]["security"] == [{"basicAuth": []}]
     assert doc["openapi"] == "3.1.0"
-    for name, schema in doc["components"]["schemas"].items():
-        jsonschema.Draft202012Validator.check_schema(schema), name
+    for schema in doc["components"]["schemas"].values():
+        jsonschema.Draft202012Validator.check_schema(schema)
 
 
 def test_idempotent_answer_is_stored_once(api, world):
@@ -613,3 +613,33 @@ def test_idempotent_answer_is_stored_once(api, world):
     for _ in range(3):
         api.post("/applications", token=token, json=commitment_body(), headers=headers)
     assert _count(IdempotentResponse) == 1
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe{", b'{"item_code": 1e400}', b"[" * 5000 + b"]" * 5000,
+                                 b'{"a":1,"a":2}'])
+def test_hostile_bodies_are_refused_cleanly(api, world, raw):
+    _, users = world
+    token = api.token(users[Role.clerk])
+    response = api.post("/applications", token=token, data=raw,
+                        content_type="application/json", headers=key())
+    assert response.status_code in (400, 422)
+    assert response.json["error"]["code"] in ("invalid_json", "validation_failed")
+
+
+@pytest.mark.parametrize("authorization", [
+    "Bearer " + "x" * 10_000, "Bearer lic_" + "y" * 100, "Basic !!!", "Bearer", "bearer  ",
+    "Basic " + base64.b64encode(b"no-colon").decode(),
+])
+def test_hostile_credentials_are_401(api, world, authorization):
+    response = api.get("/verification-tasks", headers={"Authorization": authorization})
+    assert response.status_code == 401
+    assert response.json["error"]["code"] in ("invalid_token", "invalid_credentials")
+
+
+@pytest.mark.parametrize("query", ["status=%00", "page=99999999999999999999", "per_page=0",
+                                   "status=open&page=abc"])
+def test_hostile_queries_are_422(api, world, query):
+    _, users = world
+    response = api.get(f"/verification-tasks?{query}", token=api.token(users[Role.inspector]))
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "validation_failed"

@@ -40,7 +40,9 @@ def at(day: str, hour: int = 9) -> datetime:
 
 
 def run(name: str, day: str, hour: int = 9) -> JobRun:
-    result = run_job(get_job(name), now=at(day, hour), runner_id="test")
+    """Run a job for a fixed ``now``, with the clock fixed there too (services read it)."""
+    with clock.freeze(at(day, hour)):
+        result = run_job(get_job(name), now=at(day, hour), runner_id="test")
     assert result is not None
     return result
 
@@ -282,7 +284,11 @@ def test_monthly_report_draft_once_a_month_from_the_20th(people):
         "monthly_report_draft:2026-11", "monthly_report_draft:2026-12"]
     periods = db.session.scalars(select(AuditEntry.object_id).where(
         AuditEntry.action == "report.monthly_draft_ready")).all()
-    assert periods == ["2026-11", "2026-12"]
+    assert periods == ["2026-10", "2026-11"]  # the month reported is the one before
+    drafts = db.session.scalars(select(AuditEntry.object_id).where(
+        AuditEntry.action == "report.draft_saved")).all()
+    assert drafts == ["2026-10", "2026-11"]  # licensing.reports drafted each one
+    assert "2026年10月" in db.session.scalars(select(Notification.title)).first()
 
 
 def test_calendar_status_warns_admins_from_december_weekly(people):

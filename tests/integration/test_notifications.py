@@ -255,3 +255,28 @@ def test_disabled_user_gets_nothing_outside(session, senders):
     session.commit()
     deliver_pending()
     assert sms.sent == []
+
+
+#: What templates/base.html puts in its ``header_extra`` block (see docs/scheduler.md).
+HEADER_SNIPPET = (
+    '{% set n = unread_notifications() %}'
+    '<a href="{{ url_for(\'notifications.inbox\') }}">通知'
+    '{% if n %} <span class="badge" aria-label="{{ n }} 条未读">{{ n }}</span>{% endif %}</a>'
+)
+
+
+def test_header_snippet_shows_the_unread_count(app, session):
+    from flask import render_template_string
+
+    user = create_test_user(Role.clerk)
+    with app.app_context(), app.test_request_context("/"):
+        login_user(user)
+        assert render_template_string(HEADER_SNIPPET) == '<a href="/notifications">通知</a>'
+    _notify(user, key="a")
+    _notify(user, key="b")
+    session.commit()
+    with app.app_context(), app.test_request_context("/"):
+        login_user(user)
+        html = render_template_string(HEADER_SNIPPET)
+    assert html == ('<a href="/notifications">通知 <span class="badge" '
+                    'aria-label="2 条未读">2</span></a>')

@@ -108,3 +108,9 @@ def test_senders_are_configurable_and_checked():
     finally:
         reset_senders()
     assert tuple(active_senders()) == DEFAULT_SENDERS
+
+
+def test_cron_schedules_read_in_chinese():
+    assert cron(minute=15).describe() == "每小时第 15 分"
+    assert cron(hour=3, minute=40).describe() == "每天 03:40（北京时间）"
+    assert cron(day_of_week="mon", hour=7).describe().startswith("定时 ")

@@ -1,0 +1,1 @@
+"""The monthly progress report, the dashboards of each role, and their exports."""
