@@ -144,7 +144,8 @@ class ItemOverview:
 def list_items(search: str | None = None, on: date | None = None) -> list[ItemOverview]:
     """Every item (for administrators), by code, optionally filtered by code or name."""
     on = on or local_today()
-    stmt = select(Item).options(selectinload(Item.versions)).order_by(Item.code)
+    stmt = (select(Item).options(selectinload(Item.versions).joinedload(ItemVersion.item))
+            .order_by(Item.code))
     if search:
         pattern = f"%{_escape_like(search.strip())}%"
         stmt = stmt.where(or_(
@@ -162,7 +163,8 @@ def list_items(search: str | None = None, on: date | None = None) -> list[ItemOv
 def guide_versions(on: date | None = None, search: str | None = None) -> list[ItemVersion]:
     """The versions in force on ``on`` (today), by code: what the public guide lists."""
     on = on or local_today()
-    stmt = select(Item).options(selectinload(Item.versions)).order_by(Item.code)
+    stmt = (select(Item).options(selectinload(Item.versions).joinedload(ItemVersion.item))
+            .order_by(Item.code))
     versions = []
     needle = (search or "").strip().lower()
     for item in db.session.scalars(stmt):

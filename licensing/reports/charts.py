@@ -98,7 +98,7 @@ def column_chart(title: str, categories: Sequence[str], series: Sequence[tuple[s
     axis_top, step = nice_max(peak)
     scale = (bottom - top) / axis_top
     chart.ticks = [Tick(bottom - i * step * scale, _fmt(i * step))
-                   for i in range(int(round(axis_top / step)) + 1)]
+                   for i in range(round(axis_top / step) + 1)]
     slot = (right - left) / max(len(categories), 1)
     bar_w = min(slot * 0.62, 44)
     for i, (category, column) in enumerate(zip(categories, values, strict=True)):

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from licensing.auth.access import department_scope
-from licensing.auth.models import DepartmentKind, Role, User
-from licensing.cases.models import Application, ApplicationStatus, Track
+from licensing.auth.models import DepartmentKind, User
+from licensing.cases.models import Application, ApplicationStatus
 from licensing.clock import local_today
 from licensing.extensions import db
 from licensing.reports import charts
@@ -256,10 +256,5 @@ def city_view(user: User, period: Period, until: Period | None = None) -> CityVi
                     approvals)
 
 
-def roles_with_dashboard() -> tuple[Role, ...]:
-    """Return the roles that have a dashboard page."""
-    return (Role.reform_office, Role.admin, Role.head, Role.approver)
-
-
-__all__ = ["CityView", "InspectorLine", "Queue", "SlaView", "and_", "approver_queue",
-           "city_view", "roles_with_dashboard", "sla_view"]
+__all__ = ["CityView", "InspectorLine", "Queue", "SlaView", "approver_queue", "city_view",
+           "sla_view"]
