@@ -196,7 +196,7 @@ def main() -> str:
             counter = Counter(base, index)
             try:
                 counter.login()
-            except Exception as exc:  # noqa: BLE001 - counted, not raised
+            except Exception as exc:
                 with lock:
                     errors.append(f"login: {exc}")
                 return
@@ -204,7 +204,7 @@ def main() -> str:
                 t0 = time.perf_counter()
                 try:
                     counter.journey()
-                except Exception as exc:  # noqa: BLE001 - counted, not raised
+                except Exception as exc:
                     with lock:
                         errors.append(str(exc)[:200])
                     continue

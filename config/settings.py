@@ -61,6 +61,7 @@ class Settings:
 
     @property
     def is_production(self) -> bool:
+        """Tell whether this is the production environment."""
         return self.env == "production"
 
     @classmethod

@@ -19,6 +19,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        """Convert an aware datetime to naive UTC for storage."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -26,6 +27,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        """Return a stored naive UTC value as an aware datetime."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC)

@@ -165,6 +165,7 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
+        """Tell whether the chain verified."""
         return self.problem is None
 
 
@@ -172,7 +173,6 @@ def verify_chain() -> VerifyReport:
     """Walk the whole chain and recompute every hash; report the first bad entry, if any."""
     session = db.session
     prev = GENESIS_HASH
-    expected_seq = 0
     checked = 0
     stmt = (
         select(AuditSeal, AuditEntry)
@@ -180,8 +180,7 @@ def verify_chain() -> VerifyReport:
         .order_by(AuditSeal.seq)
         .execution_options(yield_per=2000)
     )
-    for seal, entry in session.execute(stmt):
-        expected_seq += 1
+    for expected_seq, (seal, entry) in enumerate(session.execute(stmt), start=1):
         if seal.seq != expected_seq:
             return VerifyReport(
                 checked, VerifyProblem(expected_seq, None, "seal missing: entries were removed")

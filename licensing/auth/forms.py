@@ -16,11 +16,12 @@ class PasswordChangeForm(FlaskForm):
     """Change one's own password."""
 
     current_password = PasswordField("当前密码", validators=[DataRequired("请输入当前密码。")])
-    new_password = PasswordField("新密码", validators=[DataRequired("请输入新密码。"),
-                                                      Length(max=256)])
+    new_password = PasswordField("新密码",
+                                 validators=[DataRequired("请输入新密码。"), Length(max=256)])
     confirm = PasswordField(
         "确认新密码",
-        validators=[DataRequired("请再次输入新密码。"), EqualTo("new_password", "两次输入不一致。")],
+        validators=[DataRequired("请再次输入新密码。"),
+                    EqualTo("new_password", "两次输入不一致。")],
     )
 
 

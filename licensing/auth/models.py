@@ -24,6 +24,7 @@ class DepartmentKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """Return the Chinese label."""
         return {
             "approval": "行政审批实施部门",
             "supervisory": "行业监管部门",
@@ -44,6 +45,7 @@ class Role(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """Return the Chinese label."""
         return ROLE_LABELS[self]
 
 
@@ -120,19 +122,24 @@ class User(UserMixin, db.Model):
 
     @property
     def is_active(self) -> bool:  # Flask-Login
+        """Tell Flask-Login whether the account may log in."""
         return self.active
 
     def get_id(self) -> str:
+        """Return the session id: the user id and the current session token."""
         return f"{self.id}:{self.session_token}"
 
     @property
     def sees_all_departments(self) -> bool:
+        """Tell whether the user sees every department's records."""
         return self.role in CITY_WIDE_ROLES
 
     def has_role(self, *roles: Role) -> bool:
+        """Tell whether the user has one of these roles."""
         return self.role in roles
 
     def rotate_session_token(self) -> None:
+        """Invalidate every session of the user."""
         self.session_token = secrets.token_urlsafe(32)
 
     def __repr__(self) -> str:

@@ -68,7 +68,7 @@ def decision_pdf(application: Application) -> bytes:
             sections.append(Section(heading="承诺限期补齐补全的材料", rows=rows))
         elif supplements:
             sections.append(Section(heading="承诺限期补齐补全的材料",
-                                    rows=[("材料", "")] + supplements))
+                                    rows=[("材料", ""), *supplements]))
         if application.track and application.track.value == "commitment":
             sections.append(Section(paragraphs=[
                 f"本许可作出后，{application.supervisory_department.name}将依法对你（单位）的"

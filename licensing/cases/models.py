@@ -48,6 +48,7 @@ class Track(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """Return the Chinese label."""
         return {"commitment": "告知承诺制", "general": "一般程序"}[self.value]
 
 
@@ -59,6 +60,7 @@ class Channel(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """Return the Chinese label."""
         return {"counter": "窗口", "online": "网上"}[self.value]
 
 
@@ -74,6 +76,7 @@ class ApplicationStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """Return the Chinese label."""
         return APPLICATION_STATUS_LABELS[self]
 
 
@@ -106,6 +109,7 @@ class MaterialHandling(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """Return the Chinese label."""
         return MATERIAL_HANDLING_LABELS[self]
 
 
@@ -129,6 +133,7 @@ class PauseReason(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """Return the Chinese label."""
         return {
             "hearing": "听证", "tendering": "招标、拍卖", "testing": "检验、检测",
             "inspection": "检疫", "appraisal": "鉴定", "expert_review": "专家评审",
@@ -249,6 +254,7 @@ class LicenceStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """Return the Chinese label."""
         return {"valid": "有效", "revoked": "已撤销"}[self.value]
 
 
@@ -341,6 +347,7 @@ class SupplementStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """Return the Chinese label."""
         return {
             "pending": "待补交", "submitted": "已补交待审核", "accepted": "已通过",
             "rejected": "不符合要求", "missed": "逾期未补交", "lapsed": "许可已撤销，无需补交",

@@ -266,7 +266,8 @@ def sign(public_id: str):
 def accept(public_id: str):
     """General track: accept with all statutory materials received."""
     received = request.form.getlist("received")
-    return _step(public_id, lambda a: services.accept_general(a, received), "已受理，法定时限开始计算。")
+    return _step(public_id, lambda a: services.accept_general(a, received),
+                 "已受理，法定时限开始计算。")
 
 
 @bp.route("/applications/<public_id>/pause", methods=["POST"])
@@ -414,7 +415,7 @@ def _applicant_panel(user):
                  order=10)
 
 
-__all__ = ["bp", "Licence"]
+__all__ = ["Licence", "bp"]
 
 
 @bp.route("/applications/<public_id>/reveal", methods=["POST"])

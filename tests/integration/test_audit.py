@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import sqlalchemy as sa
 
@@ -41,7 +43,7 @@ def test_seal_chains_in_id_order_across_batches(session):
     seals = session.scalars(sa.select(AuditSeal).order_by(AuditSeal.seq)).all()
     assert [s.seq for s in seals] == list(range(1, 8))
     assert [s.entry_id for s in seals] == sorted(s.entry_id for s in seals)
-    assert all(b.prev_hash == a.chain_hash for a, b in zip(seals, seals[1:], strict=False))
+    assert all(b.prev_hash == a.chain_hash for a, b in itertools.pairwise(seals))
 
 
 def test_edited_row_is_detected(session):

@@ -32,7 +32,7 @@ def _start(client, version, code, name="定州市示例商贸有限公司", toke
 
 
 def test_counter_journey_to_printed_licence(app, counter):
-    client, version, clerk, approver = counter
+    client, version, _, approver = counter
     response = _start(client, version, enterprise_code(41))
     assert response.status_code == 302
     application = db.session.scalar(select(Application))

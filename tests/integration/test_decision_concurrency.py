@@ -39,7 +39,7 @@ def _run_in_threads(app, targets):
             except AlreadyDecided:
                 db.session.rollback()
                 outcomes.append("refused")
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 db.session.rollback()
                 errors.append(exc)
             finally:

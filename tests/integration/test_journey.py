@@ -166,7 +166,6 @@ def test_reject_needs_a_reason_and_issues_nothing(world):
 
 
 def test_same_idempotency_key_makes_one_application(world):
-    clerk, _ = world
     version = published_item()
     who = applicant()
     first = services.start_application(version, who, Channel.online, idempotency_key="k-1")
@@ -175,14 +174,12 @@ def test_same_idempotency_key_makes_one_application(world):
 
 
 def test_track_needs_the_notice_first(world):
-    clerk, _ = world
     app = services.start_application(published_item(), applicant(), Channel.counter)
     with pytest.raises(NoticeNotGiven):
         services.choose_track(app, Track.commitment)
 
 
 def test_mode_not_allowed_is_refused(world):
-    clerk, _ = world
     app = services.start_application(published_item(), applicant(), Channel.counter)
     services.give_notice(app)
     services.choose_track(app, Track.commitment)
@@ -192,7 +189,6 @@ def test_mode_not_allowed_is_refused(world):
 
 
 def test_letter_changed_between_reading_and_signing_is_refused(world):
-    clerk, _ = world
     app = services.start_application(published_item(), applicant(), Channel.counter)
     services.give_notice(app)
     services.choose_track(app, Track.commitment)
@@ -205,7 +201,7 @@ def test_letter_changed_between_reading_and_signing_is_refused(world):
 
 def test_signed_letter_never_changes(world):
     clerk, _ = world
-    app = _signed_commitment_application(clerk)
+    _signed_commitment_application(clerk)
     letter = db.session.scalar(select(CommitmentLetter))
     letter.text = "篡改"
     with pytest.raises(ValueError):
@@ -242,7 +238,7 @@ def test_general_track_statutory_clock_pauses_and_moves(world):
 def test_credit_ineligible_applicant_is_told_why_and_goes_general(world):
     from licensing.credit.importer import import_file
 
-    clerk, approver = world
+    clerk, _ = world
     who = applicant(name="失信示例有限公司")
     csv = ("code,name,record_type,start_on,repaired_on\n"
            f"{who.code},{who.name},serious_dishonesty,2025-06-01,\n")

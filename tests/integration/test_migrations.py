@@ -39,7 +39,8 @@ def test_upgrade_from_empty_matches_models_and_downgrades(empty_database_url, tm
             with db.engine.begin() as conn:
                 conn.execute(sa.text(
                     "INSERT INTO audit_entries (occurred_dt, actor_label, action, object_type, "
-                    "object_id, changes, entry_hash) VALUES (now(), 's', 'a', 't', '1', '{}', 'h')"))
+                    "object_id, changes, entry_hash) "
+                    "VALUES (now(), 's', 'a', 't', '1', '{}', 'h')"))
             with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as conn:
                 conn.execute(sa.text("DELETE FROM audit_entries"))
         downgrade(revision="base")

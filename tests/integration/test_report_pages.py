@@ -38,10 +38,15 @@ def at(day: date, hour: int = 10) -> None:
 
 @pytest.fixture
 def month(world):
-    """October 2026: three licences supervised by 市卫生健康局, one by 市市场监督管理局."""
+    """October 2026: three licences supervised by 市卫生健康局, one by 市市场监督管理局.
+
+    Due in October: two of 市卫生健康局 (one checked on time, one never checked) and one of
+    市市场监督管理局 (checked on time, nonconform).
+    """
     at(date(2026, 8, 3))
     tasks = []
-    for decided_on, supervisory in ((date(2026, 8, 3), "wsjkj"), (date(2026, 8, 4), "wsjkj"),
+    # due 10-30 (checked 10-20), 10-23 (never checked), 11-03; and 10-30 (checked 10-20)
+    for decided_on, supervisory in ((date(2026, 8, 3), "wsjkj"), (date(2026, 7, 27), "wsjkj"),
                                     (date(2026, 8, 5), "wsjkj"), (date(2026, 8, 3), "scjgj")):
         at(decided_on)
         tasks.append(licensed(world, decided_on=decided_on, supervisory=supervisory)[2])
@@ -125,7 +130,8 @@ def test_a_head_sees_only_their_department(month, app):
     city = build_monthly_report(OCTOBER)
     for key in DEPARTMENTAL:
         assert mine.totals[key] + theirs.totals[key] <= city.totals[key]
-    assert mine.totals["tasks_on_time"] == 0 and theirs.totals["breaches"] == 1
+    assert mine.totals["tasks_due"] == 2 and mine.totals["tasks_on_time"] == 1
+    assert mine.totals["tasks_overdue"] == 1 and theirs.totals["breaches"] == 1
 
 
 def test_xlsx_opens_with_every_sheet_and_the_right_figures(month, client):
@@ -146,7 +152,7 @@ def test_xlsx_opens_with_every_sheet_and_the_right_figures(month, client):
               if row[1].value}
     for figure in FIGURES:
         assert values[figure.label] == report.totals[figure.key], figure.key
-    assert values["按期核查率"] == "50.0%"  # 2 due in October, one checked on time
+    assert values["按期核查率"] == "66.7%"  # 3 due in October, 2 checked on time
 
     departments = workbook["各部门"]
     header = [c.value for c in departments[3]]
@@ -154,14 +160,14 @@ def test_xlsx_opens_with_every_sheet_and_the_right_figures(month, client):
     assert header[2:-1] == [f"{BY_KEY[k].label}（{BY_KEY[k].unit}）" for k in DEPARTMENTAL]
     rows = {r[0].value: [c.value for c in r] for r in departments.iter_rows(min_row=4)}
     tasks_due = 2 + DEPARTMENTAL.index("tasks_due")
-    assert rows["市卫生健康局"][tasks_due] == 1 and rows["市市场监督管理局"][tasks_due] == 1
-    assert rows["合计"][tasks_due] == report.totals["tasks_due"] == 2
+    assert rows["市卫生健康局"][tasks_due] == 2 and rows["市市场监督管理局"][tasks_due] == 1
+    assert rows["合计"][tasks_due] == report.totals["tasks_due"] == 3
     assert rows["市行政审批局"][1] == "行政审批实施部门"
 
     items = workbook["各事项"]
     item_rows = [[c.value for c in r] for r in items.iter_rows(min_row=4)]
     assert item_rows[-1][0] == "合计"
-    assert sum(r[tasks_due] for r in item_rows[:-1]) == 2
+    assert sum(r[tasks_due] for r in item_rows[:-1]) == 3
 
     definitions = workbook["指标说明"]
     labels = [row[0].value for row in definitions.iter_rows(min_row=2)]
