@@ -246,6 +246,24 @@ def generate(db, sa, *, cases: int, start: date, today: date, approver_id: int) 
             for t in SEQUENCES}
 
 
+def explain(db, sa, month) -> None:
+    """Print the plan and timing of each query of the report."""
+    from sqlalchemy.dialects import postgresql
+
+    from licensing.reports import queries
+
+    for build in (queries.application_figures, queries.task_figures,
+                  queries.rectification_figures, queries.revocation_figures,
+                  queries.credit_figures):
+        stmt = build(month)
+        sql = str(stmt.compile(dialect=postgresql.dialect(),
+                               compile_kwargs={"literal_binds": True}))
+        print(f"--- {build.__name__}")
+        for (line,) in db.session.execute(sa.text("EXPLAIN (ANALYZE, BUFFERS) " + sql)):
+            print(line)
+    db.session.rollback()
+
+
 def timed(fn, *args, **kwargs):
     started = time.perf_counter()
     result = fn(*args, **kwargs)
@@ -257,6 +275,10 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--months", type=int, default=36)
     parser.add_argument("--today", type=date.fromisoformat, default=date(2026, 11, 25))
+    parser.add_argument("--explain", action="store_true",
+                        help="print EXPLAIN ANALYZE of each query of the report")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the scratch database (its name is printed) for a look")
     args = parser.parse_args()
 
     os.environ["DATABASE_URL"] = _server_url()
@@ -305,6 +327,8 @@ def main() -> None:
                       f"on_time={t['tasks_on_time']} overdue={t['tasks_overdue']} "
                       f"pushed_late={t['results_pushed_late']} "
                       f"pending={t['credit_pushes_pending']})")
+            if args.explain:
+                explain(db, sa, month)
             old = month.shift(-12)
             seconds, _ = timed(build_monthly_report, old)
             print(f"{old} (a year earlier): {seconds:.3f} s")
@@ -313,7 +337,10 @@ def main() -> None:
             db.session.remove()
             clock.set_frozen(None)
     finally:
-        drop_scratch(app)
+        if args.keep:
+            print(f"kept {app.config['SQLALCHEMY_DATABASE_URI']}")
+        else:
+            drop_scratch(app)
     print(f"report_s={max(runs):.3f} cases={args.cases} db={described.split()[0]}")
 
 

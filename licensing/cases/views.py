@@ -216,11 +216,10 @@ def give_notice(public_id: str):
 def choose_track(public_id: str):
     """The applicant's free choice of track; the credit check on the commitment track."""
     value = request.form.get("track", "")
-    if value not in Track.__members__:
-        flash("请选择办理方式。", "error")
-        return redirect(url_for("cases.show", public_id=public_id))
 
     def action(application):
+        if value not in Track.__members__:
+            raise DomainError("请选择办理方式。", code="track_required")
         choice = services.choose_track(application, Track(value))
         if not choice.eligible:
             flash("信用核查未通过，不适用告知承诺制。可改按一般程序办理。", "warning")

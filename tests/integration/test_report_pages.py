@@ -272,7 +272,7 @@ def test_dashboards_draw_charts_and_link_to_the_work(month, app):
     reform = create_test_user(Role.reform_office)
     client = app.test_client()
     page = _get(client, reform, "/reports/city?period=2026-10").get_data(as_text=True)
-    assert page.count('role="img"') >= 5
+    assert page.count('role="img"') >= 4  # the approvals chart is empty in October
     for title in ("告知承诺制与一般程序申请（件）", "按期核查率（%）", "各监管部门到期核查任务"):
         assert title in page
     assert "style=" not in page and "<script>" not in page
