@@ -252,13 +252,12 @@ def explain(db, sa, month) -> None:
 
     from licensing.reports import queries
 
-    for build in (queries.application_figures, queries.task_figures,
-                  queries.rectification_figures, queries.revocation_figures,
-                  queries.credit_figures):
-        stmt = build(month)
+    for source in queries.SOURCES:
+        stmt = (queries.grouped(source, month) if source.department is not None
+                else queries.city_only(source, month))
         sql = str(stmt.compile(dialect=postgresql.dialect(),
                                compile_kwargs={"literal_binds": True}))
-        print(f"--- {build.__name__}")
+        print(f"--- {source.conditions.__name__}")
         for (line,) in db.session.execute(sa.text("EXPLAIN (ANALYZE, BUFFERS) " + sql)):
             print(line)
     db.session.rollback()

@@ -82,6 +82,14 @@ def init_app(app: Flask) -> None:
         return load_session_user(session_id)
 
     @app.before_request
+    def _refuse_nul_bytes():
+        # No identifier, code or search term of ours contains a NUL byte; PostgreSQL refuses
+        # them in text, so they would otherwise turn a bad URL into a server error.
+        if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+            return error_response(404)
+        return None
+
+    @app.before_request
     def _fresh_user():
         # Flask-Login caches the user in ``g``, which lives as long as the app context. When
         # an app context outlives one request (tests, a server embedded in a command), the

@@ -21,8 +21,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from licensing.audit.services import record_audit
 from licensing.calendar import sources
@@ -97,13 +98,30 @@ _cache_lock = threading.Lock()
 _cached: tuple[str, WorkingCalendar] | None = None
 
 
+_SESSION_KEY = "calendar_version_row"
+
+
 def _version_row() -> tuple[int, str] | None:
+    # One look at the version per transaction: a decision computes several deadlines, and
+    # they must all use the same calendar anyway. The memo lives in the session's ``info``
+    # and is dropped at every commit and rollback (and when this module changes the data).
+    info = db.session.info
+    if _SESSION_KEY in info:
+        return info[_SESSION_KEY]
     row = db.session.execute(
         select(CalendarVersion.version, CalendarVersion.token)
         .order_by(CalendarVersion.version.desc())
         .limit(1)
     ).first()
-    return (row.version, row.token) if row is not None else None
+    result = (row.version, row.token) if row is not None else None
+    info[_SESSION_KEY] = result
+    return result
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_version_row(session, *args) -> None:
+    session.info.pop(_SESSION_KEY, None)
 
 
 def current_version() -> int:
@@ -593,6 +611,7 @@ def _apply(
 ) -> CalendarVersion | None:
     """Write a plan: version, notices, years, days, moved deadlines with audit and events."""
     global _cached
+    db.session.info.pop(_SESSION_KEY, None)
     if plan.is_empty:
         return None
     version_now = current_version()
@@ -711,6 +730,7 @@ def _apply(
                  changes=audit_changes)
     db.session.flush()
     _cached = (version.token, plan.calendar)
+    db.session.info.pop(_SESSION_KEY, None)
     return version
 
 

@@ -156,6 +156,7 @@ class Application(deadline_mixin("statutory"), db.Model):
         ),
         db.Index("ix_applications_dept_status", "approval_department_id", "status"),
         db.Index("ix_applications_created_dt", "created_dt"),
+        db.Index("ix_applications_submitted_dt", "submitted_dt"),  # the monthly report
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

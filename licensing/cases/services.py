@@ -396,18 +396,15 @@ def _next_licence_seq(department_id: int, year: int) -> int:
     """
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    db.session.execute(
-        insert(LicenceCounter)
-        .values(approval_department_id=department_id, year=year, last_seq=0)
-        .on_conflict_do_nothing()
-    )
+    stmt = insert(LicenceCounter).values(approval_department_id=department_id, year=year,
+                                         last_seq=1)
+    # One statement: the first number of a year inserts the row, every later one increments
+    # it under the row lock that ON CONFLICT DO UPDATE takes.
     return db.session.execute(
-        update(LicenceCounter)
-        .where(LicenceCounter.approval_department_id == department_id,
-               LicenceCounter.year == year)
-        .values(last_seq=LicenceCounter.last_seq + 1)
-        .returning(LicenceCounter.last_seq)
-        .execution_options(synchronize_session=False)
+        stmt.on_conflict_do_update(
+            index_elements=[LicenceCounter.approval_department_id, LicenceCounter.year],
+            set_={"last_seq": LicenceCounter.last_seq + 1},
+        ).returning(LicenceCounter.last_seq)
     ).scalar_one()
 
 
@@ -434,7 +431,8 @@ def _claim_decision(application: Application, decision: Decision, reason: str | 
     )
     if result.rowcount != 1:
         raise AlreadyDecided()
-    db.session.refresh(application)
+    db.session.expire(application, ["status", "decision", "decided_dt", "decided_on",
+                                    "decided_by_id", "decision_reason", "lock_version"])
 
 
 def decide(application: Application, decision: Decision, actor, reason: str | None = None,
@@ -464,13 +462,16 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
         return DecisionResult(application, None, None, [])
 
     department = application.approval_department
-    seq = _next_licence_seq(department.id, decided_on.year)
+    # The licence goes in first with a placeholder place in the register (a negative sequence
+    # and a number no one else can hold, never visible: the transaction is not committed yet);
+    # its real number is taken last, so the department's counter row stays locked only for the
+    # final statements of the transaction instead of the whole decision.
     licence = Licence(
-        number=licence_number(department.code, decided_on.year, seq),
+        number=f"pending-{application.public_id}",
         application_id=application.id,
         approval_department_id=department.id,
         year=decided_on.year,
-        seq=seq,
+        seq=-application.id,
         item_version_id=application.item_version_id,
         applicant_id=application.applicant_id,
         issued_on=decided_on,
@@ -478,14 +479,11 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
     )
     db.session.add(licence)
     db.session.flush()
-    _audit(application, "approved", decided_on=decided_on, licence=licence.number)
-    record_audit("licence.issued", object_type="licence", object_id=licence.id,
-                 changes={"number": licence.number, "application_id": application.id})
 
     task = None
     supplements: list[SupplementObligation] = []
+    version = application.item_version
     if application.track == Track.commitment:
-        version = application.item_version
         rule = VERIFICATION_RULES[VerificationRule(version.verification_rule)]
         deadline = compute_deadline(
             rule, start_on=decided_on,
@@ -508,11 +506,19 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
                          changes={"material": material.code,
                                   "deadline": obligation.supplement_deadline.as_dict()})
             supplements.append(obligation)
+    letter_sha256 = application.letter.sha256 if application.letter else None
+
+    licence.seq = _next_licence_seq(department.id, decided_on.year)
+    licence.number = licence_number(department.code, decided_on.year, licence.seq)
+    db.session.flush()
+    _audit(application, "approved", decided_on=decided_on, licence=licence.number)
+    record_audit("licence.issued", object_type="licence", object_id=licence.id,
+                 changes={"number": licence.number, "application_id": application.id})
+    if application.track == Track.commitment:
         record_commitment_event(
             application.applicant, "commitment_made", ref=licence.number,
             payload={"licence": licence.number, "item": version.code,
-                     "decided_on": decided_on.isoformat(),
-                     "letter_sha256": application.letter.sha256 if application.letter else None},
+                     "decided_on": decided_on.isoformat(), "letter_sha256": letter_sha256},
         )
     return DecisionResult(application, licence, task, supplements)
 

@@ -339,6 +339,7 @@ class OutboxMessage(db.Model):
         ),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index("ix_outbox_messages_status_next_attempt", "status", "next_attempt_dt"),
+        Index("ix_outbox_messages_delivered_dt", "delivered_dt"),  # the monthly report
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

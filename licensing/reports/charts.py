@@ -83,7 +83,7 @@ def _fmt(value: float) -> str:
 
 def column_chart(title: str, categories: Sequence[str], series: Sequence[tuple[str, str]],
                  values: Sequence[Sequence[int]], *, partial: Sequence[bool] = (),
-                 description: str = "", width: int = 720, height: int = 260) -> Chart:
+                 description: str = "", width: int = 600, height: int = 250) -> Chart:
     """Stacked columns: one column per category, one segment per series.
 
     ``series`` is ``[(css class, label), ...]``; ``values[i][s]`` the value of series ``s``
@@ -121,16 +121,25 @@ def column_chart(title: str, categories: Sequence[str], series: Sequence[tuple[s
 
 def line_chart(title: str, categories: Sequence[str], values: Sequence[float | None], *,
                cls: str = "line-rate", suffix: str = "%", axis_top: float = 100,
-               partial: Sequence[bool] = (), description: str = "", width: int = 720,
-               height: int = 220) -> Chart:
-    """A line through the categories' values (gaps where a value is ``None``)."""
-    left, top, right, bottom = 44, 20, width - 12, height - 40
+               partial: Sequence[bool] = (), description: str = "", width: int = 600,
+               height: int = 250) -> Chart:
+    """A line through the categories' values (gaps where a value is ``None``).
+
+    The axis starts at half of ``axis_top`` when every value is well above it (rates of
+    55 % and more), else at 0, so that differences between months stay visible; its labels
+    say where it starts.
+    """
+    left, top, right, bottom = 44, 22, width - 14, height - 40
     chart = Chart(width, height, title, description, legend=[(cls, title)],
                   plot=(left, top, right, bottom), path_cls=cls)
-    chart.empty = all(v is None for v in values)
-    step = axis_top / 4
-    scale = (bottom - top) / axis_top
-    chart.ticks = [Tick(bottom - i * step * scale, _fmt(i * step) + suffix) for i in range(5)]
+    present = [v for v in values if v is not None]
+    chart.empty = not present
+    floor = axis_top / 2 if present and min(present) >= axis_top * 0.55 else 0.0
+    intervals = 5 if floor else 4  # 50, 60 ... 100 or 0, 25 ... 100
+    step = (axis_top - floor) / intervals
+    scale = (bottom - top) / (axis_top - floor)
+    chart.ticks = [Tick(bottom - i * step * scale, _fmt(floor + i * step) + suffix)
+                   for i in range(intervals + 1)]
     slot = (right - left) / max(len(categories), 1)
     commands = []
     pen_down = False
@@ -142,24 +151,30 @@ def line_chart(title: str, categories: Sequence[str], values: Sequence[float | N
         if value is None:
             pen_down = False
             continue
-        y = bottom - min(value, axis_top) * scale
+        y = bottom - (min(max(value, floor), axis_top) - floor) * scale
         commands.append(f"{'L' if pen_down else 'M'}{x:.1f},{y:.1f}")
         pen_down = True
+        # a dip gets its label below the dot, so the line does not run through it
+        neighbours = [v for v in (values[i - 1] if i else None,
+                                  values[i + 1] if i + 1 < len(values) else None)
+                      if v is not None]
+        below = bool(neighbours) and all(value < v for v in neighbours)
         chart.points.append(Bar(x, y, 0, 0, cls + (" partial" if is_partial else ""),
                                 f"{category}：{_fmt(value)}{suffix}",
-                                label=_fmt(value) + suffix, label_x=x, label_y=y - 8))
+                                label=_fmt(value) + suffix, label_x=x,
+                                label_y=y + 17 if below else y - 8))
     chart.path = " ".join(commands)
     return chart
 
 
 def hbar_chart(title: str, rows: Sequence[tuple[str, Sequence[tuple[int, str, str]], str]],
                *, description: str = "", legend: Sequence[tuple[str, str]] = (),
-               width: int = 720, row_height: int = 30) -> Chart:
+               width: int = 600, row_height: int = 32) -> Chart:
     """Horizontal stacked bars, one per row: ``(label, [(value, class, name)...], note)``.
 
     The note (a rate, an overdue count) is written after the bar.
     """
-    left, right, top = 170, width - 150, 8
+    left, right, top = 176, width - 170, 6
     height = top + row_height * max(len(rows), 1) + 8
     chart = Chart(width, height, title, description, legend=list(legend),
                   plot=(left, top, right, height - 8))

@@ -55,6 +55,7 @@ class SlaView:
     urgent: list[VerificationTask]
     month: MonthlyReportData
     statutory: dict[str, int] = field(default_factory=dict)  # approval departments
+    supervisory: bool = True  # the head's department verifies (else it approves)
 
     @property
     def on_time_rate(self) -> float | None:
@@ -73,7 +74,9 @@ def sla_view(user: User, today: date | None = None) -> SlaView:
     lines: list[InspectorLine] = []
     urgent: list[VerificationTask] = []
     statutory: dict[str, int] = {}
-    if user.department is not None and user.department.kind == DepartmentKind.supervisory:
+    supervisory = (user.department is not None
+                   and user.department.kind == DepartmentKind.supervisory)
+    if supervisory:
         due_on = current_due_expression()
         active = VerificationTask.status.in_(ACTIVE_TASK_STATES)
         t = VerificationTask
@@ -116,7 +119,7 @@ def sla_view(user: User, today: date | None = None) -> SlaView:
     totals = InspectorLine(None, "合计", *(sum(getattr(line, f) for line in lines) for f in
                                           ("active", "due_this_month", "due_soon", "overdue")))
     month = build_monthly_report(period, user)
-    return SlaView(today, limit, lines, totals, urgent, month, statutory)
+    return SlaView(today, limit, lines, totals, urgent, month, statutory, supervisory)
 
 
 # --- the approver: the queue -------------------------------------------------------------------
@@ -230,7 +233,8 @@ def city_view(user: User, period: Period, until: Period | None = None) -> CityVi
     for row in supervisory:
         f = row.figures
         rate = on_time_rate(f)
-        note = ("按期率 " + (f"{rate:.1f}%" if rate is not None else "—")
+        note = (f"按期 {f['tasks_on_time']}/{f['tasks_due']}"
+                + (f"（{rate:.1f}%）" if rate is not None else "")
                 + (f" · 逾期 {f['tasks_overdue']}" if f["tasks_overdue"] else ""))
         rows.append((row.name, [(f["tasks_on_time"], "s-ontime", "按期完成"),
                                 (f["tasks_due"] - f["tasks_on_time"], "s-missed",

@@ -5,7 +5,8 @@ The figures of any month are computed from dates stored on the case rows (see
 computing cannot: the record of exactly what was reported to the reform office. A draft is
 written on the 20th by the scheduler (and may be refreshed); the reform office finalises it,
 which freezes the figures, their SHA-256 and who finalised them. A final snapshot never
-changes (``_final_reports_are_immutable``). See docs/decisions/0011-monthly-report-snapshot.md.
+changes (``_final_reports_are_immutable``). See
+docs/decisions/0012-monthly-report-period-and-snapshot.md.
 """
 
 from __future__ import annotations

@@ -88,10 +88,6 @@ class MonthlyReportData:
         """Return where the figures come from, in Chinese."""
         return SOURCE_LABELS[self.source]
 
-    def value(self, key: str) -> int | None:
-        """Return a total, or ``None`` for a city-only figure in a department's report."""
-        return self.totals.get(key)
-
 
 # --- snapshots --------------------------------------------------------------------------------
 
@@ -284,8 +280,9 @@ def prepare_monthly_draft(due_period: str) -> MonthlyReport:
 
     ``due_period`` is the month the job runs in (``YYYY-MM``), the month in which the report
     is due; the report drafted is of the month before it, the last complete month (see
-    docs/decisions/0011-monthly-report-snapshot.md). A final report is left alone. Flushes;
-    the job commits.
+    docs/decisions/0012-monthly-report-period-and-snapshot.md). A final report is left alone.
+    Returns the stored report (its ``period`` is the month reported). Flushes; the job
+    commits.
     """
     period = Period.parse(due_period).previous()
     stored = stored_report(period)
@@ -378,22 +375,28 @@ class TrendPoint:
 def trend(until: Period, user: User, months: int = 12) -> list[TrendPoint]:
     """Return the totals of the ``months`` months ending with ``until`` (the reader's scope).
 
-    Finalised months come from their snapshots, the others are computed.
+    Finalised months come from their snapshots; the others are counted together, one query
+    per table (``queries.monthly_totals``).
     """
     periods = last_months(months, until)
     stored = {r.period: r for r in db.session.scalars(
         select(MonthlyReport).where(MonthlyReport.period.in_([p.key for p in periods])))}
+    own = _reader_department(user)
+    if user is not None and own is None and not user.sees_all_departments:
+        raise Forbidden()
+    final = {p: stored[p.key] for p in periods if p.key in stored and stored[p.key].is_final}
+    computed = queries.monthly_totals([p for p in periods if p not in final],
+                                      user if own is not None else None)
     points = []
     for period in periods:
-        row = stored.get(period.key)
-        if row is not None and row.is_final:
-            own = _reader_department(user)
-            data = from_snapshot(row.figures, department_code=own.code if own else None)
+        if period in final:
+            totals = from_snapshot(final[period].figures,
+                                   department_code=own.code if own else None).totals
             source = "final"
         else:
-            data = build_monthly_report(period, user)
-            source = "draft" if row is not None else "live"
-        points.append(TrendPoint(period, data.totals, source, not period.has_ended()))
+            totals = computed[period]
+            source = "draft" if period.key in stored else "live"
+        points.append(TrendPoint(period, totals, source, not period.has_ended()))
     return points
 
 

@@ -25,6 +25,11 @@ CITY = (Role.reform_office, Role.admin)
 register_nav("报表", "reports.index", *READERS, order=60)
 register_nav("月报", "reports.months", *READERS, order=61)
 
+#: The figures of the items' table on the page (all of them are in the XLSX).
+ITEM_COLUMNS = ("applications_commitment", "applications_general", "approved_on_the_spot",
+                "tasks_due", "tasks_on_time", "tasks_overdue", "results_pushed_late",
+                "breaches", "revocations")
+
 #: The day of the month by which the report reaches the reform office (工作方案 四（二））.
 DUE_DAY = 25
 
@@ -96,7 +101,10 @@ def monthly(period: str):
                  "differences": services.differences(report, live)}
     return render_template("reports/monthly.html", report=report, groups=figures_by_group(),
                            by_key=BY_KEY, on_time_rate=on_time_rate, check=check,
-                           columns=[f for f in FIGURES if f.side != Side.city],
+                           item_columns=[BY_KEY[k] for k in ITEM_COLUMNS],
+                           approval_columns=[f for f in FIGURES if f.side == Side.approval],
+                           supervisory_columns=[f for f in FIGURES
+                                                if f.side == Side.supervisory],
                            ended=month.has_ended(), due_day=DUE_DAY)
 
 
@@ -166,7 +174,8 @@ def _city_panel(user):
     so_far = services.build_monthly_report(Period.of(today), user).totals
     warning = None
     if (stored is None or not stored.is_final) and today.day >= 20:
-        warning = (f"{last.label}月报{state}，请于本月{DUE_DAY}日前审核定稿。" if today.day <= DUE_DAY
+        warning = (f"{last.label}月报{state}，请于本月{DUE_DAY}日前审核定稿。"
+                   if today.day <= DUE_DAY
                    else f"{last.label}月报尚未定稿，已超过每月{DUE_DAY}日的报送时间。")
     return Panel(
         title="改革工作进展",

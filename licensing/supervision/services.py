@@ -207,7 +207,7 @@ def open_verification_task(application, licence, deadline: Deadline) -> Verifica
     db.session.add(task)
     db.session.flush()
     record_audit("verification_task.opened", object_type="verification_task",
-                 object_id=task.id, changes={"licence": licence.number,
+                 object_id=task.id, changes={"licence_id": licence.id,
                                              "deadline": deadline.as_dict()})
     return task
 

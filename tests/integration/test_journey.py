@@ -101,6 +101,9 @@ def test_commitment_track_approval_issues_licence_task_and_supplements(world):
                            "application.track_chosen", "application.commitments_set",
                            "application.letter_signed", "application.approved"]
     assert "licence.issued" in _actions("licence", licence.id)
+    # the placeholder the licence row holds until its number is taken never leaks out
+    for changes in db.session.scalars(select(AuditEntry.changes)):
+        assert "pending-" not in str(changes)
     assert "verification_task.opened" in _actions("verification_task", task.id)
 
 

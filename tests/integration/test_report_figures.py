@@ -388,3 +388,24 @@ def test_a_department_sees_only_its_own_part(scenario):
     frozen = report_for(OCTOBER, head)
     assert frozen.source == "final" and frozen.totals == mine.totals
     assert [row.code for row in frozen.departments] == ["wsjkj"]
+
+
+def test_the_trend_counts_like_the_monthly_report(scenario):
+    from licensing.reports.queries import monthly_totals
+    from licensing.reports.services import trend
+
+    scenario.build_later_changes()
+    months = [Period(2026, 9), OCTOBER, Period(2026, 11), Period(2026, 12)]
+    head = scenario.w.head
+    city, own = monthly_totals(months), monthly_totals(months, head)
+    for period in months:
+        assert city[period] == build_monthly_report(period).totals, period
+        assert own[period] == build_monthly_report(period, head).totals, period
+    at(d(12, 20))
+    finalise_report(OCTOBER, actor=scenario.reform)
+    db.session.commit()
+    points = trend(Period(2026, 12), scenario.reform, months=4)
+    assert [p.period for p in points] == months
+    assert [p.source for p in points] == ["live", "final", "live", "live"]
+    assert [p.partial for p in points] == [False, False, False, True]
+    assert points[1].totals == {**EXPECTED_OCTOBER_CITY, **_outbox_oracle(OCTOBER)}

@@ -105,3 +105,9 @@ def test_demo_load_refused_in_production(app, tmp_path):
     with application.app_context():
         result = application.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 2 and "生产环境" in result.output
+
+
+@pytest.mark.parametrize("path", ["/guide/%00", "/guide/%00/notice", "/verify/%00",
+                                  "/applications?q=%00", "/api/v1/items/%00"])
+def test_nul_bytes_are_a_404_not_a_server_error(client, path):
+    assert client.get(path).status_code == 404
