@@ -9,7 +9,8 @@ then in W processes at once (several desks; W defaults to the machine's cores), 
 figure the target is about: decisions per second the system sustains.
 
 Usage: DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres python bench/decision.py [N] [W]
-Last line: decisions_per_s=... p95_ms=... single_desk_per_s=... single_p95_ms=... n=... workers=... db=...
+Last line: decisions_per_s=... p95_ms=... single_desk_per_s=... single_p95_ms=...
+           n=... workers=... db=...
 """
 
 from __future__ import annotations

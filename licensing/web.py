@@ -85,8 +85,12 @@ def init_app(app: Flask) -> None:
     def _refuse_nul_bytes():
         # No identifier, code or search term of ours contains a NUL byte; PostgreSQL refuses
         # them in text, so they would otherwise turn a bad URL into a server error.
-        if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+        if "\x00" in request.path:
             return error_response(404)
+        if any("\x00" in v for v in request.args.values()):
+            if wants_json():
+                return error_response(422, "validation_failed", "查询参数包含非法字符。")
+            return error_response(400, "bad_request", "查询参数包含非法字符。")
         return None
 
     @app.before_request

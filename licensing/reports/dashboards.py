@@ -233,8 +233,8 @@ def city_view(user: User, period: Period, until: Period | None = None) -> CityVi
     for row in supervisory:
         f = row.figures
         rate = on_time_rate(f)
-        note = (f"按期 {f['tasks_on_time']}/{f['tasks_due']}"
-                + (f"（{rate:.1f}%）" if rate is not None else "")
+        note = (f"{f['tasks_on_time']}/{f['tasks_due']}"
+                + (f" · {rate:.1f}%" if rate is not None else "")
                 + (f" · 逾期 {f['tasks_overdue']}" if f["tasks_overdue"] else ""))
         rows.append((row.name, [(f["tasks_on_time"], "s-ontime", "按期完成"),
                                 (f["tasks_due"] - f["tasks_on_time"], "s-missed",
@@ -242,7 +242,8 @@ def city_view(user: User, period: Period, until: Period | None = None) -> CityVi
     departments = charts.hbar_chart(
         f"{period.label}各监管部门到期核查任务", rows,
         legend=[("s-ontime", "按期完成"), ("s-missed", "未按期完成")],
-        description="当月到期应核查的任务，按是否按期完成分段；右侧为按期率和月末逾期数。")
+        description="当月到期应核查的任务，按是否按期完成分段；右侧为按期完成数/到期数、"
+                    "按期率和月末逾期未核查数。")
     approval_rows = []
     for row in report.departments:
         if row.kind != DepartmentKind.approval:

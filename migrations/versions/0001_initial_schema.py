@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 02:13:25.322127
+Create Date: 2026-11-29 03:02:33.475375
 
 """
 from alembic import op
@@ -322,6 +322,24 @@ def upgrade():
     with op.batch_alter_table('materials', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_materials_version_id'), ['version_id'], unique=False)
 
+    op.create_table('monthly_reports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'final', name='reportstatus', native_enum=False, length=16), nullable=False),
+    sa.Column('definitions_version', sa.Integer(), nullable=False),
+    sa.Column('figures', sa.JSON(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('computed_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('created_dt', licensing.types.UTCDateTime(), nullable=False),
+    sa.Column('drafted_by_id', sa.Integer(), nullable=True),
+    sa.Column('finalised_dt', licensing.types.UTCDateTime(), nullable=True),
+    sa.Column('finalised_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("(status = 'final') = (finalised_dt IS NOT NULL AND finalised_by_id IS NOT NULL)", name=op.f('ck_monthly_reports_final_iff_finalised')),
+    sa.ForeignKeyConstraint(['drafted_by_id'], ['users.id'], name=op.f('fk_monthly_reports_drafted_by_id_users')),
+    sa.ForeignKeyConstraint(['finalised_by_id'], ['users.id'], name=op.f('fk_monthly_reports_finalised_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_monthly_reports')),
+    sa.UniqueConstraint('period', name=op.f('uq_monthly_reports_period'))
+    )
     op.create_table('notifications',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -461,6 +479,7 @@ def upgrade():
         batch_op.create_index('ix_applications_dept_status', ['approval_department_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_applications_item_version_id'), ['item_version_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_applications_statutory_due_on'), ['statutory_due_on'], unique=False)
+        batch_op.create_index('ix_applications_submitted_dt', ['submitted_dt'], unique=False)
         batch_op.create_index(batch_op.f('ix_applications_supervisory_department_id'), ['supervisory_department_id'], unique=False)
 
     op.create_table('credit_objections',
@@ -511,6 +530,7 @@ def upgrade():
     )
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_messages_applicant_id'), ['applicant_id'], unique=False)
+        batch_op.create_index('ix_outbox_messages_delivered_dt', ['delivered_dt'], unique=False)
         batch_op.create_index('ix_outbox_messages_status_next_attempt', ['status', 'next_attempt_dt'], unique=False)
 
     op.create_table('api_idempotent_responses',
@@ -866,6 +886,7 @@ def downgrade():
     op.drop_table('api_idempotent_responses')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_messages_status_next_attempt')
+        batch_op.drop_index('ix_outbox_messages_delivered_dt')
         batch_op.drop_index(batch_op.f('ix_outbox_messages_applicant_id'))
 
     op.drop_table('outbox_messages')
@@ -875,6 +896,7 @@ def downgrade():
     op.drop_table('credit_objections')
     with op.batch_alter_table('applications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_applications_supervisory_department_id'))
+        batch_op.drop_index('ix_applications_submitted_dt')
         batch_op.drop_index(batch_op.f('ix_applications_statutory_due_on'))
         batch_op.drop_index(batch_op.f('ix_applications_item_version_id'))
         batch_op.drop_index('ix_applications_dept_status')
@@ -900,6 +922,7 @@ def downgrade():
         batch_op.drop_index('ix_notifications_external_pending')
 
     op.drop_table('notifications')
+    op.drop_table('monthly_reports')
     with op.batch_alter_table('materials', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_materials_version_id'))
 

@@ -51,7 +51,7 @@ def _object_rules(app):
 
 @pytest.fixture
 def built(world):
-    application, licence, task = licensed(world, decided_on=date(2026, 3, 2))
+    application, _licence, task = licensed(world, decided_on=date(2026, 3, 2))
     supervision.record_result(task, Outcome.nonconform, "场所与承诺不符", TODAY,
                               actor=world.inspector)
     supervision.order_rectification(task, date(2026, 3, 20), requirements="整改",
