@@ -9,6 +9,7 @@ from flask import Flask, flash, g, jsonify, redirect, render_template, request, 
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
@@ -35,12 +36,14 @@ ERROR_MESSAGES = {
     413: "上传的文件过大。",
     422: "输入有误，请检查后重试。",
     429: "请求过于频繁，请稍后再试。",
+    503: "系统暂时不可用，请稍后再试。",
     500: "系统内部错误，请稍后再试。已记录该问题。",
 }
 ERROR_CODES = {
     400: "bad_request", 401: "authentication_required", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
     422: "validation_failed", 429: "too_many_requests", 500: "internal_error",
+    503: "service_unavailable",
 }
 
 
@@ -157,6 +160,17 @@ def init_app(app: Flask) -> None:
     def _csrf_error(exc):
         db.session.rollback()
         return error_response(400, "csrf_failed", "表单已失效，请刷新页面后重新提交。")
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(exc):
+        # The database restarted or the network dropped: nothing of this request was
+        # committed, and the pool reconnects by itself (pre-ping) on the next request.
+        db.session.rollback()
+        log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                    type(exc).__name__)
+        return error_response(503, "database_unavailable",
+                              "系统暂时无法连接数据库，本次操作未保存，请稍后重试。")
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

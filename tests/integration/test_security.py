@@ -112,3 +112,24 @@ def test_demo_load_refused_in_production(app, tmp_path):
     ("/api/v1/items/%00", 404), ("/guide?q=%00", 400), ("/api/v1/items?x=%00", 422)])
 def test_nul_bytes_are_refused_not_a_server_error(client, path, status):
     assert client.get(path).status_code == status
+
+
+def test_database_outage_answers_503_in_chinese(app, tmp_path):
+    from sqlalchemy.exc import OperationalError
+
+    application = create_app(make_settings(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path))
+
+    @application.route("/db-down")
+    @public
+    def db_down():
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    @application.route("/api/v1/db-down")
+    @public
+    def api_db_down():
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    page = application.test_client().get("/db-down")
+    assert page.status_code == 503 and "本次操作未保存" in page.get_data(as_text=True)
+    api = application.test_client().get("/api/v1/db-down")
+    assert api.status_code == 503 and api.json["error"]["code"] == "database_unavailable"
