@@ -9,8 +9,8 @@ from flask import Flask, flash, g, jsonify, redirect, render_template, request, 
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from licensing.auth.access import AuthenticationRequired, enforce_access
