@@ -174,6 +174,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        original = getattr(exc, "original_exception", None)
+        if isinstance(original, OperationalError | InterfaceError):
+            # raised while committing after the view (the request wrapper's commit)
+            return _database_unavailable(original)
         db.session.rollback()
         return error_response(exc.code or 500)
 

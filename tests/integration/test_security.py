@@ -133,3 +133,25 @@ def test_database_outage_answers_503_in_chinese(app, tmp_path):
     assert page.status_code == 503 and "本次操作未保存" in page.get_data(as_text=True)
     api = application.test_client().get("/api/v1/db-down")
     assert api.status_code == 503 and api.json["error"]["code"] == "database_unavailable"
+
+
+def test_database_outage_at_commit_answers_503(app, tmp_path, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    # not in testing mode: there Flask re-raises errors of after-request functions
+    application = create_app(make_settings(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path,
+                                           testing=False))
+
+    def broken_commit():
+        raise OperationalError("COMMIT", {}, Exception("terminating connection"))
+
+    @application.route("/commit-fails")
+    @public
+    def commit_fails():
+        from licensing.extensions import db
+
+        monkeypatch.setattr(db.session, "commit", broken_commit)
+        return "ok"
+
+    response = application.test_client().get("/commit-fails")
+    assert response.status_code == 503
