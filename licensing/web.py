@@ -5,7 +5,18 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from flask import Flask, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
@@ -62,13 +73,23 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, code: str | None = None, message: str | None = None, **extra):
-    """Answer an error as JSON for the API, as a Chinese page otherwise."""
+def error_response(status: int, code: str | None = None, message: str | None = None, *,
+                   plain: bool = False, **extra):
+    """Answer an error as JSON for the API, as a Chinese page otherwise.
+
+    ``plain`` pages need nothing from the database (no user, no navigation): for when the
+    database is what failed.
+    """
     message = message or ERROR_MESSAGES.get(status, ERROR_MESSAGES[500])
     code = code or ERROR_CODES.get(status, "error")
     if wants_json():
         body = {"error": {"code": code, "message": message, **extra}}
         return jsonify(body), status
+    if plain:
+        # Rendered without the context processors: they would load the user from the database.
+        template = current_app.jinja_env.get_template("error_plain.html")
+        return template.render(status=status, message=message, request=request,
+                               url_for=url_for), status
     return render_template("error.html", status=status, message=message), status
 
 
@@ -166,11 +187,14 @@ def init_app(app: Flask) -> None:
     def _database_unavailable(exc):
         # The database restarted or the network dropped: nothing of this request was
         # committed, and the pool reconnects by itself (pre-ping) on the next request.
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except (OperationalError, InterfaceError):
+            db.session.remove()
         log.warning("database unavailable on %s %s: %s", request.method, request.path,
                     type(exc).__name__)
         return error_response(503, "database_unavailable",
-                              "系统暂时无法连接数据库，本次操作未保存，请稍后重试。")
+                              "系统暂时无法连接数据库，本次操作未保存，请稍后重试。", plain=True)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
