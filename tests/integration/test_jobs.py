@@ -28,6 +28,7 @@ from licensing.notifications.models import Notification
 from licensing.supervision.models import TaskStatus, VerificationTask
 from tests.case_factories import applicant, published_item
 from tests.factories import create_test_user
+from tests.integration.test_calendar import TEST_NOTICE_2027
 
 D = date.fromisoformat
 COMMIT_MODES = {"M1": None, "M2": "supplement", "M3": "substitute", "M4": "exempt_review"}
@@ -302,38 +303,8 @@ def test_calendar_status_warns_admins_from_december_weekly(people):
     assert "2027年" in body
 
 
-NOTICE_2027 = """\
-year: 2027
-notice:
-  number: 测试〔2026〕1号
-  issued_on: 2026-12-10
-  title: 测试用2027年节假日安排（非真实通知）
-holidays:
-  - name: 元旦
-    start: 2027-01-01
-    end: 2027-01-03
-    days: 3
-  - name: 春节
-    start: 2027-02-05
-    end: 2027-02-12
-    days: 8
-    makeup_days: [2027-02-20]
-  - name: 清明节
-    start: 2027-04-03
-    end: 2027-04-05
-  - name: 劳动节
-    start: 2027-05-01
-    end: 2027-05-04
-  - name: 端午节
-    start: 2027-06-09
-    end: 2027-06-09
-  - name: 中秋节
-    start: 2027-09-15
-    end: 2027-09-15
-  - name: 国庆节
-    start: 2027-10-01
-    end: 2027-10-05
-"""
+# The same made-up 2027 arrangement as the calendar's own tests (not the real notice).
+NOTICE_2027 = TEST_NOTICE_2027
 
 
 def test_loading_a_notice_tells_the_owners_of_recomputed_deadlines(people):
