@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
@@ -10,11 +9,11 @@ from sqlalchemy import select
 
 from licensing.auth.models import Role, User
 from licensing.cases import services
-from licensing.cases.errors import AlreadyDecided
 from licensing.cases.models import Application, Decision, Licence
 from licensing.extensions import db
 from licensing.supervision.models import VerificationTask
 from tests.case_factories import calendar_loaded, published_item
+from tests.concurrency import run_in_threads
 from tests.factories import create_test_user
 from tests.integration.test_journey import _signed_commitment_application
 
@@ -23,36 +22,6 @@ from tests.integration.test_journey import _signed_commitment_application
 def pg_only(backend):
     if backend != "postgresql":
         pytest.skip("row-lock concurrency is proven on PostgreSQL, the production database")
-
-
-def _run_in_threads(app, targets):
-    errors: list[BaseException] = []
-    outcomes: list[str] = []
-    barrier = threading.Barrier(len(targets))
-
-    def worker(target):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                outcomes.append(target())
-                db.session.commit()
-            except AlreadyDecided:
-                db.session.rollback()
-                outcomes.append("refused")
-            except BaseException as exc:
-                db.session.rollback()
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(t,)) for t in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return outcomes
-
 
 def test_parallel_decisions_number_without_gaps(app, session, pg_only):
     calendar_loaded()
@@ -70,7 +39,7 @@ def test_parallel_decisions_number_without_gaps(app, session, pg_only):
             return result.licence.number
         return target
 
-    numbers = _run_in_threads(app, [decide(i) for i in ids])
+    numbers = run_in_threads(app, [decide(i) for i in ids])
     assert sorted(numbers) == [f"XZSPJ-2026-{n:06d}" for n in range(1, 13)]
     db.session.expire_all()
     assert len(db.session.scalars(select(VerificationTask)).all()) == 12
@@ -87,7 +56,7 @@ def test_twenty_parallel_approvals_of_one_application(app, session, pg_only):
         approver = db.session.get(User, approver_id)
         return services.decide(application, Decision.approve, approver).licence.number
 
-    outcomes = _run_in_threads(app, [target] * 20)
+    outcomes = run_in_threads(app, [target] * 20)
     assert outcomes.count("refused") == 19
     db.session.expire_all()
     assert len(db.session.scalars(select(Licence)).all()) == 1

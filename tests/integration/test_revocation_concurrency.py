@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
@@ -11,13 +10,13 @@ from sqlalchemy import func, select
 from licensing.auth.models import User
 from licensing.cases.models import Licence, LicenceStatus
 from licensing.credit.models import OutboxMessage
-from licensing.errors import Conflict
 from licensing.extensions import db
 from licensing.revocation import services as revocation
 from licensing.revocation.models import RevocationCase, RevocationStatus
 from licensing.revocation.supplements import mark_missed_supplements
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome, TaskStatus, VerificationTask
+from tests.concurrency import run_in_threads
 from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)
     freeze_on,
     licensed,
@@ -29,36 +28,6 @@ from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures
 def pg_only(backend):
     if backend != "postgresql":
         pytest.skip("row-lock concurrency is proven on PostgreSQL, the production database")
-
-
-def _run_in_threads(app, targets):
-    errors: list[BaseException] = []
-    outcomes: list[str] = []
-    barrier = threading.Barrier(len(targets))
-
-    def worker(target):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                outcomes.append(target())
-                db.session.commit()
-            except Conflict:  # InvalidTransition and the stale-form errors
-                db.session.rollback()
-                outcomes.append("refused")
-            except BaseException as exc:
-                db.session.rollback()
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(t,)) for t in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return outcomes
-
 
 def test_ten_inspectors_record_one_result(app, world, pg_only):
     _, _, task = licensed(world)
@@ -75,7 +44,7 @@ def test_ten_inspectors_record_one_result(app, world, pg_only):
             return "recorded"
         return target
 
-    outcomes = _run_in_threads(app, [record(i) for i in inspector_ids])
+    outcomes = run_in_threads(app, [record(i) for i in inspector_ids])
     assert outcomes.count("recorded") == 1 and outcomes.count("refused") == 9
     db.session.expire_all()
     assert db.session.get(VerificationTask, task_id).status == TaskStatus.closed
@@ -101,7 +70,7 @@ def test_ten_approvers_revoke_one_licence(app, world, pg_only):
                           case=db.session.get(RevocationCase, case_id))
         return "revoked"
 
-    outcomes = _run_in_threads(app, [target] * 10)
+    outcomes = run_in_threads(app, [target] * 10)
     assert outcomes.count("revoked") == 1 and outcomes.count("refused") == 9
     db.session.expire_all()
     assert db.session.get(Licence, licence_id).status == LicenceStatus.revoked
@@ -117,7 +86,7 @@ def test_parallel_sweeps_open_one_case_per_supplement(app, world, pg_only):
     def target():
         return str(mark_missed_supplements(date(2026, 4, 1), commit_each=True))
 
-    outcomes = _run_in_threads(app, [target] * 6)
+    outcomes = run_in_threads(app, [target] * 6)
     assert sum(int(o) for o in outcomes) == 3
     db.session.expire_all()
     assert db.session.scalar(select(func.count(RevocationCase.id))) == 3
