@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
@@ -31,3 +32,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def str_enum(enum_class: type[enum.Enum], length: int = 24) -> Enum:
+    """A Python enum stored as its value in a VARCHAR (no native database enum type).
+
+    Adding a member then needs no ALTER TYPE, and SQLite and PostgreSQL store it alike;
+    unknown strings are refused when read.
+    """
+    return Enum(enum_class, native_enum=False, length=length, validate_strings=True)

@@ -9,7 +9,6 @@ from datetime import date, datetime
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -24,15 +23,12 @@ from licensing.calendar.registry import register_deadline_model
 from licensing.clock import utcnow
 from licensing.extensions import db
 from licensing.types import UTCDateTime
+from licensing.types import str_enum as _enum
 
 ITEM_VERSION_FK = "item_versions.id"
 MATERIAL_FK = "materials.id"
 APPLICANT_FK = "applicants.id"
 CREDIT_CHECK_FK = "credit_checks.id"
-
-
-def _enum(cls: type[enum.Enum], length: int = 24) -> Enum:
-    return Enum(cls, native_enum=False, length=length, validate_strings=True)
 
 
 def new_public_id() -> str:

@@ -18,7 +18,6 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -34,6 +33,7 @@ from licensing.auth.models import Department
 from licensing.clock import utcnow
 from licensing.extensions import db
 from licensing.types import UTCDateTime
+from licensing.types import str_enum as _enum
 
 #: Working days within which the supervisory department must verify a commitment (工作方案
 #: 三（三）): 60 as the rule, 7 for items touching public interest or third parties.
@@ -182,10 +182,6 @@ class CommitmentMode(_Labelled):
             "substitute": "以书面承诺代替该材料，无需提交。",
             "exempt_review": "需要提交，但审批时不作实质审查，由申请人对真实性负责。",
         }[self.value]
-
-
-def _enum(cls: type[enum.Enum], length: int = 32) -> Enum:
-    return Enum(cls, native_enum=False, length=length, validate_strings=True)
 
 
 class Item(db.Model):

@@ -13,7 +13,6 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -26,10 +25,7 @@ from licensing.applicants.models import Applicant
 from licensing.clock import utcnow
 from licensing.extensions import db
 from licensing.types import UTCDateTime
-
-
-def _enum(enum_class: type[enum.Enum], length: int = 24) -> Enum:
-    return Enum(enum_class, native_enum=False, length=length, validate_strings=True)
+from licensing.types import str_enum as _enum
 
 
 class CreditSource(enum.StrEnum):

@@ -13,17 +13,14 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from licensing.auth.models import Role
 from licensing.clock import utcnow
 from licensing.extensions import db
 from licensing.types import UTCDateTime
-
-
-def _enum(cls: type[enum.Enum], length: int = 24) -> Enum:
-    return Enum(cls, native_enum=False, length=length, validate_strings=True)
+from licensing.types import str_enum as _enum
 
 
 class RevocationOrigin(enum.StrEnum):

@@ -16,7 +16,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -31,10 +30,7 @@ from licensing.calendar.registry import register_deadline_model
 from licensing.clock import utcnow
 from licensing.extensions import db
 from licensing.types import UTCDateTime
-
-
-def _enum(cls: type[enum.Enum], length: int = 24) -> Enum:
-    return Enum(cls, native_enum=False, length=length, validate_strings=True)
+from licensing.types import str_enum as _enum
 
 
 class TaskStatus(enum.StrEnum):
