@@ -187,12 +187,20 @@ def show(public_id: str):
     return render_template("cases/show.html", **_case_context(application))
 
 
-def _step(public_id: str, action, success: str | None = None):
-    """Run one journey step; on a domain error show it and keep what was saved."""
+def _step(public_id: str, action, success: str | None = None, *, form=None,
+          invalid: str | None = None):
+    """Run one journey step; on a domain error show it and keep what was saved.
+
+    ``form`` defaults to a CSRF-only form, whose failure is a bad request; a form with fields
+    of its own shows ``invalid`` when they are missing or malformed.
+    """
     application = load_application(public_id, current_user, for_update=True)
-    form = StepForm()
+    form = form if form is not None else StepForm()
     if not form.validate_on_submit():
-        abort(400)
+        if invalid is None:
+            abort(400)
+        flash(invalid, "error")
+        return redirect(url_for("cases.show", public_id=public_id))
     try:
         action(application)
     except DomainError as exc:
@@ -273,39 +281,19 @@ def accept(public_id: str):
 @roles_required(Role.approver)
 def pause(public_id: str):
     """Stop the statutory clock."""
-    application = load_application(public_id, current_user, for_update=True)
     form = PauseForm()
-    if form.validate_on_submit():
-        try:
-            services.pause_clock(application, PauseReason(form.reason.data), form.paused_on.data,
-                                 form.note.data or "")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            flash("已暂停计时。", "success")
-    else:
-        flash("请填写暂停事由和日期。", "error")
-    return redirect(url_for("cases.show", public_id=public_id))
+    return _step(public_id, lambda a: services.pause_clock(
+        a, PauseReason(form.reason.data), form.paused_on.data, form.note.data or ""),
+        "已暂停计时。", form=form, invalid="请填写暂停事由和日期。")
 
 
 @bp.route("/applications/<public_id>/resume", methods=["POST"])
 @roles_required(Role.approver)
 def resume(public_id: str):
     """Restart the statutory clock."""
-    application = load_application(public_id, current_user, for_update=True)
     form = ResumeForm()
-    if form.validate_on_submit():
-        try:
-            services.resume_clock(application, form.resumed_on.data)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            flash("已恢复计时，办理期限已顺延。", "success")
-    else:
-        flash("请填写恢复计时日期。", "error")
-    return redirect(url_for("cases.show", public_id=public_id))
+    return _step(public_id, lambda a: services.resume_clock(a, form.resumed_on.data),
+                 "已恢复计时，办理期限已顺延。", form=form, invalid="请填写恢复计时日期。")
 
 
 @bp.route("/applications/<public_id>/decision", methods=["POST"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -139,3 +140,34 @@ def test_full_number_view_is_audited(counter):
         AuditEntry.action == "applicant.full_number_viewed"))
     assert entry.actor_id == clerk.id
     assert code not in str(entry.changes)
+
+
+def test_approver_pauses_and_resumes_the_statutory_clock(app, counter):
+    from licensing.cases.models import ClockPause
+
+    client, version, _, approver = counter
+    _start(client, version, enterprise_code(45))
+    application = db.session.scalar(select(Application))
+    url = f"/applications/{application.public_id}"
+    client.post(f"{url}/notice")
+    client.post(f"{url}/track", data={"track": "general"})
+    client.post(f"{url}/accept", data={"received": ["M1", "M2", "M3", "M4"]})
+    desk = app.test_client()
+    login_as(desk, approver)
+    refused = desk.post(f"{url}/pause", data={"reason": "expert_review"},
+                        follow_redirects=True)
+    assert "请填写暂停事由和日期" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(ClockPause)) is None
+    db.session.expire_all()
+    due_before = db.session.get(Application, application.id).statutory_due_on
+    accepted_on = db.session.get(Application, application.id).accepted_on
+    paused = desk.post(f"{url}/pause", data={"reason": "expert_review",
+                                             "paused_on": accepted_on.isoformat()},
+                       follow_redirects=True)
+    assert "已暂停计时" in paused.get_data(as_text=True)
+    resumed = desk.post(f"{url}/resume",
+                        data={"resumed_on": (accepted_on + timedelta(days=7)).isoformat()},
+                        follow_redirects=True)
+    assert "办理期限已顺延" in resumed.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).statutory_due_on > due_before
