@@ -7,7 +7,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 PIP := $(BIN)/pip install --disable-pip-version-check -q
 
-.PHONY: run test lint bench install install-dev migrate demo scheduler clean
+.PHONY: run test test-dates lint bench install install-dev migrate demo scheduler clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,19 @@ PYTEST_ARGS ?= -n 2
 test: install-dev
 	$(BIN)/python -m tests.e2e.check_browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## The date-sensitive part of the suite (`pytest -m dates`) once on each of TEST_DATES:
+## the first and last day of a month, the year's turn, a make-up working Saturday, a day in
+## the Spring Festival holiday, and a year whose holiday notice is not loaded.
+TEST_DATES ?= 2026-12-01 2026-11-30 2026-12-31 2027-01-01 2026-02-14 2026-02-18 2027-03-01
+test-dates: install-dev
+	$(BIN)/python -m tests.e2e.check_browser
+	@set -e; for day in $(TEST_DATES); do \
+	  echo "== the date-sensitive tests on $$day"; \
+	  start=$$(date +%s); \
+	  LICENSING_TEST_TODAY=$$day $(BIN)/pytest -m dates -q $(PYTEST_ARGS); \
+	  echo "== $$day took $$(( $$(date +%s) - start )) s"; \
+	done
 
 lint: install-dev
 	$(BIN)/ruff check .

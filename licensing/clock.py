@@ -7,17 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 _frozen: datetime | None = None
+# A clock that runs from a chosen start: the real clock shifted by this much (see ``travel``).
+_offset: timedelta | None = None
 
 
 def utcnow() -> datetime:
     """Return the current instant, aware, in UTC."""
-    return _frozen if _frozen is not None else datetime.now(UTC)
+    if _frozen is not None:
+        return _frozen
+    now = datetime.now(UTC)
+    return now + _offset if _offset is not None else now
 
 
 def local_now() -> datetime:
@@ -41,6 +46,18 @@ def set_frozen(instant: datetime | None) -> None:
     if instant is not None and instant.tzinfo is None:
         raise ValueError("the clock needs an aware datetime")
     _frozen = instant.astimezone(UTC) if instant is not None else None
+
+
+def travel(instant: datetime | None) -> None:
+    """Let the clock run on from ``instant`` (aware), or back on real time with ``None``.
+
+    Unlike ``set_frozen`` the clock keeps ticking, so leases, timeouts and back-offs still see
+    time pass; only the date and the time of day are chosen. A frozen instant takes precedence.
+    """
+    global _offset
+    if instant is not None and instant.tzinfo is None:
+        raise ValueError("the clock needs an aware datetime")
+    _offset = instant - datetime.now(UTC) if instant is not None else None
 
 
 @contextmanager

@@ -3,12 +3,20 @@
 Integration tests run on SQLite, and on PostgreSQL as well when ``TEST_DATABASE_URL`` names a
 server: the suite creates a scratch database there and drops it at the end, so it can run twice
 in a row and in any order.
+
+No test reads the real date. The whole suite, live servers and scheduler processes included,
+runs on the test date: ``LICENSING_TEST_TODAY`` (``YYYY-MM-DD``), by default
+``DEFAULT_TEST_TODAY``, from 10:00 China Standard Time. The clock ticks on from there, so
+leases and timeouts still see time pass; a test that needs another instant freezes it itself
+(``clock.freeze``). ``docs/decisions/0018-test-clock.md`` says why.
 """
 
 from __future__ import annotations
 
 import os
+import time as monotonic_time
 import uuid
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +29,80 @@ from licensing.auth.passwords import use_cheap_hashing_for_tests
 from licensing.extensions import db
 
 use_cheap_hashing_for_tests()
+
+DEFAULT_TEST_TODAY = date(2026, 11, 18)  # an ordinary Wednesday, a working day
+
+
+def _test_today() -> date:
+    value = os.environ.get("LICENSING_TEST_TODAY", "").strip()
+    if not value:
+        return DEFAULT_TEST_TODAY
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise pytest.UsageError(
+            f"LICENSING_TEST_TODAY must be a date as YYYY-MM-DD, not {value!r}") from None
+
+
+TEST_TODAY = _test_today()
+TEST_START = datetime.combine(TEST_TODAY, time(10, 0), tzinfo=clock.LOCAL_TZ)
+_started = monotonic_time.monotonic()
+
+
+def suite_now() -> datetime:
+    """The suite's current instant: the test date's 10:00 plus the time the run has taken."""
+    return TEST_START + timedelta(seconds=monotonic_time.monotonic() - _started)
+
+
+def reset_test_clock() -> None:
+    """Put the clock back on the suite's running test clock (undoing any freeze)."""
+    clock.set_frozen(None)
+    clock.travel(suite_now())
+
+
+# From import on, so that session fixtures (live servers, demo data) see the test date too.
+reset_test_clock()
+
+
+# The date-sensitive part of the suite, which CI runs again on the dates in the Makefile's
+# TEST_DATES (first and last of a month, the year's turn, a make-up Saturday, the Spring
+# Festival, a year without a notice): `pytest -m dates`.
+DATE_SENSITIVE_MODULES = {
+    "tests/unit/test_calendar_core.py",
+    "tests/unit/test_calendar_deadlines.py",
+    "tests/unit/test_calendar_notice_file.py",
+    "tests/unit/test_calendar_sources.py",
+    "tests/unit/test_report_periods.py",
+    "tests/unit/test_jobs_registry.py",
+    "tests/unit/test_supervision_rules.py",
+    "tests/integration/test_calendar.py",
+    "tests/integration/test_calendar_views.py",
+    "tests/integration/test_report_figures.py",
+    "tests/integration/test_report_pages.py",
+    "tests/integration/test_jobs.py",
+    "tests/e2e/test_report_dashboard.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the date-sensitive modules ``dates``."""
+    root = Path(__file__).resolve().parents[1]
+    for item in items:
+        if Path(item.fspath).resolve().relative_to(root).as_posix() in DATE_SENSITIVE_MODULES:
+            item.add_marker(pytest.mark.dates)
+
+
+def pytest_report_header(config):
+    """Say which date the suite runs on."""
+    return f"test date: {TEST_TODAY.isoformat()} (LICENSING_TEST_TODAY)"
+
+
+@pytest.fixture(autouse=True)
+def _test_clock():
+    """Every test starts on the suite's test clock, whatever the test before it did."""
+    reset_test_clock()
+    yield
+    reset_test_clock()
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -94,7 +176,7 @@ def app(database_url, tmp_path):
             db.session.rollback()
             db.session.remove()
             _empty_all_tables()
-            clock.set_frozen(None)
+            reset_test_clock()
 
 
 def _empty_all_tables() -> None:

@@ -51,27 +51,35 @@ APPLICANTS = [
     (E, XINDA, "定州市鑫达运输有限公司", "0312-2567890"),
 ]
 
-RECORDS = [
-    ImportRow(line=0, kind=E, code=HENGTONG, name="定州市恒通建材有限公司",
-              record_type=T.serious_dishonesty, start_on=date(2025, 6, 10),
-              external_ref="HB-YZSX-2025-0612", issuer="定州市市场监督管理局",
-              source_note="列入严重违法失信名单（拒不履行行政处罚决定）"),
-    ImportRow(line=0, kind=E, code=RUNZE, name="定州市润泽食品有限公司",
-              record_type=T.serious_dishonesty, start_on=date(2024, 3, 1),
-              repaired_on=date(2025, 9, 20), repair_basis="信用修复决定书 冀信修〔2025〕0917号",
-              external_ref="HB-YZSX-2024-0301", issuer="定州市市场监督管理局",
-              source_note="食品安全严重违法失信"),
-    ImportRow(line=0, kind=P, code=ZHANG, name="张建国", record_type=T.false_commitment,
-              start_on=date(2026, 5, 12), external_ref="DZ-XJCN-2026-0031",
-              issuer="定州市卫生健康局", source_note="公共场所卫生许可承诺内容不实"),
-    ImportRow(line=0, kind=P, code=LI, name="李秀兰", record_type=T.false_commitment,
-              start_on=date(2026, 2, 27), external_ref="DZ-XJCN-2026-0008",
-              issuer="定州市市场监督管理局", source_note="食品经营许可承诺内容不实"),
-    ImportRow(line=0, kind=E, code=XINDA, name="定州市鑫达运输有限公司",
-              record_type=T.commitment_broken, start_on=date(2026, 8, 3),
-              external_ref="DZ-WN-2026-0112", issuer="定州市交通运输局",
-              source_note="承诺限期补齐的材料逾期未提交"),
-]
+
+def _ago(days: int) -> date:
+    """A date ``days`` before today: the demo's history stays coherent on any day it loads."""
+    return local_today() - timedelta(days=days)
+
+
+def demo_records() -> list[ImportRow]:
+    """The local dishonesty list of the demo, dated relative to today."""
+    return [
+        ImportRow(line=0, kind=E, code=HENGTONG, name="定州市恒通建材有限公司",
+                  record_type=T.serious_dishonesty, start_on=_ago(540),
+                  external_ref="HB-YZSX-2025-0612", issuer="定州市市场监督管理局",
+                  source_note="列入严重违法失信名单（拒不履行行政处罚决定）"),
+        ImportRow(line=0, kind=E, code=RUNZE, name="定州市润泽食品有限公司",
+                  record_type=T.serious_dishonesty, start_on=_ago(1000),
+                  repaired_on=_ago(420), repair_basis="信用修复决定书 冀信修〔2025〕0917号",
+                  external_ref="HB-YZSX-2024-0301", issuer="定州市市场监督管理局",
+                  source_note="食品安全严重违法失信"),
+        ImportRow(line=0, kind=P, code=ZHANG, name="张建国", record_type=T.false_commitment,
+                  start_on=_ago(200), external_ref="DZ-XJCN-2026-0031",
+                  issuer="定州市卫生健康局", source_note="公共场所卫生许可承诺内容不实"),
+        ImportRow(line=0, kind=P, code=LI, name="李秀兰", record_type=T.false_commitment,
+                  start_on=_ago(280), external_ref="DZ-XJCN-2026-0008",
+                  issuer="定州市市场监督管理局", source_note="食品经营许可承诺内容不实"),
+        ImportRow(line=0, kind=E, code=XINDA, name="定州市鑫达运输有限公司",
+                  record_type=T.commitment_broken, start_on=_ago(120),
+                  external_ref="DZ-WN-2026-0112", issuer="定州市交通运输局",
+                  source_note="承诺限期补齐的材料逾期未提交"),
+    ]
 
 
 @demo_loader(order=40)
@@ -80,7 +88,7 @@ def load_credit_demo() -> None:
     applicants = {}
     for kind, code, name, phone in APPLICANTS:
         applicants[code] = get_or_create_applicant(kind, code, name, phone)
-    import_rows(RECORDS, source_name="demo", digest="demo", progress=False)
+    import_rows(demo_records(), source_name="demo", digest="demo", progress=False)
 
     disputed = db.session.scalar(select(CreditRecord).where(
         CreditRecord.applicant_id == applicants[ZHANG].id,
@@ -97,10 +105,10 @@ def load_credit_demo() -> None:
         link_user(shili, user)
     record_commitment_event(shili, "commitment_made", ref="demo:commitment:2026-001",
                             payload={"item": "公共场所卫生许可", "note": "演示数据"},
-                            occurred_on=date(2026, 7, 6))
+                            occurred_on=_ago(150))
     record_commitment_event(shili, "commitment_kept", ref="demo:commitment:2026-001",
                             payload={"item": "公共场所卫生许可", "note": "演示数据"},
-                            occurred_on=date(2026, 9, 15))
+                            occurred_on=_ago(80))
     for applicant in applicants.values():
         current_risk_level(applicant)
 
@@ -108,15 +116,15 @@ def load_credit_demo() -> None:
 def seed_fake_platform(fake) -> None:
     """Give the fake platform the demo subjects, as the provincial platform would know them."""
     fake.add_subject("enterprise", HENGTONG, "定州市恒通建材有限公司", risk_level="D")
-    fake.add_record("enterprise", HENGTONG, "serious_dishonesty", "2025-06-10",
+    fake.add_record("enterprise", HENGTONG, "serious_dishonesty", _ago(540).isoformat(),
                     record_id="HB-YZSX-2025-0612", issuer="定州市市场监督管理局",
                     summary="列入严重违法失信名单（拒不履行行政处罚决定）")
     fake.add_subject("enterprise", RUNZE, "定州市润泽食品有限公司", risk_level="B")
-    fake.add_record("enterprise", RUNZE, "serious_dishonesty", "2024-03-01",
-                    record_id="HB-YZSX-2024-0301", repaired_on="2025-09-20",
+    fake.add_record("enterprise", RUNZE, "serious_dishonesty", _ago(1000).isoformat(),
+                    record_id="HB-YZSX-2024-0301", repaired_on=_ago(420).isoformat(),
                     issuer="定州市市场监督管理局", summary="食品安全严重违法失信")
     fake.add_subject("enterprise", SHILI, "定州市示例餐饮有限公司", risk_level="A")
     fake.add_subject("enterprise", XINDA, "定州市鑫达运输有限公司", risk_level="D")
-    fake.add_record("enterprise", XINDA, "serious_dishonesty", "2026-10-09",
+    fake.add_record("enterprise", XINDA, "serious_dishonesty", _ago(50).isoformat(),
                     record_id="HB-YZSX-2026-1009", issuer="河北省交通运输厅",
                     summary="道路运输严重失信（平台记录，本地名单尚未导入）")

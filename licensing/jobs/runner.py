@@ -21,14 +21,14 @@ import logging
 import os
 import threading
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
-from licensing.clock import LOCAL_TZ, utcnow
+from licensing.clock import LOCAL_TZ
 from licensing.extensions import db
 from licensing.jobs.execution import run_job
 from licensing.jobs.leadership import (
@@ -40,6 +40,16 @@ from licensing.jobs.leadership import (
 from licensing.jobs.registry import Job, load_jobs
 
 log = logging.getLogger("licensing.jobs.runner")
+
+
+def _firing_now() -> datetime:
+    """Return the machine's real time, the time APScheduler fires triggers by.
+
+    APScheduler compares run times with the real clock, so "run now" must be given in real
+    time; the jobs themselves read the legal time from ``licensing.clock`` when they run.
+    """
+    return datetime.now(LOCAL_TZ)
+
 
 HEARTBEAT = timedelta(seconds=5)
 _HEARTBEAT_JOB = "_leadership_heartbeat"
@@ -80,7 +90,7 @@ class SchedulerService:
         scheduler = self._scheduler
         scheduler.add_job(self._heartbeat, "interval", id=_HEARTBEAT_JOB, executor="heartbeat",
                           seconds=self.heartbeat.total_seconds(),
-                          next_run_time=utcnow().astimezone(LOCAL_TZ))
+                          next_run_time=_firing_now())
         for job in self.jobs.values():
             scheduler.add_job(self.execute, job.trigger.build(), id=job.name, args=(job.name,),
                               name=job.label)
@@ -121,7 +131,7 @@ class SchedulerService:
             log.warning("scheduler %s lost the leadership; standing by", self.runner_id)
 
     def _catch_up(self) -> None:
-        now = utcnow().astimezone(LOCAL_TZ)
+        now = _firing_now()
         for job in self.jobs.values():
             if job.catch_up:
                 self._scheduler.modify_job(job.name, next_run_time=now)

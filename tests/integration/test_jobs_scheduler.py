@@ -232,11 +232,12 @@ def _scheduler_process(database_url: str, tmp_path: Path, n: int) -> subprocess.
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "LICENSING_ENV": "development",
         "PYTHONPATH": str(ROOT),
+        "LICENSING_TEST_NOW": clock.utcnow().isoformat(),
     }
     env.pop("LICENSING_EMBEDDED_SCHEDULER", None)
     log = (tmp_path / f"scheduler-{n}.log").open("wb")  # a pipe nobody reads could fill up
     return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run",
+        [sys.executable, "-m", "tests.clocked", "--app", "wsgi", "scheduler", "run",
          "--heartbeat", "0.3", "--lease-ttl", "10"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
