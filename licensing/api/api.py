@@ -340,7 +340,7 @@ def revoke_licence(number: str, body: schemas.RevocationIn):
     ``no_revocation_request``. The licence is ``revoked`` at once (also on its public
     verification page), the task closed, and the credit platform told.
     """
-    from licensing.revocation.services import revoke
+    from licensing.enforcement.services import revoke
 
     licence = _licence(number)
     revoke(licence, body.reason, legal_basis=body.legal_basis, actor=_user())

@@ -108,7 +108,7 @@ def application(application) -> schemas.ApplicationOut:
 
 def task(task) -> schemas.TaskOut:
     """A verification task."""
-    from licensing.revocation.models import RevocationCase
+    from licensing.enforcement.models import RevocationCase
 
     order = task.rectification
     rectification = None
@@ -149,7 +149,7 @@ def task(task) -> schemas.TaskOut:
 
 def licence(licence) -> schemas.LicenceOut:
     """A licence and, once revoked, the revocation decision."""
-    from licensing.revocation.models import RevocationCase, RevocationStatus
+    from licensing.enforcement.models import RevocationCase, RevocationStatus
 
     case = db.session.scalar(select(RevocationCase).where(
         RevocationCase.licence_id == licence.id,

@@ -30,7 +30,7 @@ from licensing.cases.models import (
     SupplementStatus,
 )
 from licensing.credit.models import CheckSource, CreditRecordStatus
-from licensing.revocation.models import RevocationStatus
+from licensing.enforcement.models import RevocationStatus
 from licensing.supervision.models import RectificationStatus, TaskStatus
 
 # --- building blocks --------------------------------------------------------------------------

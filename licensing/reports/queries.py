@@ -24,10 +24,10 @@ from licensing.auth.access import department_scope
 from licensing.calendar.models import CalendarRecomputeEvent
 from licensing.cases.models import Application, Decision, Track
 from licensing.credit.models import OutboxMessage, OutboxStatus
+from licensing.enforcement.models import RevocationCase, RevocationStatus
 from licensing.extensions import db
 from licensing.reports.figures import DEPARTMENTAL, FIGURE_KEYS
 from licensing.reports.periods import Period
-from licensing.revocation.models import RevocationCase, RevocationStatus
 from licensing.supervision.models import (
     Outcome,
     RectificationOrder,

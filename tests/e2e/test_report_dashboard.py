@@ -50,7 +50,7 @@ def _history(today: date, cases: int = 1600, seed: int = 20261) -> None:
     from licensing.cases.models import Application, Licence
     from licensing.catalogue.models import ItemVersion, VersionStatus
     from licensing.credit.models import OutboxMessage
-    from licensing.revocation.models import RevocationCase
+    from licensing.enforcement.models import RevocationCase
     from licensing.supervision.models import RectificationOrder, VerificationTask
     from tests.case_factories import enterprise_code
 

@@ -19,7 +19,7 @@ from licensing.auth.models import DepartmentKind, Role
 from licensing.auth.services import ensure_department
 from licensing.cases.models import SupplementObligation
 from licensing.extensions import db
-from licensing.revocation.models import RevocationCase
+from licensing.enforcement.models import RevocationCase
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome
 from tests.factories import create_test_user, login_as
@@ -96,7 +96,7 @@ def test_other_departments_get_404_on_every_object_page(app, built):
 def test_own_departments_reach_the_same_objects(app, built):
     world = built["world"]
     insiders = {"cases.show": world.clerk, "supervision.show": world.inspector,
-                "revocation.show": world.approver, "revocation.supplement": world.clerk}
+                "revocation.show": world.approver, "supplements.supplement": world.clerk}
     for rule, method, _ in _object_rules(app):
         user = insiders.get(rule.endpoint)
         if user is None:

@@ -48,8 +48,8 @@ from licensing.reports.services import (
     report_for,
     snapshot_hash,
 )
-from licensing.revocation import services as revocations
-from licensing.revocation import supplements
+from licensing.enforcement import services as revocations
+from licensing.supplements import services as supplements
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome
 from tests.case_factories import applicant, published_item

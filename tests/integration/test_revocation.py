@@ -12,8 +12,8 @@ from licensing.cases.models import LicenceStatus, SupplementStatus
 from licensing.credit.models import CreditRecord, CreditRecordType, OutboxStatus
 from licensing.credit.services import check_eligibility
 from licensing.extensions import db
-from licensing.revocation import services as revocation
-from licensing.revocation.errors import (
+from licensing.enforcement import services as revocation
+from licensing.enforcement.errors import (
     InvalidRevocation,
     LicenceAlreadyRevoked,
     NoOpenRevocationCase,
@@ -22,8 +22,8 @@ from licensing.revocation.errors import (
     StaleRevocation,
     SupplementTransitionRefused,
 )
-from licensing.revocation.models import RevocationCase, RevocationOrigin, RevocationStatus
-from licensing.revocation.supplements import hand_in_supplement, mark_missed_supplements
+from licensing.enforcement.models import RevocationCase, RevocationOrigin, RevocationStatus
+from licensing.supplements.services import hand_in_supplement, mark_missed_supplements
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome, TaskStatus
 from tests.factories import login_as
@@ -206,7 +206,7 @@ def test_refused_revocation_steps(world):
 
 
 def test_other_open_cases_of_the_licence_are_merged(world):
-    from licensing.revocation.supplements import mark_missed_supplements
+    from licensing.supplements.services import mark_missed_supplements
 
     _, licence, _, breach_case = _revocation_requested(world)
     freeze_on(date(2026, 4, 10))  # the M2 supplement (20 working days) is now missed
@@ -225,7 +225,7 @@ def test_other_open_cases_of_the_licence_are_merged(world):
 
 def test_revocation_of_an_open_task_moves_it_to_revoked(world):
     """A licence revoked for a missed supplement ends its pending verification."""
-    from licensing.revocation.supplements import mark_missed_supplements
+    from licensing.supplements.services import mark_missed_supplements
 
     _, licence, task = licensed(world)
     freeze_on(date(2026, 4, 10))

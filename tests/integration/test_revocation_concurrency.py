@@ -11,9 +11,9 @@ from licensing.auth.models import User
 from licensing.cases.models import Licence, LicenceStatus
 from licensing.credit.models import OutboxMessage
 from licensing.extensions import db
-from licensing.revocation import services as revocation
-from licensing.revocation.models import RevocationCase, RevocationStatus
-from licensing.revocation.supplements import mark_missed_supplements
+from licensing.enforcement import services as revocation
+from licensing.enforcement.models import RevocationCase, RevocationStatus
+from licensing.supplements.services import mark_missed_supplements
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome, TaskStatus, VerificationTask
 from tests.concurrency import run_in_threads

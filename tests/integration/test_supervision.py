@@ -12,7 +12,7 @@ from licensing.calendar.registry import deadline_providers
 from licensing.credit.models import OutboxStatus
 from licensing.errors import Forbidden
 from licensing.extensions import db
-from licensing.revocation.models import RevocationCase, RevocationOrigin, RevocationStatus
+from licensing.enforcement.models import RevocationCase, RevocationOrigin, RevocationStatus
 from licensing.supervision import services
 from licensing.supervision.errors import (
     InvalidAssignee,
@@ -374,7 +374,7 @@ def test_deadlines_are_registered_for_calendar_recompute(world):
 
 
 def test_revocation_request_is_unique_per_task(world):
-    from licensing.revocation.services import open_revocation_case
+    from licensing.enforcement.services import open_revocation_case
 
     licence, task = _breach(world)
     services.order_rectification(task, date(2026, 3, 20), actor=world.inspector)

@@ -96,8 +96,8 @@ def test_the_frame_never_reads_the_track(world):
 
 
 def test_the_frame_is_the_departments_valid_licences(world):
-    from licensing.revocation.services import revoke
-    from licensing.revocation.supplements import mark_missed_supplements
+    from licensing.enforcement.services import revoke
+    from licensing.supplements.services import mark_missed_supplements
 
     _, licence, _ = licensed(world)
     _, elsewhere, _ = licensed(world, supervisory="scjgj")

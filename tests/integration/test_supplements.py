@@ -12,15 +12,15 @@ from licensing.applicants.services import link_user
 from licensing.auth.models import Role
 from licensing.cases.models import LicenceStatus, SupplementObligation, SupplementStatus
 from licensing.extensions import db
-from licensing.revocation import services as revocation
-from licensing.revocation import supplements
-from licensing.revocation.errors import (
+from licensing.enforcement import services as revocation
+from licensing.supplements import services as supplements
+from licensing.enforcement.errors import (
     InvalidSupplementReview,
     NotYourSupplement,
     SupplementOverdue,
     SupplementTransitionRefused,
 )
-from licensing.revocation.models import (
+from licensing.enforcement.models import (
     RevocationCase,
     RevocationOrigin,
     RevocationStatus,
@@ -193,7 +193,7 @@ def test_the_sweep_can_commit_each_supplement(world):
 
 
 def test_a_missed_supplement_of_a_revoked_licence_opens_no_case(world):
-    from licensing.revocation.services import open_revocation_case
+    from licensing.enforcement.services import open_revocation_case
 
     licence, _, _ = _supplement(world)
     supplements.mark_missed_supplements(date(2026, 3, 31))

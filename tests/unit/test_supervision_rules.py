@@ -10,10 +10,10 @@ import pytest
 
 from licensing import import_models
 from licensing.cases.models import SupplementObligation, SupplementStatus
-from licensing.revocation import services as revocation
-from licensing.revocation import supplements
-from licensing.revocation.errors import RevocationTransitionRefused, SupplementTransitionRefused
-from licensing.revocation.models import REVOCATION_TRANSITIONS, RevocationCase, RevocationStatus
+from licensing.enforcement import services as revocation
+from licensing.supplements import services as supplements
+from licensing.enforcement.errors import RevocationTransitionRefused, SupplementTransitionRefused
+from licensing.enforcement.models import REVOCATION_TRANSITIONS, RevocationCase, RevocationStatus
 from licensing.supervision import services
 from licensing.supervision.errors import (
     RectificationTransitionRefused,

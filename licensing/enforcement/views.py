@@ -12,11 +12,10 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from licensing.applicants.identity import mask_code
 from licensing.audit.services import entries_for
@@ -24,22 +23,23 @@ from licensing.auth.access import roles_required
 from licensing.auth.home import Panel, register_panel
 from licensing.auth.models import Role
 from licensing.auth.navigation import register_nav
-from licensing.cases.models import SupplementStatus
+from licensing.cases.views import register_case_context
 from licensing.clock import utcnow
-from licensing.errors import Conflict, DomainError
-from licensing.extensions import db
-from licensing.revocation import services, supplements
-from licensing.revocation.documents import revocation_letter_pdf
-from licensing.revocation.forms import DecisionForm, HandInForm, ReviewForm
-from licensing.revocation.models import (
+from licensing.enforcement import services
+from licensing.enforcement.documents import revocation_letter_pdf
+from licensing.enforcement.forms import DecisionForm
+from licensing.enforcement.models import (
     RevocationCase,
     RevocationOrigin,
     RevocationStatus,
-    SupplementSubmission,
 )
+from licensing.errors import Conflict, DomainError
+from licensing.extensions import db
 from licensing.supervision.models import Outcome, VerificationTask
 from licensing.supervision.services import action_label, results_for_approval
-from licensing.supervision.uploads import stored_path
+from licensing.supervision.views import register_task_context
+from licensing.supplements import services as supplements
+from licensing.supplements.views import register_supplement_context
 
 bp = Blueprint("revocation", __name__)
 
@@ -50,8 +50,6 @@ SUPPLEMENT_READERS = (Role.applicant, Role.clerk, Role.approver, Role.head, Role
 register_nav("核查结果", "revocation.results", Role.approver, Role.reform_office, order=40)
 register_nav("撤销案件", "revocation.cases", Role.approver, Role.head, Role.reform_office,
              order=42)
-register_nav("补交材料审核", "revocation.supplement_list", Role.approver, order=44)
-register_nav("补交材料", "revocation.supplement_list", Role.applicant, Role.clerk, order=44)
 
 
 def _flash_error(exc: DomainError) -> None:
@@ -149,108 +147,6 @@ def letter_pdf(case_id: int):
     return response
 
 
-# --- supplements ------------------------------------------------------------------------------
-
-
-@bp.route("/supplements")
-@roles_required(*SUPPLEMENT_READERS)
-def supplement_list():
-    """Promised materials: the applicant's own, or the department's."""
-    stmt = supplements.visible_supplements(current_user)
-    default = "submitted" if current_user.role == Role.approver else ""
-    status = request.args.get("status", default)
-    from licensing.cases.models import SupplementObligation
-
-    if status in SupplementStatus.__members__:
-        stmt = stmt.where(SupplementObligation.status == SupplementStatus(status))
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows = db.session.scalars(stmt.order_by(SupplementObligation.supplement_due_on,
-                                            SupplementObligation.id)
-                              .limit(50).offset((page - 1) * 50)).all()
-    return render_template("revocation/supplements.html", rows=rows, status=status, page=page,
-                           statuses=list(SupplementStatus), mask_code=mask_code)
-
-
-@bp.route("/supplements/<int:supplement_id>")
-@roles_required(*SUPPLEMENT_READERS)
-def supplement(supplement_id: int):
-    """One promised material: hand it in, or review it."""
-    obligation = supplements.load_supplement(supplement_id, current_user)
-    return render_template(
-        "revocation/supplement.html", s=obligation,
-        submissions=supplements.submissions_of(obligation),
-        can_hand_in=(supplements.can_hand_in(current_user, obligation)
-                     and obligation.status == SupplementStatus.pending),
-        can_review=(supplements.can_review(current_user, obligation)
-                    and obligation.status == SupplementStatus.submitted),
-        hand_in_form=HandInForm(formdata=None), review_form=ReviewForm(formdata=None),
-        case=db.session.scalar(select(RevocationCase).where(
-            RevocationCase.supplement_id == obligation.id)),
-        Status=SupplementStatus, mask_code=mask_code)
-
-
-@bp.route("/supplements/<int:supplement_id>/hand-in", methods=["POST"])
-@roles_required(Role.applicant, Role.clerk)
-def hand_in(supplement_id: int):
-    """Hand in a promised material (a file, or a note on the paper handed over)."""
-    obligation = supplements.load_supplement(supplement_id, current_user)
-    form = HandInForm()
-    if not form.validate_on_submit():
-        flash("提交失败，请重试。", "error")
-        return redirect(url_for("revocation.supplement", supplement_id=supplement_id))
-    upload = form.file.data
-    has_file = upload is not None and getattr(upload, "filename", "")
-    try:
-        supplements.hand_in_supplement(
-            obligation, stream=upload.stream if has_file else None,
-            filename=upload.filename if has_file else None, note=form.note.data or "")
-    except DomainError as exc:
-        _flash_error(exc)
-    else:
-        flash("材料已补交，等待审批部门审核。", "success")
-    return redirect(url_for("revocation.supplement", supplement_id=supplement_id))
-
-
-@bp.route("/supplements/<int:supplement_id>/review", methods=["POST"])
-@roles_required(Role.approver)
-def review(supplement_id: int):
-    """Accept a handed-in material, or reject it (which opens a revocation case)."""
-    obligation = supplements.load_supplement(supplement_id, current_user)
-    form = ReviewForm()
-    outcome = request.form.get("outcome")
-    if not form.validate_on_submit() or outcome not in ("accept", "reject"):
-        flash("请选择审核结果。", "error")
-        return redirect(url_for("revocation.supplement", supplement_id=supplement_id))
-    try:
-        if outcome == "accept":
-            supplements.accept_supplement(obligation, note=form.note.data or "")
-        else:
-            supplements.reject_supplement(obligation, form.note.data or "")
-    except DomainError as exc:
-        _flash_error(exc)
-    else:
-        flash("已审核通过。" if outcome == "accept"
-              else "已认定材料不符合要求，已立撤销案件并告知监管部门。", "success")
-    return redirect(url_for("revocation.supplement", supplement_id=supplement_id))
-
-
-@bp.route("/supplements/<int:supplement_id>/files/<int:submission_id>")
-@roles_required(*SUPPLEMENT_READERS)
-def supplement_file(supplement_id: int, submission_id: int):
-    """Serve a handed-in file to those who may see the supplement, and to no one else."""
-    obligation = supplements.load_supplement(supplement_id, current_user)
-    submission = db.session.get(SupplementSubmission, submission_id)
-    if (submission is None or submission.supplement_id != obligation.id
-            or submission.stored_name is None):
-        abort(404)
-    path = stored_path(supplements.SUPPLEMENT_FOLDER, submission.stored_name)
-    if not path.is_file():
-        abort(404)
-    return send_file(path, mimetype=submission.content_type,
-                     download_name=submission.original_name or submission.stored_name,
-                     as_attachment=False, max_age=0, etag=submission.sha256)
-
-
 # --- home panels ------------------------------------------------------------------------------
 
 
@@ -268,21 +164,32 @@ def _approval_panel(user):
                  ("待审核补交材料", awaiting)],
         links=[("核查结果", url_for("revocation.results")),
                ("撤销案件", url_for("revocation.cases")),
-               ("补交材料审核", url_for("revocation.supplement_list"))],
+               ("补交材料审核", url_for("supplements.supplement_list"))],
         warning=(f"有 {open_cases} 件撤销案件待决定。" if open_cases else None),
         order=15)
 
 
-@register_panel(Role.applicant)
-def _applicant_supplements_panel(user):
-    from licensing.cases.models import SupplementObligation
+# --- what this domain adds to the pages of the domains below -----------------------------------
 
-    pending = db.session.scalar(
-        supplements.visible_supplements(user).with_only_columns(
-            func.count(SupplementObligation.id))
-        .where(SupplementObligation.status == SupplementStatus.pending).order_by(None)) or 0
-    if not pending:
-        return None
-    return Panel(title="承诺补交材料", figures=[("待补交", pending)],
-                 links=[("补交材料", url_for("revocation.supplement_list", status="pending"))],
-                 warning="请在承诺期限内补交材料，逾期未交的将依法撤销许可。", order=12)
+
+def _latest_case(licence_id: int) -> RevocationCase | None:
+    return db.session.scalar(select(RevocationCase).where(
+        RevocationCase.licence_id == licence_id).order_by(RevocationCase.id.desc()))
+
+
+@register_task_context
+def _task_page(task) -> dict:
+    return {"revocation": _latest_case(task.licence_id),
+            "breach": services.breach_case_of_task(task)}
+
+
+@register_case_context
+def _case_page(application) -> dict:
+    licence = application.licence
+    return {"revocation": _latest_case(licence.id) if licence is not None else None}
+
+
+@register_supplement_context
+def _supplement_page(obligation) -> dict:
+    return {"case": db.session.scalar(select(RevocationCase).where(
+        RevocationCase.supplement_id == obligation.id))}

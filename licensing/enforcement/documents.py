@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from licensing.applicants.identity import mask_code
+from licensing.enforcement.models import RevocationCase, RevocationStatus
 from licensing.pdf import Document, Section, render
-from licensing.revocation.models import RevocationCase, RevocationStatus
 
 
 def revocation_letter_pdf(case: RevocationCase) -> bytes:
