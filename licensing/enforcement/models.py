@@ -285,7 +285,7 @@ class RevocationCase(deadline_mixin("statement"), db.Model):
         CheckConstraint(
             "status NOT IN ('decided', 'revoked', 'reversed') OR (legal_basis IS NOT NULL "
             "AND decision_reason IS NOT NULL AND decided_on IS NOT NULL "
-            "AND letter_number IS NOT NULL AND noticed_on IS NOT NULL)",
+            "AND letter_number IS NOT NULL)",
             name="revoked_has_reason_basis_letter",
         ),
         CheckConstraint(

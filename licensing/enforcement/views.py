@@ -15,7 +15,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func
+from sqlalchemy import func, select
 
 from licensing.applicants.identity import mask_code
 from licensing.audit.services import entries_for
