@@ -18,8 +18,8 @@ from licensing.auth.access import ROLES_ATTR
 from licensing.auth.models import DepartmentKind, Role
 from licensing.auth.services import ensure_department
 from licensing.cases.models import SupplementObligation
-from licensing.extensions import db
 from licensing.enforcement.models import RevocationCase
+from licensing.extensions import db
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome
 from tests.factories import create_test_user, login_as

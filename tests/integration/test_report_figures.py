@@ -37,6 +37,7 @@ from licensing.cases.models import Channel, Decision, SupplementObligation, Trac
 from licensing.catalogue.models import VerificationRule
 from licensing.clock import LOCAL_TZ
 from licensing.credit.models import CreditRecordType, OutboxMessage, OutboxStatus
+from licensing.enforcement import services as revocations
 from licensing.extensions import db
 from licensing.reports.figures import FIGURE_KEYS
 from licensing.reports.periods import Period
@@ -48,10 +49,9 @@ from licensing.reports.services import (
     report_for,
     snapshot_hash,
 )
-from licensing.enforcement import services as revocations
-from licensing.supplements import services as supplements
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome
+from licensing.supplements import services as supplements
 from tests.case_factories import applicant, published_item
 from tests.credit_fake_platform import credit_record
 from tests.factories import create_test_user

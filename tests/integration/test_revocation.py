@@ -11,7 +11,6 @@ from sqlalchemy import select
 from licensing.cases.models import LicenceStatus, SupplementStatus
 from licensing.credit.models import CreditRecord, CreditRecordType, OutboxStatus
 from licensing.credit.services import check_eligibility
-from licensing.extensions import db
 from licensing.enforcement import services as revocation
 from licensing.enforcement.errors import (
     InvalidRevocation,
@@ -23,9 +22,10 @@ from licensing.enforcement.errors import (
     SupplementTransitionRefused,
 )
 from licensing.enforcement.models import RevocationCase, RevocationOrigin, RevocationStatus
-from licensing.supplements.services import hand_in_supplement, mark_missed_supplements
+from licensing.extensions import db
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome, TaskStatus
+from licensing.supplements.services import hand_in_supplement, mark_missed_supplements
 from tests.factories import login_as
 from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)
     TODAY,

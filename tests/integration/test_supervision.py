@@ -10,9 +10,9 @@ from sqlalchemy import select
 from licensing.calendar.deadlines import DeadlineRule
 from licensing.calendar.registry import deadline_providers
 from licensing.credit.models import OutboxStatus
+from licensing.enforcement.models import RevocationCase, RevocationOrigin, RevocationStatus
 from licensing.errors import Forbidden
 from licensing.extensions import db
-from licensing.enforcement.models import RevocationCase, RevocationOrigin, RevocationStatus
 from licensing.supervision import services
 from licensing.supervision.errors import (
     InvalidAssignee,

@@ -11,9 +11,7 @@ from sqlalchemy import func, select
 from licensing.applicants.services import link_user
 from licensing.auth.models import Role
 from licensing.cases.models import LicenceStatus, SupplementObligation, SupplementStatus
-from licensing.extensions import db
 from licensing.enforcement import services as revocation
-from licensing.supplements import services as supplements
 from licensing.enforcement.errors import (
     InvalidSupplementReview,
     NotYourSupplement,
@@ -26,7 +24,9 @@ from licensing.enforcement.models import (
     RevocationStatus,
     SupplementSubmission,
 )
+from licensing.extensions import db
 from licensing.supervision.models import TaskStatus
+from licensing.supplements import services as supplements
 from tests.factories import create_test_user, login_as
 from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)
     TODAY,

@@ -11,7 +11,6 @@ import pytest
 from licensing import import_models
 from licensing.cases.models import SupplementObligation, SupplementStatus
 from licensing.enforcement import services as revocation
-from licensing.supplements import services as supplements
 from licensing.enforcement.errors import RevocationTransitionRefused, SupplementTransitionRefused
 from licensing.enforcement.models import REVOCATION_TRANSITIONS, RevocationCase, RevocationStatus
 from licensing.supervision import services
@@ -31,6 +30,7 @@ from licensing.supervision.models import (
 )
 from licensing.supervision.sampling import Licensee, draw_from_frame
 from licensing.supervision.uploads import clean_original_name, sniff_type
+from licensing.supplements import services as supplements
 
 import_models()  # every mapper must be known before a model object is built
 
