@@ -206,7 +206,8 @@ def record_result(task_id: int):
 
     def action():
         services.record_result(task, form.outcome.data, form.findings.data, form.checked_on.data,
-                               checklist=ticked, push=pushed, expected_version=_version(form))
+                               checklist=ticked, push=pushed, expected_version=_version(form),
+                               finding=form.finding.data or None)
 
     done = "核查结果已保存并推送至审批部门。" if pushed else "核查结果已保存，请在期限内推送。"
     return _run(task_id, action, done, "result")
@@ -279,7 +280,8 @@ def rectification_outcome(task_id: int):
         return _back(task_id, "breach")
     rectified = form.rectified.data == "yes"
     return _run(task_id, lambda: services.record_rectification_outcome(
-        task, rectified, note=form.note.data or "", expected_version=_version(form)),
+        task, rectified, note=form.note.data or "", expected_version=_version(form),
+        reinspected_on=form.reinspected_on.data),
         "已确认整改到位，任务办结。" if rectified else "已确认未整改到位，已提请审批部门撤销许可。",
         "breach")
 
