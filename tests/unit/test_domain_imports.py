@@ -8,6 +8,7 @@ cycle, just hidden. Fails on any cycle between domains, naming it and the files 
 from __future__ import annotations
 
 import ast
+import itertools
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,7 @@ def find_cycle(graph: dict[str, dict]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph.get(node, {})):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return [*stack[stack.index(nxt):], nxt]
             if nxt not in state:
                 found = visit(nxt)
                 if found:
@@ -79,7 +80,7 @@ def test_no_import_cycle_between_domains():
     graph = domain_graph()
     cycle = find_cycle(graph)
     if cycle:
-        edges = [f"{a} -> {b}: {', '.join(graph[a][b])}" for a, b in zip(cycle, cycle[1:])]
+        edges = [f"{a} -> {b}: {', '.join(graph[a][b])}" for a, b in itertools.pairwise(cycle)]
         pytest.fail("import cycle between domains:\n" + "\n".join(edges))
 
 
