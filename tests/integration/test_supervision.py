@@ -119,12 +119,16 @@ def test_bad_results_are_refused(world, outcome, findings, checked_on, code):
     assert task.status == TaskStatus.open
 
 
-def test_nonconform_breach_is_pushed_and_queues_commitment_broken(world):
+def test_nonconform_breach_is_pushed_and_opens_the_breach_case(world):
+    from licensing.enforcement.services import breach_case_of_task
+
     licence, task = _breach(world)
     assert task.status == TaskStatus.breach
     assert task.outcome == Outcome.nonconform and task.findings == "经营场所与承诺不符"
-    broken = outbox("commitment_broken")
-    assert len(broken) == 1 and broken[0].payload["details"]["licence"] == licence.number
+    breach = breach_case_of_task(task)
+    assert breach.licence_id == licence.id and breach.finding.value == "breach"
+    # the credit consequence follows the revocation's service, never the finding alone
+    assert outbox("commitment_broken") == []
     assert outbox("commitment_kept") == []
 
 
@@ -378,7 +382,8 @@ def test_revocation_request_is_unique_per_task(world):
 
     licence, task = _breach(world)
     services.order_rectification(task, date(2026, 3, 20), actor=world.inspector)
-    first = services.record_rectification_outcome(task, False, note="未整改",
+    first = services.record_rectification_outcome(task, False, note="复查仍未整改",
+                                                  reinspected_on=date(2026, 3, 10),
                                                   actor=world.inspector).revocation_case
     again = open_revocation_case(licence, RevocationOrigin.supervision_breach, task=task,
                                  reason="x", requested_by=world.inspector)
