@@ -9,6 +9,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -18,7 +19,7 @@ from wtforms.widgets import HiddenInput
 
 from licensing.enforcement.models import MANUAL_BREACH_ORIGINS, Finding, ServiceMethod
 
-FINDING_CHOICES = [(f.value, f"{f.label}：{f.explanation}") for f in Finding]
+FINDING_CHOICES = [SelectChoice(f.value, f"{f.label}：{f.explanation}") for f in Finding]
 
 
 class _Versioned(FlaskForm):
@@ -70,7 +71,7 @@ class HearingForm(FlaskForm):
 class ServiceForm(FlaskForm):
     """送达."""
 
-    method = SelectField("送达方式", choices=[(m.value, m.label) for m in ServiceMethod])
+    method = SelectField("送达方式", choices=[SelectChoice(m.value, m.label) for m in ServiceMethod])
     served_on = DateField("送达日期", validators=[DataRequired("请填写送达日期。")])
     receipt = TextAreaField("送达回执（签收人、回执编号或公告载体）",
                             validators=[DataRequired("请填写送达回执。"), Length(max=5000)])
@@ -89,7 +90,8 @@ class BreachForm(FlaskForm):
 
     licence_number = StringField("许可证号", validators=[DataRequired("请填写许可证号。"),
                                                      Length(max=40)])
-    origin = SelectField("来源", choices=[(o.value, o.label) for o in MANUAL_BREACH_ORIGINS])
+    origin = SelectField("来源", choices=[SelectChoice(o.value, o.label)
+                                          for o in MANUAL_BREACH_ORIGINS])
     finding = RadioField("违诺性质", choices=FINDING_CHOICES, default="breach")
     facts = TextAreaField("发现的事实及认定理由",
                           validators=[DataRequired("请写明发现的事实及认定理由。"),
