@@ -71,7 +71,8 @@ class HearingForm(FlaskForm):
 class ServiceForm(FlaskForm):
     """送达."""
 
-    method = SelectField("送达方式", choices=[SelectChoice(m.value, m.label) for m in ServiceMethod])
+    method = SelectField("送达方式",
+                         choices=[SelectChoice(m.value, m.label) for m in ServiceMethod])
     served_on = DateField("送达日期", validators=[DataRequired("请填写送达日期。")])
     receipt = TextAreaField("送达回执（签收人、回执编号或公告载体）",
                             validators=[DataRequired("请填写送达回执。"), Length(max=5000)])
