@@ -595,27 +595,11 @@ def _register_supplements() -> DeadlineSweep | None:
         is_open=lambda: SupplementObligation.status == SupplementStatus.pending,
         object_type="supplement", describe=describe,
         remind=lambda o: _applicant_or_clerks(o.application), link=link,
-        overdue_job=False,  # supplement_missed below: the revocation domain's own sweep
+        overdue_job=False,  # supplement_missed: licensing.supplements.jobs
     ))
 
 
 SUPPLEMENT_SWEEP = _register_supplements()
-
-
-@job("supplement_missed", every(minutes=15), label="逾期未补交转撤销")
-def supplement_missed(now: datetime) -> int:
-    """Mark pending supplements past their due date missed; each opens a revocation case.
-
-    Calls ``licensing.supplements.services.mark_missed_supplements(today, commit_each=True)``
-    (which notifies the approvers and the supervisory department). Idempotent there: only
-    ``pending`` rows with ``supplement_due_on < today`` move, by a conditional UPDATE, and
-    the case is unique per supplement.
-    """
-    try:
-        from licensing.supplements.services import mark_missed_supplements
-    except ModuleNotFoundError:  # pragma: no cover - the revocation domain is always there
-        return 0
-    return mark_missed_supplements(today_of(now), commit_each=True)
 
 
 def _register_rectifications() -> DeadlineSweep | None:
