@@ -141,10 +141,13 @@ def rectification_conditions(period: Period) -> dict[str, object]:
 
 
 def revocation_conditions(period: Period) -> dict[str, object]:
-    """Licences revoked (the approval department that decided)."""
+    """Licences revoked (the approval department that decided), in the month of service.
+
+    A revocation takes effect on service (送达), so it counts in the month it was served.
+    """
     c = RevocationCase
     return {"revocations": and_(c.status == RevocationStatus.revoked,
-                                c.decided_on.between(period.first_day, period.last_day))}
+                                c.served_on.between(period.first_day, period.last_day))}
 
 
 def credit_conditions(period: Period) -> dict[str, object]:
