@@ -208,6 +208,7 @@ def hearing(case_id: int):
 @roles_required(Role.approver)
 def decide(case_id: int):
     """Revoke the licence (effective on service), or decide not to."""
+    services.load_case(case_id, current_user)  # another department's case: 404 first
     outcome = request.form.get("outcome")
     if outcome not in ("revoke", "dismiss"):
         flash("请选择决定：撤销许可或不予撤销。", "error")
@@ -366,6 +367,7 @@ def breach_rectification(breach_id: int):
 @roles_required(*BREACH_WORKERS)
 def breach_outcome(breach_id: int):
     """Rectified, or not (which refers the case for revocation)."""
+    services.load_breach(breach_id, current_user)
     rectified = request.form.get("rectified") == "yes"
     return _breach_step(breach_id, BreachOutcomeForm(), lambda c, f: services.record_outcome(
         c, rectified, note=f.note.data or "", reinspected_on=f.reinspected_on.data,

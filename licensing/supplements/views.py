@@ -76,8 +76,9 @@ def supplement(supplement_id: int):
         can_review=(supplements.can_review(current_user, obligation)
                     and obligation.status == SupplementStatus.submitted),
         hand_in_form=HandInForm(formdata=None), review_form=ReviewForm(formdata=None),
-        Status=SupplementStatus, mask_code=mask_code, case=None,
-        **{k: v for extra in SUPPLEMENT_PAGE_CONTEXT for k, v in extra(obligation).items()})
+        Status=SupplementStatus, mask_code=mask_code,
+        **{"case": None, **{k: v for extra in SUPPLEMENT_PAGE_CONTEXT
+                            for k, v in extra(obligation).items()}})
 
 
 @bp.route("/supplements/<int:supplement_id>/hand-in", methods=["POST"])
