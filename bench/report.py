@@ -200,11 +200,13 @@ FROM bench_tasks AS t WHERE t.followed_up;
 INSERT INTO revocation_cases (
     licence_id, application_id, approval_department_id, supervisory_department_id, origin,
     task_id, status, request_reason, requested_dt, decision_reason, legal_basis,
-    decided_by_id, decided_dt, decided_on, letter_number, lock_version)
+    decided_by_id, decided_dt, decided_on, letter_number, lock_version,
+    served_on, service_method, service_receipt)
 SELECT t.id, t.id, t.approval_department_id, t.supervisory_department_id,
        'supervision_breach', t.id, 'revoked', '逾期未整改', t.pushed_day + 15 + interval '3 hours',
        '逾期未整改', '《中华人民共和国行政许可法》第六十九条', :approver,
-       t.pushed_day + 21 + interval '3 hours', t.pushed_day + 21, 'CX-' || t.id, 1
+       t.pushed_day + 21 + interval '3 hours', t.pushed_day + 21, 'CX-' || t.id, 1,
+       t.pushed_day + 21, 'direct', '签收'
 FROM bench_tasks AS t WHERE t.followed_up AND t.h = 75;
 
 UPDATE licences AS l SET status = 'revoked', revoked_dt = c.decided_dt

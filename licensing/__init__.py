@@ -20,7 +20,8 @@ DOMAINS = (
     "credit",
     "cases",
     "supervision",
-    "revocation",
+    "supplements",
+    "enforcement",
     "notifications",
     "jobs",
     "reports",
@@ -38,9 +39,15 @@ def _optional_import(module_name: str):
 
 
 def import_models() -> None:
-    """Import every domain's models so the metadata (and migrations) see all tables."""
+    """Import every domain's models so the metadata (and migrations) see all tables.
+
+    Each domain's ``listeners`` module (if any) is imported too: it connects the receivers
+    of the signals lower domains send (docs/architecture.md, "Between domains").
+    """
     for domain in DOMAINS:
         _optional_import(f"licensing.{domain}.models")
+    for domain in DOMAINS:
+        _optional_import(f"licensing.{domain}.listeners")
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -270,7 +270,7 @@ def record_result(task_id: int, body: schemas.ResultIn):
 
     task = load_task(task_id, _user(), for_action=True)
     record(task, body.outcome, body.findings, body.checked_on, actor=_user(),
-           checklist=body.checklist, push=True)
+           checklist=body.checklist, push=True, finding=body.finding)
     return 200, present.task(task)
 
 
@@ -300,7 +300,8 @@ def rectification_outcome(task_id: int, body: schemas.RectificationOutcomeIn):
     from licensing.supervision.services import load_task, record_rectification_outcome
 
     task = load_task(task_id, _user(), for_action=True)
-    record_rectification_outcome(task, body.rectified, note=body.note or "", actor=_user())
+    record_rectification_outcome(task, body.rectified, note=body.note or "", actor=_user(),
+                                 reinspected_on=body.reinspected_on)
     return 200, present.task(task)
 
 
@@ -337,10 +338,11 @@ def revoke_licence(number: str, body: schemas.RevocationIn):
 
     A licence is revoked only on a case: a breach not put right, reported by the supervisory
     department, or a promised material missed or rejected; otherwise 409
-    ``no_revocation_request``. The licence is ``revoked`` at once (also on its public
-    verification page), the task closed, and the credit platform told.
+    ``no_revocation_request``. The procedure applies: without the notice of intended
+    revocation 409 ``notice_required`` (see ``/revocation-cases/{id}/notice``); the licence
+    stays ``valid`` until the decision is served (``/revocation-cases/{id}/service``).
     """
-    from licensing.revocation.services import revoke
+    from licensing.enforcement.services import revoke
 
     licence = _licence(number)
     revoke(licence, body.reason, legal_basis=body.legal_basis, actor=_user())
@@ -398,3 +400,7 @@ def calendar_due(query: schemas.DueQuery):
     result = due(query.start, query.working_days)
     return 200, schemas.DueOut(start=query.start, working_days=query.working_days,
                                due_on=result.due_on, provisional=result.provisional)
+
+
+# The enforcement endpoints register on the same blueprint (breaches, revocation procedure).
+from licensing.api import enforcement as _enforcement  # noqa: E402,F401

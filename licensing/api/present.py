@@ -97,6 +97,7 @@ def application(application) -> schemas.ApplicationOut:
         decision=decision,
         licence=licence_ref(application.licence),
         task=task_ref(task_of(application)),
+        verification_task=task_ref(task_of(application)),
         supplements=[
             schemas.SupplementOut(material_code=s.material.code, status=s.status.value,
                                   due_on=s.supplement_due_on,
@@ -108,7 +109,7 @@ def application(application) -> schemas.ApplicationOut:
 
 def task(task) -> schemas.TaskOut:
     """A verification task."""
-    from licensing.revocation.models import RevocationCase
+    from licensing.enforcement.models import BreachCase, RevocationCase
 
     order = task.rectification
     rectification = None
@@ -118,7 +119,9 @@ def task(task) -> schemas.TaskOut:
             due_on=order.rectification_due_on,
             provisional=bool(order.rectification_provisional),
             requirements=order.requirements or "", outcome_note=order.outcome_note)
-    case = db.session.scalar(select(RevocationCase).where(RevocationCase.task_id == task.id))
+    case = db.session.scalar(select(RevocationCase).where(
+        RevocationCase.task_id == task.id).order_by(RevocationCase.id.desc()))
+    breach = db.session.scalar(select(BreachCase.id).where(BreachCase.task_id == task.id))
     licence = task.licence
     return schemas.TaskOut(
         id=task.id,
@@ -144,12 +147,14 @@ def task(task) -> schemas.TaskOut:
         revocation_case=(schemas.RevocationCaseRef(id=case.id, status=case.status.value,
                                                    origin=case.origin.value)
                          if case is not None else None),
+        breach_case_id=breach,
+        revocation_case_id=case.id if case is not None else None,
     )
 
 
 def licence(licence) -> schemas.LicenceOut:
     """A licence and, once revoked, the revocation decision."""
-    from licensing.revocation.models import RevocationCase, RevocationStatus
+    from licensing.enforcement.models import RevocationCase, RevocationStatus
 
     case = db.session.scalar(select(RevocationCase).where(
         RevocationCase.licence_id == licence.id,
@@ -159,7 +164,9 @@ def licence(licence) -> schemas.LicenceOut:
         revocation = schemas.RevocationOut(case_id=case.id, letter_number=case.letter_number,
                                            decided_on=case.decided_on,
                                            legal_basis=case.legal_basis,
-                                           reason=case.decision_reason)
+                                           reason=case.decision_reason,
+                                           served_on=case.served_on,
+                                           finding=case.finding.value)
     return schemas.LicenceOut(
         number=licence.number, status=licence.status.value, issued_on=licence.issued_on,
         revoked_at=licence.revoked_dt, verify_url=verify_url(licence),

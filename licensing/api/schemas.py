@@ -30,7 +30,7 @@ from licensing.cases.models import (
     SupplementStatus,
 )
 from licensing.credit.models import CheckSource, CreditRecordStatus
-from licensing.revocation.models import RevocationStatus
+from licensing.enforcement.models import RevocationStatus
 from licensing.supervision.models import RectificationStatus, TaskStatus
 
 # --- building blocks --------------------------------------------------------------------------
@@ -452,6 +452,8 @@ class ApplicationOut(Response):
     decision: DecisionOut | None
     licence: LicenceRef | None
     task: TaskRef | None
+    verification_task: TaskRef | None = Field(
+        None, description="The verification task (the contract's name; ``task`` is kept).")
     supplements: list[SupplementOut]
 
 
@@ -518,6 +520,9 @@ class TaskOut(Response):
     pushed_late: bool
     rectification: RectificationOut | None
     revocation_case: RevocationCaseRef | None
+    breach_case_id: int | None = Field(None, description="The breach case the nonconform "
+                                                         "result opened.")
+    revocation_case_id: int | None = None
 
 
 class TaskList(Response):
@@ -536,6 +541,9 @@ class ResultIn(Request):
     checked_on: IsoDate
     checklist: Annotated[list[Text(500)], Field(max_length=100)] | None = Field(
         None, description="The checklist points found in order (an extension).")
+    finding: Literal["false_commitment", "breach"] | None = Field(
+        None, description="When nonconform: 不实承诺 or 违反承诺 (default ``breach``); the "
+                          "breach case opened by the result carries it.")
 
 
 class RectificationIn(Request):
@@ -553,6 +561,9 @@ class RectificationOutcomeIn(Request):
     note: Text(5000) | None = Field(
         None, description="Required when not rectified: what is still short (an extension; "
                           "it becomes the reason of the revocation request).")
+    reinspected_on: IsoDate | None = Field(
+        None, description="The re-inspection (复查) that found the breach still there; "
+                          "required to record not rectified before the due date.")
 
 
 # --- licences ---------------------------------------------------------------------------------
@@ -574,6 +585,8 @@ class RevocationOut(Response):
     decided_on: date
     legal_basis: str
     reason: str
+    served_on: date | None = None
+    finding: str | None = None
 
 
 class LicenceOut(Response):

@@ -27,6 +27,7 @@ class DeadlineRule(StrEnum):
     supplement = "supplement"  # 承诺限期补齐补全: the promised material's deadline
     statutory = "statutory"  # the general procedure's statutory time limit of the item
     rectification = "rectification"  # 限期整改: the rectification order's deadline
+    statement_period = "statement_period"  # 陈述、申辩和听证申请期限 (a city setting, default 5)
 
     @property
     def label(self) -> str:
@@ -47,6 +48,7 @@ RULE_LABELS: dict[DeadlineRule, str] = {
     DeadlineRule.supplement: "承诺限期补齐补全",
     DeadlineRule.statutory: "法定办理时限",
     DeadlineRule.rectification: "限期整改",
+    DeadlineRule.statement_period: "陈述、申辩和要求听证期限",
 }
 
 FIXED_WORKING_DAYS: dict[DeadlineRule, int] = {

@@ -45,6 +45,7 @@ from licensing.cases.models import (
     SupplementObligation,
     Track,
 )
+from licensing.cases.signals import commitment_licence_issued
 from licensing.catalogue.models import ItemVersion, VerificationRule
 from licensing.clock import local_today, utcnow
 from licensing.errors import InvalidTransition, ValidationFailed
@@ -446,7 +447,6 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
     the credit platform; audit entries for each. Rejection needs a reason.
     """
     from licensing.credit.services import record_commitment_event
-    from licensing.supervision.services import open_verification_task
 
     if application.status not in DECIDABLE:
         if application.status in (ApplicationStatus.approved, ApplicationStatus.rejected):
@@ -490,7 +490,10 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
             working_days=(version.verification_working_days
                           if rule == DeadlineRule.item_specific else None),
             start_event="licence_issued")
-        task = open_verification_task(application, licence, deadline)
+        # The supervision domain opens the verification task (it listens; see signals.py).
+        opened = commitment_licence_issued.send(application, application=application,
+                                                licence=licence, deadline=deadline)
+        task = next((value for _, value in opened if value is not None), None)
         for material, handling in commitment_choices(application):
             if handling != MaterialHandling.supplement:
                 continue

@@ -6,7 +6,7 @@ import secrets
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_
 
 from licensing.applicants.identity import mask_code, mask_phone
 from licensing.applicants.models import Applicant
@@ -167,16 +167,23 @@ def _case_context(application: Application) -> dict:
                                           if application.applicant.kind.value == "individual"
                                           else "")
         context.update(letter_preview=text, sign_form=sign_form)
-    task = _task_of(application)
-    context["task"] = task
+    context["task"] = None
+    context["revocation"] = None
+    for extra in CASE_PAGE_CONTEXT:
+        context.update(extra(application))
     return context
 
 
-def _task_of(application: Application):
-    from licensing.supervision.models import VerificationTask
+#: Callables ``(application) -> dict`` adding to the case page's context: the domains above
+#: (supervision: the verification task; enforcement: the revocation) register here, so this
+#: domain does not import them.
+CASE_PAGE_CONTEXT: list = []
 
-    return db.session.scalar(select(VerificationTask).where(
-        VerificationTask.application_id == application.id))
+
+def register_case_context(function):
+    """Register a callable adding to the case page's context (decorator)."""
+    CASE_PAGE_CONTEXT.append(function)
+    return function
 
 
 @bp.route("/applications/<public_id>")

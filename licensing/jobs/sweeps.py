@@ -586,7 +586,7 @@ def _register_supplements() -> DeadlineSweep | None:
                 f"「{obligation.material.name}」")
 
     def link(obligation) -> str | None:
-        return (path_for("revocation.supplement", supplement_id=obligation.id)
+        return (path_for("supplements.supplement", supplement_id=obligation.id)
                 or path_for("cases.show", public_id=obligation.application.public_id))
 
     return register_deadline_sweep(DeadlineSweep(
@@ -595,27 +595,11 @@ def _register_supplements() -> DeadlineSweep | None:
         is_open=lambda: SupplementObligation.status == SupplementStatus.pending,
         object_type="supplement", describe=describe,
         remind=lambda o: _applicant_or_clerks(o.application), link=link,
-        overdue_job=False,  # supplement_missed below: the revocation domain's own sweep
+        overdue_job=False,  # supplement_missed: licensing.supplements.jobs
     ))
 
 
 SUPPLEMENT_SWEEP = _register_supplements()
-
-
-@job("supplement_missed", every(minutes=15), label="逾期未补交转撤销")
-def supplement_missed(now: datetime) -> int:
-    """Mark pending supplements past their due date missed; each opens a revocation case.
-
-    Calls ``licensing.revocation.supplements.mark_missed_supplements(today, commit_each=True)``
-    (which notifies the approvers and the supervisory department). Idempotent there: only
-    ``pending`` rows with ``supplement_due_on < today`` move, by a conditional UPDATE, and
-    the case is unique per supplement.
-    """
-    try:
-        from licensing.revocation.supplements import mark_missed_supplements
-    except ModuleNotFoundError:  # pragma: no cover - the revocation domain is always there
-        return 0
-    return mark_missed_supplements(today_of(now), commit_each=True)
 
 
 def _register_rectifications() -> DeadlineSweep | None:

@@ -150,10 +150,10 @@ class Queue:
 def approver_queue(user: User, today: date | None = None) -> Queue:
     """Build the approver's queue: decisions, results to read, supplements, revocations."""
     from licensing.cases.queries import visible_applications
+    from licensing.enforcement.services import count_open_cases
     from licensing.notifications.models import Notification
-    from licensing.revocation.services import count_open_cases
-    from licensing.revocation.supplements import count_awaiting_review
     from licensing.supervision.services import NOTIFY_RESULT_PUSHED, results_for_approval
+    from licensing.supplements.services import count_awaiting_review
 
     today = today or local_today()
     limit = due_soon_limit(today)

@@ -24,10 +24,10 @@ from licensing.auth.access import department_scope
 from licensing.calendar.models import CalendarRecomputeEvent
 from licensing.cases.models import Application, Decision, Track
 from licensing.credit.models import OutboxMessage, OutboxStatus
+from licensing.enforcement.models import RevocationCase, RevocationStatus
 from licensing.extensions import db
 from licensing.reports.figures import DEPARTMENTAL, FIGURE_KEYS
 from licensing.reports.periods import Period
-from licensing.revocation.models import RevocationCase, RevocationStatus
 from licensing.supervision.models import (
     Outcome,
     RectificationOrder,
@@ -141,10 +141,13 @@ def rectification_conditions(period: Period) -> dict[str, object]:
 
 
 def revocation_conditions(period: Period) -> dict[str, object]:
-    """Licences revoked (the approval department that decided)."""
+    """Licences revoked (the approval department that decided), in the month of service.
+
+    A revocation takes effect on service (送达), so it counts in the month it was served.
+    """
     c = RevocationCase
     return {"revocations": and_(c.status == RevocationStatus.revoked,
-                                c.decided_on.between(period.first_day, period.last_day))}
+                                c.served_on.between(period.first_day, period.last_day))}
 
 
 def credit_conditions(period: Period) -> dict[str, object]:

@@ -70,7 +70,22 @@ class EvidenceNotFound(NotFound):
 
 
 __all__ = [
-    "EvidenceNotFound", "InvalidAssignee", "InvalidRectification", "InvalidResult",
-    "JudicialTransferInvalid", "NotYourTask", "RectificationTransitionRefused", "StaleTask",
+    "EvidenceNotFound",
+    "InvalidAssignee",
+    "InvalidRectification",
+    "InvalidResult",
+    "JudicialTransferInvalid",
+    "NotYourTask",
+    "RectificationNotDue",
+    "RectificationTransitionRefused",
+    "StaleTask",
     "TaskTransitionRefused",
 ]
+
+
+class RectificationNotDue(InvalidTransition):
+    """Not rectified is recorded only after the due date, or on a re-inspection that found it."""
+
+    code = "rectification_not_due"
+    default_message = ("整改期限尚未届满，不能认定未整改到位。如经复查发现整改后仍不符合条件，"
+                       "请填写复查日期。")

@@ -35,6 +35,10 @@ class ResultForm(_Versioned):
     findings = TextAreaField("核查情况 / 发现的问题（不符合承诺时必填）",
                              validators=[Optional(), Length(max=5000)])
     checked_on = DateField("核查完成日期", validators=[DataRequired("请填写核查完成日期。")])
+    finding = RadioField("违诺性质（不符合承诺时）", default="breach", choices=[
+        SelectChoice("breach", "违反承诺：未履行承诺的条件、补交材料或整改要求"),
+        SelectChoice("false_commitment", "不实承诺：签署承诺书时承诺的条件并不存在")],
+        validators=[Optional()])
     push = BooleanField("保存后立即推送至审批部门", default=True)
 
 
@@ -68,6 +72,8 @@ class RectificationOutcomeForm(_Versioned):
 
     rectified = HiddenField()
     note = TextAreaField("整改情况（未整改到位时必填）", validators=[Optional(), Length(max=5000)])
+    reinspected_on = DateField("复查日期（整改期限届满前认定未整改到位时必填）",
+                               validators=[Optional()])
 
 
 class JudicialTransferForm(FlaskForm):

@@ -168,6 +168,9 @@ class VerificationTask(deadline_mixin("verification"), deadline_mixin("result_pu
     outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome, 16))
     checked_on: Mapped[date | None] = mapped_column(Date)
     findings: Mapped[str | None] = mapped_column(Text)
+    #: For a nonconform result: ``false_commitment`` (不实承诺) or ``breach`` (违反承诺), the
+    #: classification the breach case carries (``licensing.enforcement.models.Finding``).
+    finding: Mapped[str | None] = mapped_column(String(24))
     #: The item's checklist as ticked: ``[{"item": "...", "ok": true}, ...]``.
     checklist: Mapped[list | None] = mapped_column(JSON)
     checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -284,6 +287,7 @@ class RectificationOrder(deadline_mixin("rectification"), db.Model):
     ordered_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ordered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome_note: Mapped[str | None] = mapped_column(Text)
+    reinspected_on: Mapped[date | None] = mapped_column(Date)
     outcome_recorded_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)

@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, BinaryIO
 
-from flask import has_request_context
-from flask_login import current_user
 from sqlalchemy import Select, and_, case, func, select, update
 
 from licensing.audit.services import record_audit
 from licensing.auth.access import department_scope
+from licensing.auth.acting import acting_user
 from licensing.auth.models import Role, User
 from licensing.calendar.deadlines import Deadline, DeadlineRule
 from licensing.calendar.models import DEADLINE_FIELDS
@@ -40,6 +39,7 @@ from licensing.supervision.errors import (
     InvalidResult,
     JudicialTransferInvalid,
     NotYourTask,
+    RectificationNotDue,
     RectificationTransitionRefused,
     StaleTask,
     TaskTransitionRefused,
@@ -57,7 +57,14 @@ from licensing.supervision.models import (
     TaskStatus,
     VerificationTask,
 )
+from licensing.supervision.signals import (
+    nonconform_result_pushed,
+    rectification_ordered,
+    rectification_outcome_recorded,
+)
 from licensing.supervision.uploads import store_upload
+from licensing.transitions import allowed_events as _allowed_events
+from licensing.transitions import guarded_transition
 
 #: A deadline within this many working days from today is "due soon" (临期).
 DUE_SOON_WORKING_DAYS = 5
@@ -82,12 +89,7 @@ _register_notification_kinds()
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _actor(actor: User | None) -> User | None:
-    if actor is not None:
-        return actor
-    if has_request_context() and current_user and current_user.is_authenticated:
-        return current_user._get_current_object()
-    return None
+_actor = acting_user
 
 
 def _require_worker(task: VerificationTask, actor: User | None) -> User:
@@ -120,35 +122,16 @@ def refused(task: VerificationTask, event: str) -> TaskTransitionRefused:
 
 def allowed_events(task: VerificationTask) -> list[str]:
     """Return the events the task's state machine allows now (for the task page)."""
-    return [event for event, (sources, _) in TASK_TRANSITIONS.items() if task.status in sources]
+    return _allowed_events(task, TASK_TRANSITIONS)
 
 
 def _transition(task: VerificationTask, event: str, *, actor: User | None,
                 expected_version: int | None = None, values: Mapping[str, Any] | None = None,
                 changes: Mapping[str, Any] | None = None) -> None:
     """Move the task by ``event``, under a row lock, and audit it (see the module docstring)."""
-    sources, target = TASK_TRANSITIONS[event]
-    if expected_version is not None and task.lock_version != expected_version:
-        raise StaleTask()
-    if task.status not in sources:
-        raise refused(task, event)
-    previous = task.status
-    stmt = update(VerificationTask).where(VerificationTask.id == task.id,
-                                          VerificationTask.status == previous)
-    if expected_version is not None:
-        stmt = stmt.where(VerificationTask.lock_version == expected_version)
-    result = db.session.execute(
-        stmt.values(status=target, lock_version=VerificationTask.lock_version + 1,
-                    **dict(values or {}))
-        .execution_options(synchronize_session=False))
-    db.session.refresh(task)
-    if result.rowcount != 1:
-        if expected_version is not None and task.lock_version != expected_version:
-            raise StaleTask()
-        raise refused(task, event)
-    record_audit(f"verification_task.{event}", object_type="verification_task",
-                 object_id=task.id, actor=actor,
-                 changes={"status": [previous, target], **dict(changes or {})})
+    guarded_transition(task, event, TASK_TRANSITIONS, refused=refused,
+                       audit_type="verification_task", actor=actor, stale=StaleTask,
+                       expected_version=expected_version, values=values, changes=changes)
 
 
 def _update_task(task: VerificationTask, *, allowed: Iterable[TaskStatus], event: str,
@@ -312,6 +295,7 @@ def record_result(
     checklist: Mapping[str, bool] | Iterable[str] | None = None,
     push: bool = True,
     expected_version: int | None = None,
+    finding: str | None = None,
 ) -> Deadline:
     """Record the result of the on-site check; return its result-push deadline.
 
@@ -332,6 +316,14 @@ def record_result(
     findings = _clean(findings)
     if outcome == Outcome.nonconform and not findings:
         raise InvalidResult("核查不符合承诺时，必须写明发现的问题。", code="findings_required")
+    if outcome == Outcome.nonconform:
+        # Unstated, the milder classification: 违反承诺 (the licensee keeps the commitment
+        # track); 不实承诺 must be stated by the department.
+        finding = finding or "breach"
+        if finding not in ("false_commitment", "breach"):
+            raise InvalidResult("请选择违诺性质：不实承诺或违反承诺。", code="finding_invalid")
+    else:
+        finding = None
     if not isinstance(checked_on, date):
         raise InvalidResult("请填写核查日期。", code="checked_on_required")
     today = local_today()
@@ -347,6 +339,7 @@ def record_result(
         "outcome": outcome,
         "checked_on": checked_on,
         "findings": findings or None,
+        "finding": finding,
         "checklist": _normalise_checklist(task, checklist),
         "checked_by_id": actor.id,
         "result_recorded_dt": utcnow(),
@@ -372,8 +365,8 @@ def push_result(task: VerificationTask, *, actor: User | None = None,
     The result then shows in the approval department's inbox (``results_for_approval``) and
     its approvers are notified; ``pushed_late`` is set when today is after the push deadline.
     A conform result closes the task and queues ``commitment_kept`` for the credit platform; a
-    nonconform one moves it to ``breach`` (a rectification order is next) and queues
-    ``commitment_broken``.
+    nonconform one moves it to ``breach`` (a rectification order is next) and sends
+    ``nonconform_result_pushed``: the enforcement domain opens the task's breach case.
     """
     from licensing.credit.services import record_commitment_event
 
@@ -398,10 +391,9 @@ def push_result(task: VerificationTask, *, actor: User | None = None,
                                 payload=payload, occurred_on=task.checked_on,
                                 summary="承诺经现场核查属实", actor=actor)
     else:
-        record_commitment_event(licence.applicant, "commitment_broken", ref=f"task:{task.id}",
-                                payload={**payload, "findings": task.findings},
-                                occurred_on=task.checked_on,
-                                summary="经现场核查，承诺不实或违反承诺", actor=actor)
+        # The breach case (enforcement) is opened here; its credit consequence follows the
+        # revocation's service, never the finding alone.
+        nonconform_result_pushed.send(task, task=task, actor=actor)
     late_note = "（超过推送期限）" if late else ""
     _notify_department(
         task.approval_department_id, [Role.approver], NOTIFY_RESULT_PUSHED,
@@ -435,7 +427,7 @@ class RectificationResult:
     """What recording a rectification outcome produced."""
 
     order: RectificationOrder
-    revocation_case: Any | None  # licensing.revocation.models.RevocationCase
+    revocation_case: Any | None  # licensing.enforcement.models.RevocationCase
 
 
 def order_rectification(
@@ -475,27 +467,20 @@ def order_rectification(
     record_audit("rectification.ordered", object_type="rectification", object_id=order.id,
                  actor=actor, changes={"task_id": task.id, "deadline": deadline.as_dict(),
                                        "requested_due_on": due_on})
+    rectification_ordered.send(task, task=task, order=order, actor=actor)
     return order
+
+
+def _rectification_refused(order: RectificationOrder, event: str):
+    return RectificationTransitionRefused(
+        f"整改通知当前状态为“{order.status.label}”，不能再记录整改结果。")
 
 
 def _transition_rectification(order: RectificationOrder, event: str, *, actor: User,
                               values: Mapping[str, Any]) -> None:
-    sources, target = RECTIFICATION_TRANSITIONS[event]
-    if order.status not in sources:
-        raise RectificationTransitionRefused(
-            f"整改通知当前状态为“{order.status.label}”，不能再记录整改结果。")
-    previous = order.status
-    result = db.session.execute(
-        update(RectificationOrder)
-        .where(RectificationOrder.id == order.id, RectificationOrder.status == previous)
-        .values(status=target, lock_version=RectificationOrder.lock_version + 1, **values)
-        .execution_options(synchronize_session=False))
-    db.session.refresh(order)
-    if result.rowcount != 1:
-        raise RectificationTransitionRefused(
-            f"整改通知当前状态为“{order.status.label}”，不能再记录整改结果。")
-    record_audit(f"rectification.{event}", object_type="rectification", object_id=order.id,
-                 actor=actor, changes={"status": [previous, target], "task_id": order.task_id})
+    guarded_transition(order, event, RECTIFICATION_TRANSITIONS, refused=_rectification_refused,
+                       audit_type="rectification", actor=actor, values=values,
+                       changes={"task_id": order.task_id})
 
 
 def record_rectification_outcome(
@@ -505,17 +490,16 @@ def record_rectification_outcome(
     note: str = "",
     actor: User | None = None,
     expected_version: int | None = None,
+    reinspected_on: date | None = None,
 ) -> RectificationResult:
     """Record whether the breach was put right.
 
-    Rectified: the order is ``rectified`` and the task ``closed``. Not rectified (by the due
-    date, or still short after it): the order is ``failed``, the task ``revocation_requested``
-    and a revocation case (origin ``supervision_breach``) is opened for the approval
-    department, whose approvers are notified.
+    Rectified: the order is ``rectified`` and the task ``closed``. Not rectified: only after
+    the due date (逾期不整改), or before it on a re-inspection (复查, ``reinspected_on``) that
+    found the breach still there (整改后仍不符合条件); else ``RectificationNotDue``. The order
+    is then ``failed``, the task ``revocation_requested``, and ``rectification_outcome_recorded``
+    tells the enforcement domain, which refers the task's breach case for revocation.
     """
-    from licensing.revocation.models import RevocationOrigin
-    from licensing.revocation.services import open_revocation_case
-
     actor = _require_worker(task, actor)
     order = task.rectification
     if order is None or task.status != TaskStatus.rectifying:
@@ -523,22 +507,33 @@ def record_rectification_outcome(
     note = _clean(note)
     if not rectified and not note:
         raise InvalidResult("请写明未整改到位的情况。", code="note_required")
+    today = local_today()
+    if reinspected_on is not None:
+        if not isinstance(reinspected_on, date):
+            raise InvalidResult("请填写复查日期。", code="reinspected_on_invalid")
+        if reinspected_on > today:
+            raise InvalidResult("复查日期不能晚于今天。", code="date_in_future")
+        if reinspected_on < order.ordered_on:
+            raise InvalidResult("复查日期不能早于责令整改之日。", code="date_before_case")
+    if not rectified and reinspected_on is None and today <= order.rectification_due_on:
+        raise RectificationNotDue(
+            f"整改期限（{order.rectification_due_on}）尚未届满，不能认定未整改到位。"
+            "如经复查发现整改后仍不符合条件，请填写复查日期。")
     now = utcnow()
     _transition_rectification(order, "rectified" if rectified else "not_rectified", actor=actor,
                               values={"outcome_note": note or None, "outcome_recorded_dt": now,
-                                      "outcome_by_id": actor.id})
+                                      "outcome_by_id": actor.id,
+                                      "reinspected_on": reinspected_on})
     if rectified:
         _transition(task, "rectified", actor=actor, expected_version=expected_version,
                     values={"closed_dt": now})
-        return RectificationResult(order, None)
-    _transition(task, "not_rectified", actor=actor, expected_version=expected_version,
-                changes={"note": note})
-    overdue = local_today() > order.rectification_due_on
-    reason = (f"{task.supervisory_department.name}于 {task.checked_on} 现场核查发现："
-              f"{task.findings}。已责令于 {order.rectification_due_on} 前整改，"
-              + ("逾期未整改" if overdue else "整改后仍不符合条件") + f"：{note}")
-    case_ = open_revocation_case(task.licence, RevocationOrigin.supervision_breach, task=task,
-                                 reason=reason, requested_by=actor)
+    else:
+        _transition(task, "not_rectified", actor=actor, expected_version=expected_version,
+                    changes={"note": note, "reinspected_on": reinspected_on})
+    results = rectification_outcome_recorded.send(
+        task, task=task, order=order, rectified=rectified, note=note,
+        reinspected_on=reinspected_on, actor=actor)
+    case_ = next((value for _, value in results if value is not None), None)
     return RectificationResult(order, case_)
 
 

@@ -13,6 +13,8 @@ from licensing.auth.access import roles_required
 from licensing.auth.home import Panel, register_panel
 from licensing.auth.models import DepartmentKind, Role, User
 from licensing.auth.navigation import register_nav
+from licensing.cases.services import commitment_choices
+from licensing.cases.views import register_case_context
 from licensing.clock import local_today
 from licensing.errors import Conflict, DomainError
 from licensing.extensions import db
@@ -107,10 +109,24 @@ def inbox():
 # --- the task page ----------------------------------------------------------------------------
 
 
-def _task_context(task: VerificationTask) -> dict:
-    from licensing.cases.services import commitment_choices
-    from licensing.revocation.models import RevocationCase
+#: Callables ``(task) -> dict`` adding to the task page's context (the enforcement domain
+#: adds the breach case and the revocation case), so this domain does not import them.
+TASK_PAGE_CONTEXT: list = []
 
+
+def register_task_context(function):
+    """Register a callable adding to the task page's context (decorator)."""
+    TASK_PAGE_CONTEXT.append(function)
+    return function
+
+
+@register_case_context
+def _case_page_task(application) -> dict:
+    return {"task": db.session.scalar(select(VerificationTask).where(
+        VerificationTask.application_id == application.id))}
+
+
+def _task_context(task: VerificationTask) -> dict:
     today = local_today()
     limit = services.due_soon_limit(today)
     can_work = task.can_work(current_user)
@@ -120,8 +136,6 @@ def _task_context(task: VerificationTask) -> dict:
                              inspector_id=task.assigned_to_id or 0)
     assign_form.inspector_id.choices = [SelectChoice(0, "— 请选择 —")] + [
         SelectChoice(u.id, u.display_name) for u in services.assignable_inspectors(task)]
-    revocation = db.session.scalar(select(RevocationCase).where(
-        RevocationCase.licence_id == task.licence_id).order_by(RevocationCase.id.desc()))
     return {
         "task": task,
         "application": task.application,
@@ -142,7 +156,8 @@ def _task_context(task: VerificationTask) -> dict:
         "rectification_form": RectificationForm(formdata=None, lock_version=task.lock_version),
         "outcome_form": RectificationOutcomeForm(formdata=None, lock_version=task.lock_version),
         "judicial_form": JudicialTransferForm(formdata=None, transferred_on=today),
-        "revocation": revocation,
+        "revocation": None,
+        **{k: v for extra in TASK_PAGE_CONTEXT for k, v in extra(task).items()},
         "history": entries_for("verification_task", task.id),
         "action_label": services.action_label,
         "Status": TaskStatus,
@@ -191,7 +206,8 @@ def record_result(task_id: int):
 
     def action():
         services.record_result(task, form.outcome.data, form.findings.data, form.checked_on.data,
-                               checklist=ticked, push=pushed, expected_version=_version(form))
+                               checklist=ticked, push=pushed, expected_version=_version(form),
+                               finding=form.finding.data or None)
 
     done = "核查结果已保存并推送至审批部门。" if pushed else "核查结果已保存，请在期限内推送。"
     return _run(task_id, action, done, "result")
@@ -264,7 +280,8 @@ def rectification_outcome(task_id: int):
         return _back(task_id, "breach")
     rectified = form.rectified.data == "yes"
     return _run(task_id, lambda: services.record_rectification_outcome(
-        task, rectified, note=form.note.data or "", expected_version=_version(form)),
+        task, rectified, note=form.note.data or "", expected_version=_version(form),
+        reinspected_on=form.reinspected_on.data),
         "已确认整改到位，任务办结。" if rectified else "已确认未整改到位，已提请审批部门撤销许可。",
         "breach")
 

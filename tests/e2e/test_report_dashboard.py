@@ -50,7 +50,7 @@ def _history(today: date, cases: int = 1600, seed: int = 20261) -> None:
     from licensing.cases.models import Application, Licence
     from licensing.catalogue.models import ItemVersion, VersionStatus
     from licensing.credit.models import OutboxMessage
-    from licensing.revocation.models import RevocationCase
+    from licensing.enforcement.models import RevocationCase
     from licensing.supervision.models import RectificationOrder, VerificationTask
     from tests.case_factories import enterprise_code
 
@@ -190,7 +190,8 @@ def _history(today: date, cases: int = 1600, seed: int = 20261) -> None:
             "decision_reason": "逾期未整改，依法撤销",
             "legal_basis": "《中华人民共和国行政许可法》第六十九条",
             "decided_by_id": approver, "decided_dt": revoked_dt, "decided_on": revoked_on,
-            "letter_number": f"定审撤〔{revoked_on.year}〕{app_id}号"})
+            "letter_number": f"定审撤〔{revoked_on.year}〕{app_id}号",
+            "served_on": revoked_on, "service_method": "direct", "service_receipt": "签收"})
     for model, rows in ((Application, apps), (Licence, licences), (VerificationTask, tasks),
                         (RectificationOrder, orders), (RevocationCase, revocations),
                         (OutboxMessage, outbox)):

@@ -18,8 +18,8 @@ from licensing.auth.access import ROLES_ATTR
 from licensing.auth.models import DepartmentKind, Role
 from licensing.auth.services import ensure_department
 from licensing.cases.models import SupplementObligation
+from licensing.enforcement.models import BreachCase, RevocationCase
 from licensing.extensions import db
-from licensing.revocation.models import RevocationCase
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome
 from tests.factories import create_test_user, login_as
@@ -31,6 +31,7 @@ ARGUMENTS = {
     "task_id": lambda c: c["task"].id,
     "supplement_id": lambda c: c["supplement"].id,
     "case_id": lambda c: c["revocation"].id,
+    "breach_id": lambda c: c["breach"].id,
 }
 STAFF_ROLES = (Role.clerk, Role.approver, Role.inspector, Role.head)
 
@@ -56,14 +57,15 @@ def built(world):
                               actor=world.inspector)
     supervision.order_rectification(task, date(2026, 3, 20), requirements="整改",
                                     actor=world.inspector)
-    supervision.record_rectification_outcome(task, False, note="逾期未整改",
-                                             actor=world.inspector)
+    supervision.record_rectification_outcome(task, False, note="复查仍不符合",
+                                             reinspected_on=TODAY, actor=world.inspector)
     db.session.commit()
     return {
         "application": application,
         "task": task,
         "supplement": db.session.scalar(select(SupplementObligation)),
         "revocation": db.session.scalar(select(RevocationCase)),
+        "breach": db.session.scalar(select(BreachCase)),
         "world": world,
     }
 
@@ -96,7 +98,8 @@ def test_other_departments_get_404_on_every_object_page(app, built):
 def test_own_departments_reach_the_same_objects(app, built):
     world = built["world"]
     insiders = {"cases.show": world.clerk, "supervision.show": world.inspector,
-                "revocation.show": world.approver, "revocation.supplement": world.clerk}
+                "revocation.show": world.approver, "supplements.supplement": world.clerk,
+                "revocation.breach": world.inspector}
     for rule, method, _ in _object_rules(app):
         user = insiders.get(rule.endpoint)
         if user is None:

@@ -76,9 +76,10 @@ def test_commitment_journey_and_breach_path_through_the_api(app, world):
 
     result = api.post(f"/verification-tasks/{task['id']}/result", token=inspector_token,
                       json={"outcome": "nonconform", "findings": "经营场所与平面图不符",
-                            "checked_on": "2026-06-01"})
+                            "finding": "false_commitment", "checked_on": "2026-06-01"})
     assert result.status_code == 200, result.json
     assert result.json["status"] == "breach"
+    assert result.json["breach_case_id"] is not None
     assert result.json["result_push_due_on"] == "2026-06-08"
 
     ordered = api.post(f"/verification-tasks/{task['id']}/rectification",
@@ -103,12 +104,29 @@ def test_commitment_journey_and_breach_path_through_the_api(app, world):
     case = outcome.json["revocation_case"]
     assert case["status"] == "requested" and case["origin"] == "supervision_breach"
 
+    # the one-step revocation of the first version answers with the procedure's refusal
+    refused = api.post(f"/licences/{number}/revocation", token=approver_token,
+                       json={"reason": "违反告知承诺，逾期未整改"})
+    assert refused.status_code == 409
+    assert refused.json["error"]["code"] == "notice_required"
+    noticed = api.post(f"/revocation-cases/{case['id']}/notice", token=approver_token,
+                       json={"facts": "经营场所与平面图不符，逾期未整改", "reasons": "违反承诺"})
+    assert noticed.status_code == 200, noticed.json
+    waived = api.post(f"/revocation-cases/{case['id']}/statement", token=approver_token,
+                      json={"received_on": "2026-06-17", "waives_rights": True})
+    assert waived.status_code == 200, waived.json
     revoked = api.post(f"/licences/{number}/revocation", token=approver_token,
                        json={"reason": "违反告知承诺，逾期未整改"})
     assert revoked.status_code == 200, revoked.json
+    assert revoked.json["status"] == "valid"  # decided: in force until service
+    served = api.post(f"/revocation-cases/{case['id']}/service", token=approver_token,
+                      json={"method": "direct", "served_on": "2026-06-17", "receipt": "签收"})
+    assert served.status_code == 200, served.json
+    revoked = api.get(f"/licences/{number}", token=approver_token)
     assert revoked.json["status"] == "revoked"
     assert revoked.json["revocation"]["case_id"] == case["id"]
     assert revoked.json["revocation"]["letter_number"].startswith("XZSPJ-CX-2026-")
+    assert revoked.json["revocation"]["served_on"] == "2026-06-17"
 
     after = api.get(f"/licences/{number}", token=approver_token).json
     assert after["status"] == "revoked" and after["revoked_at"] is not None
@@ -118,12 +136,12 @@ def test_commitment_journey_and_breach_path_through_the_api(app, world):
                      json={"reason": "重复"})
     assert again.status_code == 409
 
-    # The breach is in the credit record, and bars the commitment track from now on.
+    # The false commitment (不实承诺) is in the credit record, served, and bars the
+    # commitment track from now on.
     code = commitment_body(seed=302)["applicant"]["code"]
     credit = api.get(f"/applicants/{code}/credit", token=approver_token).json
     types = {r["record_type"] for r in credit["records"]}
-    assert {"commitment_made", "commitment_broken", "licence_revoked",
-            "false_commitment"} <= types
+    assert {"commitment_made", "licence_revoked", "false_commitment"} <= types
     assert credit["eligible"] is False
     clerk_token = api.token(clerk)
     refused = api.post("/applications", token=clerk_token, json=commitment_body(seed=302),

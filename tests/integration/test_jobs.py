@@ -253,7 +253,7 @@ def test_counter_applicants_reminders_go_to_the_clerks(people):
 
 
 def test_missed_supplement_opens_one_revocation_case_after_downtime(people):
-    from licensing.revocation.models import RevocationCase
+    from licensing.enforcement.models import RevocationCase
 
     decided_case(people, "2026-11-20")  # M2 due 2026-12-18
     assert run("supplement_missed", "2026-12-18").items_handled == 0  # the due day is in time

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import schemathesis
@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis import checks as st_checks
 
+from licensing import clock
 from licensing.auth.models import Role
 from licensing.extensions import db
 from tests.case_factories import published_item
@@ -82,9 +83,22 @@ def _real_objects(api, users) -> dict[str, str | int]:
     waiting = submit(401)
     approved = api.post(f"/applications/{submit(402)['id']}/decision", headers=approver,
                         json={"outcome": "approve"}).json
+    # a breach case referred for revocation (re-inspected the day of the order)
+    inspector = _bearer(api, users[Role.inspector])
+    number = approved["licence"]["number"]
+    today = clock.local_today().isoformat()
+    breach = api.post(f"/licences/{number}/breaches", headers=inspector,
+                      json={"origin": "complaint", "finding": "breach", "facts": "举报",
+                            "found_on": today}).json
+    due = (clock.local_today() + timedelta(days=14)).isoformat()
+    api.post(f"/breaches/{breach['id']}/rectification", headers=inspector,
+             json={"due_on": due, "requirements": "整改"})
+    referred = api.post(f"/breaches/{breach['id']}/rectification/outcome", headers=inspector,
+                        json={"rectified": False, "note": "复查仍不符合",
+                              "reinspected_on": today}).json
     return {"application_id": waiting["id"], "task_id": approved["task"]["id"],
-            "number": approved["licence"]["number"],
-            "code": commitment_body(seed=402)["applicant"]["code"]}
+            "number": number, "code": commitment_body(seed=402)["applicant"]["code"],
+            "breach_id": breach["id"], "case_id": referred["revocation_case_id"]}
 
 
 def _fixed_parameters(operation, objects) -> dict | None:

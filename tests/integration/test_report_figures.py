@@ -32,6 +32,8 @@ from sqlalchemy import select, update
 
 from licensing import clock
 from licensing.calendar import services as calendar
+from licensing.calendar.deadlines import DeadlineRule
+from licensing.calendar.services import compute_deadline
 from licensing.cases import services as cases
 from licensing.cases.models import Channel, Decision, SupplementObligation, Track
 from licensing.catalogue.models import VerificationRule
@@ -48,13 +50,13 @@ from licensing.reports.services import (
     report_for,
     snapshot_hash,
 )
-from licensing.revocation import services as revocations
-from licensing.revocation import supplements
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome
+from licensing.supplements import services as supplements
 from tests.case_factories import applicant, published_item
 from tests.credit_fake_platform import credit_record
 from tests.factories import create_test_user
+from tests.integration.test_revocation import _revoke
 from tests.integration.test_supervision_support import (  # noqa: F401 (fixture)
     COMMIT_MODES,
     world_fixture,
@@ -171,9 +173,15 @@ class Scenario:
         self.licensed("T5", d(10, 9))
         self.licensed("T6", d(10, 9))
         # T11: the supplement is handed in and rejected, the licence revoked, all before a check
+        # (T11 promised its material within one working day: the rejection on its due date is
+        # final; before it the applicant could hand in again)
         at(d(10, 9))
         obligation = db.session.scalar(select(SupplementObligation).where(
             SupplementObligation.application_id == self.apps["T11"].id))
+        obligation.supplement_deadline = compute_deadline(
+            DeadlineRule.supplement, start_on=d(10, 8), working_days=1,
+            start_event="licence_issued")
+        db.session.flush()
         supplements.hand_in_supplement(obligation, actor=w.clerk, note="现场提交纸质材料")
         supplements.reject_supplement(obligation, "平面图与现场不符", actor=w.approver)
         db.session.commit()
@@ -190,8 +198,7 @@ class Scenario:
         cases.accept_general(app, ["M1", "M2", "M3", "M4"])
         db.session.commit()
         at(d(10, 12), 11)
-        revocations.revoke(self.t["T11"].licence, "补交材料不符合要求", actor=w.approver,
-                           decided_on=d(10, 12))
+        _revoke(self.t["T11"].licence, "补交材料不符合要求", w.approver)
         db.session.commit()
         self.check("T8", d(10, 13), Outcome.nonconform)
         self.licensed("T2", d(10, 13))
@@ -220,15 +227,14 @@ class Scenario:
         self.check("T9", d(10, 21), inspector=w.other_inspector)
         at(d(10, 22))
         supervision.record_rectification_outcome(self.t["T8"], False, note="逾期未整改",
-                                                 actor=w.inspector)
+                                                 actor=w.inspector)  # due 10-21: overdue
         db.session.commit()
         at(d(10, 26))
         supervision.record_rectification_outcome(self.t["T7"], True, actor=w.inspector)
         db.session.commit()
         self.check("T2", d(10, 26))
         at(d(10, 28))
-        revocations.revoke(self.t["T8"].licence, "逾期未整改", actor=w.approver,
-                           decided_on=d(10, 28))
+        _revoke(self.t["T8"].licence, "逾期未整改", w.approver)
         db.session.commit()
         at(d(10, 29))
         supervision.record_judicial_transfer(self.t["T8"], "定公移〔2026〕8号", d(10, 29),

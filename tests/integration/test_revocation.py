@@ -1,4 +1,8 @@
-"""Revocation by the approval department: the full breach path, dismissal, refusals."""
+"""Revocation by the approval department: the full breach path, dismissal, refusals.
+
+The procedure itself (notice, statement, hearing, service) is tested in test_enforcement*.py;
+here ``_revoke`` runs it with a written waiver.
+"""
 
 from __future__ import annotations
 
@@ -11,21 +15,22 @@ from sqlalchemy import select
 from licensing.cases.models import LicenceStatus, SupplementStatus
 from licensing.credit.models import CreditRecord, CreditRecordType, OutboxStatus
 from licensing.credit.services import check_eligibility
-from licensing.extensions import db
-from licensing.revocation import services as revocation
-from licensing.revocation.errors import (
+from licensing.enforcement import services as revocation
+from licensing.enforcement.errors import (
     InvalidRevocation,
     LicenceAlreadyRevoked,
     NoOpenRevocationCase,
     NotDecider,
+    NoticeRequired,
     RevocationTransitionRefused,
     StaleRevocation,
-    SupplementTransitionRefused,
 )
-from licensing.revocation.models import RevocationCase, RevocationOrigin, RevocationStatus
-from licensing.revocation.supplements import hand_in_supplement, mark_missed_supplements
+from licensing.enforcement.models import RevocationCase, RevocationOrigin, RevocationStatus
+from licensing.extensions import db
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome, TaskStatus
+from licensing.supplements.errors import SupplementTransitionRefused
+from licensing.supplements.services import hand_in_supplement, mark_missed_supplements
 from tests.factories import login_as
 from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)
     TODAY,
@@ -53,13 +58,29 @@ def _revocation_requested(world, **kwargs):
     return application, licence, task, case_
 
 
-def test_full_breach_path_ends_in_a_revoked_licence_and_a_dishonesty_push(world, client):
+def _notice_and_waiver(case_, approver):
+    revocation.give_notice(case_, facts="事实", reasons="理由", legal_basis=None, actor=approver)
+    revocation.record_statement(case_, received_on=case_.noticed_on, waives_rights=True,
+                                actor=approver)
+
+
+def _revoke(licence, reason, approver, case=None):
+    """The procedure with a written waiver: notice, waiver, decision, service (today)."""
+    case = case or revocation.open_cases_of(licence)[0]
+    _notice_and_waiver(case, approver)
+    revocation.revoke(licence, reason, actor=approver, case=case)
+    revocation.serve(case, method="direct", served_on=case.decided_on, receipt="签收",
+                     actor=approver)
+    return case
+
+
+def test_full_breach_path_ends_in_a_revoked_licence_and_a_broken_commitment_push(world, client):
     application, licence, task, case_ = _revocation_requested(world)
     assert licence.status == LicenceStatus.valid
     page = client.get(f"/verify/{licence.verify_token}").get_data(as_text=True)
     assert "有效" in page and "已撤销" not in page
 
-    revocation.revoke(licence, "承诺不实且逾期未整改", actor=world.approver)
+    _revoke(licence, "承诺不实且逾期未整改", world.approver)
     db.session.commit()
 
     case_ = db.session.get(RevocationCase, case_.id)
@@ -72,26 +93,29 @@ def test_full_breach_path_ends_in_a_revoked_licence_and_a_dishonesty_push(world,
     # the public verification page says so at once
     page = client.get(f"/verify/{licence.verify_token}").get_data(as_text=True)
     assert "已撤销" in page
-    # the credit platform: a dishonesty push and a revocation push, queued
-    dishonesty = outbox("dishonesty")
-    assert [m.idempotency_key for m in dishonesty] == [f"dishonesty:licence:{licence.number}"]
-    assert dishonesty[0].status == OutboxStatus.pending
-    assert dishonesty[0].payload["details"]["letter_number"] == case_.letter_number
+    # the credit platform: a broken-commitment push (违反承诺, the default classification)
+    # and a revocation push, queued on service; no false-commitment record
+    broken = outbox("commitment_broken")
+    assert [m.idempotency_key for m in broken] == [f"commitment_broken:revocation:{case_.id}"]
+    assert broken[0].status == OutboxStatus.pending
+    assert broken[0].payload["details"]["letter_number"] == case_.letter_number
+    assert outbox("dishonesty") == []
     assert [m.idempotency_key for m in outbox("revocation")] == [
         f"revocation:licence:{licence.number}"]
     types = set(db.session.scalars(select(CreditRecord.record_type).where(
         CreditRecord.applicant_id == licence.applicant_id)))
-    assert {CreditRecordType.licence_revoked, CreditRecordType.false_commitment,
-            CreditRecordType.commitment_broken} <= types
-    # ... which bars the commitment track until repaired
-    assert check_eligibility(licence.applicant).eligible is False
+    assert {CreditRecordType.licence_revoked, CreditRecordType.commitment_broken} <= types
+    assert CreditRecordType.false_commitment not in types
+    # ... which does not bar the commitment track by itself
+    assert check_eligibility(licence.applicant).eligible is True
     # the supervisory department is told
     assert notices(world.inspector, revocation.NOTIFY_DECIDED)
     assert notices(world.head, revocation.NOTIFY_DECIDED)
     assert not notices(world.other_inspector)
     # every step audited
-    assert actions("revocation_case", case_.id) == ["revocation_case.requested",
-                                                    "revocation_case.revoke"]
+    assert actions("revocation_case", case_.id) == [
+        "revocation_case.requested", "revocation_case.notice", "revocation_case.statement",
+        "revocation_case.revoke", "revocation_case.serve"]
     assert "licence.revoked" in actions("licence", licence.id)
     assert actions("verification_task", task.id)[-1] == "verification_task.licence_revoked"
     # the promised material is no longer owed, and can no longer be handed in
@@ -106,6 +130,7 @@ def test_full_breach_path_ends_in_a_revoked_licence_and_a_dishonesty_push(world,
 
 def test_revocation_letter_is_a_pdf_for_the_departments_only(world, client):
     _, licence, _, case_ = _revocation_requested(world)
+    _notice_and_waiver(case_, world.approver)
     revocation.revoke(licence, "承诺不实", actor=world.approver, case=case_)
     db.session.commit()
     login_as(client, world.approver)
@@ -134,19 +159,30 @@ def test_breach_path_through_the_pages(world, client):
     page = client.get(f"/supervision/tasks/{task.id}").get_data(as_text=True)
     assert "2026-03-20" in page and "限期整改中" in page
     client.post(f"/supervision/tasks/{task.id}/rectification/outcome", data={
-        "rectified": "no", "note": "整改后仍不符合", "lock_version": task.lock_version})
+        "rectified": "no", "note": "整改后仍不符合", "reinspected_on": "2026-03-10",
+        "lock_version": task.lock_version})
     db.session.expire_all()
     assert task.status == TaskStatus.revocation_requested
     case_ = db.session.scalar(select(RevocationCase))
     client.post("/logout")
 
     login_as(client, world.approver)
-    assert "待决定" in client.get("/revocations").get_data(as_text=True)
+    assert "待告知" in client.get("/revocations").get_data(as_text=True)
     assert licence.number in client.get("/approvals/results").get_data(as_text=True)
+    client.post(f"/revocations/{case_.id}/notice", data={
+        "facts": "整改后仍不符合", "reasons": "违反承诺", "legal_basis": "",
+        "lock_version": case_.lock_version})
+    client.post(f"/revocations/{case_.id}/statement", data={
+        "received_on": "2026-03-10", "waives_rights": "y"})
+    db.session.expire_all()
     response = client.post(f"/revocations/{case_.id}/decision", data={
         "outcome": "revoke", "reason": "整改后仍不符合许可条件", "legal_basis": "",
         "lock_version": case_.lock_version})
     assert response.status_code == 302
+    db.session.expire_all()
+    assert licence.status == LicenceStatus.valid  # decided, not yet served
+    client.post(f"/revocations/{case_.id}/service", data={
+        "method": "direct", "served_on": "2026-03-10", "receipt": "签收"})
     db.session.expire_all()
     assert licence.status == LicenceStatus.revoked
     assert "撤销行政许可决定书" in client.get(f"/revocations/{case_.id}").get_data(as_text=True)
@@ -155,6 +191,8 @@ def test_breach_path_through_the_pages(world, client):
 
 def test_a_stale_decision_form_is_refused(world, client):
     _, licence, _, case_ = _revocation_requested(world)
+    _notice_and_waiver(case_, world.approver)
+    db.session.commit()
     with pytest.raises(StaleRevocation):
         revocation.revoke(licence, "理由", actor=world.approver, case=case_,
                           expected_version=case_.lock_version - 1)
@@ -174,7 +212,7 @@ def test_dismissal_closes_the_task_and_keeps_the_licence(world):
     db.session.commit()
     assert case_.status == RevocationStatus.dismissed
     assert licence.status == LicenceStatus.valid and task.status == TaskStatus.closed
-    assert outbox("dishonesty") == []
+    assert outbox("dishonesty") == [] and outbox("commitment_broken") == []
     assert notices(world.inspector, revocation.NOTIFY_DECIDED)
     assert "verification_task.revocation_dismissed" in actions("verification_task", task.id)
 
@@ -189,9 +227,14 @@ def test_refused_revocation_steps(world):
         revocation.revoke(licence, "理由", actor=world.inspector)
     with pytest.raises(NotDecider):
         revocation.dismiss(case_, "理由", actor=world.head)
+    with pytest.raises(NoticeRequired):
+        revocation.revoke(licence, "理由", actor=world.approver)
+    _notice_and_waiver(case_, world.approver)
     with pytest.raises(InvalidRevocation):
         revocation.revoke(licence, "  ", actor=world.approver)
     revocation.revoke(licence, "理由", actor=world.approver)
+    revocation.serve(case_, method="direct", served_on=case_.decided_on, receipt="签收",
+                     actor=world.approver)
     db.session.commit()
     # decided: neither revoked again nor dismissed
     with pytest.raises(RevocationTransitionRefused) as excinfo:
@@ -206,7 +249,7 @@ def test_refused_revocation_steps(world):
 
 
 def test_other_open_cases_of_the_licence_are_merged(world):
-    from licensing.revocation.supplements import mark_missed_supplements
+    from licensing.supplements.services import mark_missed_supplements
 
     _, licence, _, breach_case = _revocation_requested(world)
     freeze_on(date(2026, 4, 10))  # the M2 supplement (20 working days) is now missed
@@ -214,23 +257,23 @@ def test_other_open_cases_of_the_licence_are_merged(world):
     cases = revocation.open_cases_of(licence)
     assert {c.origin for c in cases} == {RevocationOrigin.supervision_breach,
                                          RevocationOrigin.supplement_missed}
-    revocation.revoke(licence, "违反承诺", actor=world.approver, case=breach_case)
+    _revoke(licence, "违反承诺", world.approver, case=breach_case)
     db.session.commit()
     other = next(c for c in cases if c.id != breach_case.id)
     db.session.refresh(other)
     assert other.status == RevocationStatus.merged and other.merged_into_id == breach_case.id
     assert revocation.count_open_cases(world.approver) == 0
-    assert len(outbox("dishonesty")) == 1
+    assert len(outbox("commitment_broken")) == 1
 
 
 def test_revocation_of_an_open_task_moves_it_to_revoked(world):
     """A licence revoked for a missed supplement ends its pending verification."""
-    from licensing.revocation.supplements import mark_missed_supplements
+    from licensing.supplements.services import mark_missed_supplements
 
     _, licence, task = licensed(world)
     freeze_on(date(2026, 4, 10))
     mark_missed_supplements()
-    revocation.revoke(licence, "逾期未补交材料", actor=world.approver)
+    _revoke(licence, "逾期未补交材料", world.approver)
     db.session.commit()
     assert task.status == TaskStatus.revoked and task.outcome is None
     assert date(2026, 4, 10) > TODAY

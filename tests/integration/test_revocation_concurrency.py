@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from licensing.auth.models import User
 from licensing.cases.models import Licence, LicenceStatus
 from licensing.credit.models import OutboxMessage
+from licensing.enforcement import services as revocation
+from licensing.enforcement.models import RevocationCase, RevocationStatus
 from licensing.extensions import db
-from licensing.revocation import services as revocation
-from licensing.revocation.models import RevocationCase, RevocationStatus
-from licensing.revocation.supplements import mark_missed_supplements
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome, TaskStatus, VerificationTask
+from licensing.supplements.services import mark_missed_supplements
 from tests.concurrency import run_in_threads
 from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)
     freeze_on,

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from licensing.calendar.deadlines import DeadlineRule
 from licensing.calendar.registry import deadline_providers
 from licensing.credit.models import OutboxStatus
+from licensing.enforcement.models import RevocationCase, RevocationOrigin, RevocationStatus
 from licensing.errors import Forbidden
 from licensing.extensions import db
-from licensing.revocation.models import RevocationCase, RevocationOrigin, RevocationStatus
 from licensing.supervision import services
 from licensing.supervision.errors import (
     InvalidAssignee,
@@ -119,12 +119,16 @@ def test_bad_results_are_refused(world, outcome, findings, checked_on, code):
     assert task.status == TaskStatus.open
 
 
-def test_nonconform_breach_is_pushed_and_queues_commitment_broken(world):
+def test_nonconform_breach_is_pushed_and_opens_the_breach_case(world):
+    from licensing.enforcement.services import breach_case_of_task
+
     licence, task = _breach(world)
     assert task.status == TaskStatus.breach
     assert task.outcome == Outcome.nonconform and task.findings == "经营场所与承诺不符"
-    broken = outbox("commitment_broken")
-    assert len(broken) == 1 and broken[0].payload["details"]["licence"] == licence.number
+    breach = breach_case_of_task(task)
+    assert breach.licence_id == licence.id and breach.finding.value == "breach"
+    # the credit consequence follows the revocation's service, never the finding alone
+    assert outbox("commitment_broken") == []
     assert outbox("commitment_kept") == []
 
 
@@ -374,11 +378,12 @@ def test_deadlines_are_registered_for_calendar_recompute(world):
 
 
 def test_revocation_request_is_unique_per_task(world):
-    from licensing.revocation.services import open_revocation_case
+    from licensing.enforcement.services import open_revocation_case
 
     licence, task = _breach(world)
     services.order_rectification(task, date(2026, 3, 20), actor=world.inspector)
-    first = services.record_rectification_outcome(task, False, note="未整改",
+    first = services.record_rectification_outcome(task, False, note="复查仍未整改",
+                                                  reinspected_on=date(2026, 3, 10),
                                                   actor=world.inspector).revocation_case
     again = open_revocation_case(licence, RevocationOrigin.supervision_breach, task=task,
                                  reason="x", requested_by=world.inspector)

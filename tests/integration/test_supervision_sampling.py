@@ -96,8 +96,8 @@ def test_the_frame_never_reads_the_track(world):
 
 
 def test_the_frame_is_the_departments_valid_licences(world):
-    from licensing.revocation.services import revoke
-    from licensing.revocation.supplements import mark_missed_supplements
+    from licensing.supplements.services import mark_missed_supplements
+    from tests.integration.test_revocation import _revoke
 
     _, licence, _ = licensed(world)
     _, elsewhere, _ = licensed(world, supervisory="scjgj")
@@ -105,7 +105,7 @@ def test_the_frame_is_the_departments_valid_licences(world):
     ids = {lic.applicant_id for lic in sampling_frame(wsjkj.id)}
     assert licence.applicant_id in ids and elsewhere.applicant_id not in ids
     mark_missed_supplements(date(2026, 4, 1))
-    revoke(licence, "逾期未补交", actor=world.approver)
+    _revoke(licence, "逾期未补交", world.approver)
     assert licence.applicant_id not in {lic.applicant_id for lic in sampling_frame(wsjkj.id)}
 
 

@@ -11,23 +11,20 @@ from sqlalchemy import func, select
 from licensing.applicants.services import link_user
 from licensing.auth.models import Role
 from licensing.cases.models import LicenceStatus, SupplementObligation, SupplementStatus
+from licensing.enforcement import services as revocation
+from licensing.enforcement.models import RevocationCase, RevocationOrigin, RevocationStatus
 from licensing.extensions import db
-from licensing.revocation import services as revocation
-from licensing.revocation import supplements
-from licensing.revocation.errors import (
+from licensing.supervision.models import TaskStatus
+from licensing.supplements import services as supplements
+from licensing.supplements.errors import (
     InvalidSupplementReview,
     NotYourSupplement,
     SupplementOverdue,
     SupplementTransitionRefused,
 )
-from licensing.revocation.models import (
-    RevocationCase,
-    RevocationOrigin,
-    RevocationStatus,
-    SupplementSubmission,
-)
-from licensing.supervision.models import TaskStatus
+from licensing.supplements.models import SupplementSubmission
 from tests.factories import create_test_user, login_as
+from tests.integration.test_revocation import _notice_and_waiver, _revoke
 from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)
     TODAY,
     actions,
@@ -75,7 +72,7 @@ def test_applicant_hands_in_online_and_the_approver_accepts(world, online, clien
     assert submission.original_name == "平面图.pdf" and len(submission.sha256) == 64
     # the applicant gets their own file back
     assert client.get(f"/supplements/{obligation.id}/files/{submission.id}").data == PDF
-    assert notices(world.approver, revocation.NOTIFY_SUBMITTED)
+    assert notices(world.approver, supplements.NOTIFY_SUBMITTED)
     client.post("/logout")
 
     login_as(client, world.approver)
@@ -134,6 +131,7 @@ def test_a_rejected_supplement_opens_a_revocation_case(world):
         supplements.reject_supplement(obligation, " ", actor=world.approver)
     with pytest.raises(NotYourSupplement):
         supplements.accept_supplement(obligation, actor=world.clerk)
+    freeze_on(DUE)  # on the due date a rejection is final (before it: hand in again)
     case_ = supplements.reject_supplement(obligation, "平面图与实际场所不符",
                                           actor=world.approver)
     db.session.commit()
@@ -142,7 +140,8 @@ def test_a_rejected_supplement_opens_a_revocation_case(world):
     assert case_.supplement_id == obligation.id and "平面图与实际场所不符" in case_.request_reason
     assert notices(world.inspector, revocation.NOTIFY_SUPPLEMENT)  # the supervisory dept
     assert notices(world.approver, revocation.NOTIFY_REQUESTED)
-    assert len(outbox("commitment_broken")) == 1
+    assert case_.finding.value == "breach"
+    assert outbox("commitment_broken") == []  # the credit record follows the service
     with pytest.raises(SupplementTransitionRefused):
         supplements.accept_supplement(obligation, actor=world.approver)
 
@@ -167,20 +166,25 @@ def test_a_missed_supplement_leads_to_revocation(world, client):
     assert supplements.mark_missed_supplements(date(2026, 3, 31)) == 0
     assert supplements.mark_missed_supplements(date(2026, 4, 20)) == 0
     assert db.session.scalar(select(func.count(RevocationCase.id))) == 1
-    assert len(outbox("commitment_broken")) == 1
+    assert outbox("commitment_broken") == []
 
     freeze_on(date(2026, 4, 1))
     login_as(client, world.approver)
+    _notice_and_waiver(case_, world.approver)
+    db.session.commit()
     response = client.post(f"/revocations/{case_.id}/decision", data={
         "outcome": "revoke", "reason": "未按承诺期限补交场所平面图",
         "lock_version": case_.lock_version})
     assert response.status_code == 302
+    client.post(f"/revocations/{case_.id}/service", data={
+        "method": "electronic", "served_on": "2026-04-01", "receipt": "电子送达回执"})
     db.session.expire_all()
     assert case_.status == RevocationStatus.revoked
     assert licence.status == LicenceStatus.revoked
     assert task.status == TaskStatus.revoked
     assert "已撤销" in client.get(f"/verify/{licence.verify_token}").get_data(as_text=True)
-    assert len(outbox("dishonesty")) == 1
+    # a late supplement is 违反承诺: a broken commitment, not a false one
+    assert outbox("dishonesty") == [] and len(outbox("commitment_broken")) == 1
     assert notices(world.inspector, revocation.NOTIFY_DECIDED)
 
 
@@ -193,11 +197,11 @@ def test_the_sweep_can_commit_each_supplement(world):
 
 
 def test_a_missed_supplement_of_a_revoked_licence_opens_no_case(world):
-    from licensing.revocation.services import open_revocation_case
+    from licensing.enforcement.services import open_revocation_case
 
     licence, _, _ = _supplement(world)
     supplements.mark_missed_supplements(date(2026, 3, 31))
-    revocation.revoke(licence, "逾期未补交", actor=world.approver)
+    _revoke(licence, "逾期未补交", world.approver)
     again = open_revocation_case(licence, RevocationOrigin.supplement_rejected,
                                  supplement=None, task=None, reason="x")
     assert again is None
@@ -218,7 +222,7 @@ def test_the_sweep_command(world, runner):
 def test_the_applicant_online_is_told_of_the_revocation(world, online):
     user, licence, _ = online
     supplements.mark_missed_supplements(date(2026, 3, 31))
-    revocation.revoke(licence, "未按承诺期限补交材料", actor=world.approver)
+    _revoke(licence, "未按承诺期限补交材料", world.approver)
     told = notices(user, revocation.NOTIFY_DECIDED)
     assert len(told) == 1 and licence.number in told[0].title
     assert told[0].link == f"/applications/{licence.application.public_id}"

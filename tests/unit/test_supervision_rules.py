@@ -10,10 +10,9 @@ import pytest
 
 from licensing import import_models
 from licensing.cases.models import SupplementObligation, SupplementStatus
-from licensing.revocation import services as revocation
-from licensing.revocation import supplements
-from licensing.revocation.errors import RevocationTransitionRefused, SupplementTransitionRefused
-from licensing.revocation.models import REVOCATION_TRANSITIONS, RevocationCase, RevocationStatus
+from licensing.enforcement import services as revocation
+from licensing.enforcement.errors import RevocationTransitionRefused
+from licensing.enforcement.models import REVOCATION_TRANSITIONS, RevocationCase, RevocationStatus
 from licensing.supervision import services
 from licensing.supervision.errors import (
     RectificationTransitionRefused,
@@ -31,6 +30,8 @@ from licensing.supervision.models import (
 )
 from licensing.supervision.sampling import Licensee, draw_from_frame
 from licensing.supervision.uploads import clean_original_name, sniff_type
+from licensing.supplements import services as supplements
+from licensing.supplements.errors import SupplementTransitionRefused
 
 import_models()  # every mapper must be known before a model object is built
 
@@ -104,9 +105,12 @@ def test_every_refused_rectification_transition_raises(event, state):
 def test_revocation_table():
     assert {e: (sorted(s.value for s in src), t.value)
             for e, (src, t) in REVOCATION_TRANSITIONS.items()} == {
-        "revoke": (["requested"], "revoked"),
-        "dismiss": (["requested"], "dismissed"),
-        "merge": (["requested"], "merged"),
+        "notice": (["requested"], "noticed"),
+        "revoke": (["noticed"], "decided"),
+        "dismiss": (["noticed", "requested"], "dismissed"),
+        "serve": (["decided"], "revoked"),
+        "merge": (["decided", "noticed", "requested"], "merged"),
+        "reverse": (["revoked"], "reversed"),
     }
 
 
@@ -130,6 +134,7 @@ def test_supplement_table():
         "reject": (["submitted"], "rejected"),
         "miss": (["pending"], "missed"),
         "lapse": (["pending", "submitted"], "lapsed"),
+        "reject_for_resubmission": (["submitted"], "pending"),
     }
 
 

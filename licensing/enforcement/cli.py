@@ -20,7 +20,7 @@ def sweep_supplements(today) -> None:
 
     Idempotent (see ``mark_missed_supplements``); the scheduler runs the same function.
     """
-    from licensing.revocation.supplements import mark_missed_supplements
+    from licensing.supplements.services import mark_missed_supplements
 
     day: date = today.date() if today is not None else local_today()
     marked = mark_missed_supplements(day, commit_each=True)

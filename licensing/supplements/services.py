@@ -2,8 +2,11 @@
 
 An obligation (``licensing.cases.models.SupplementObligation``) is opened by the decision for
 each material the applicant promised to supply by a date. Its state machine is
-``SUPPLEMENT_TRANSITIONS``; a missed or rejected supplement opens a revocation case for the
-approval department and tells the supervisory department (工作方案 三（四））.
+``SUPPLEMENT_TRANSITIONS``. A hand-in rejected before the due date goes back to ``pending``: the
+applicant may hand in again until the due date. A supplement missed, or rejected on or after
+its due date, is broken: the ``supplement_broken`` signal tells the enforcement domain, which
+opens a revocation case for the approval department and tells the supervisory department
+(工作方案 三（四））. The credit consequence follows the revocation's service, not before.
 """
 
 from __future__ import annotations
@@ -11,11 +14,11 @@ from __future__ import annotations
 from datetime import date
 from typing import BinaryIO
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select
 
 from licensing.applicants.models import Applicant
-from licensing.audit.services import record_audit
 from licensing.auth.access import department_scope
+from licensing.auth.acting import acting_user
 from licensing.auth.models import Role, User
 from licensing.cases.models import (
     Application,
@@ -27,14 +30,19 @@ from licensing.cases.models import (
 )
 from licensing.clock import local_today, utcnow
 from licensing.extensions import db
-from licensing.revocation.errors import (
+from licensing.notifications.services import notify_department
+from licensing.supervision.uploads import discard, store_upload
+from licensing.supplements.errors import (
     InvalidSupplementReview,
     NotYourSupplement,
     SupplementOverdue,
     SupplementTransitionRefused,
 )
-from licensing.revocation.models import RevocationCase, RevocationOrigin, SupplementSubmission
-from licensing.revocation.services import acting_user, open_revocation_case
+from licensing.supplements.models import SupplementSubmission
+from licensing.supplements.signals import supplement_broken
+from licensing.transitions import guarded_transition
+
+NOTIFY_SUBMITTED = "supplement.submitted"
 
 SUPPLEMENT_FOLDER = "supplements"
 
@@ -47,31 +55,34 @@ SUPPLEMENT_TRANSITIONS: dict[str, tuple[frozenset[SupplementStatus], SupplementS
     # The licence was revoked: an obligation still open has nothing left to secure.
     "lapse": (frozenset({SupplementStatus.pending, SupplementStatus.submitted}),
               SupplementStatus.lapsed),
+    # Rejected before the due date: the applicant may hand in again until then.
+    "reject_for_resubmission": (frozenset({SupplementStatus.submitted}),
+                                SupplementStatus.pending),
 }
 _EVENT_LABELS = {"hand_in": "补交", "accept": "审核通过", "reject": "审核不予通过",
-                 "miss": "标记逾期未补交", "lapse": "因许可撤销而终止"}
+                 "miss": "标记逾期未补交", "lapse": "因许可撤销而终止",
+                 "reject_for_resubmission": "审核不予通过"}
+
+
+def _register_notification_kinds() -> None:
+    from licensing.notifications.services import register_kind
+
+    register_kind(NOTIFY_SUBMITTED, "补交材料待审核")
+
+
+_register_notification_kinds()
+
+
+def _refused(obligation: SupplementObligation, event: str) -> SupplementTransitionRefused:
+    return SupplementTransitionRefused(
+        f"补交材料当前状态为“{obligation.status.label}”，不能{_EVENT_LABELS[event]}。")
 
 
 def _transition(obligation: SupplementObligation, event: str, *, actor: User | None,
                 values: dict | None = None, changes: dict | None = None) -> None:
-    sources, target = SUPPLEMENT_TRANSITIONS[event]
-    message = (f"补交材料当前状态为“{obligation.status.label}”，"
-               f"不能{_EVENT_LABELS[event]}。")
-    if obligation.status not in sources:
-        raise SupplementTransitionRefused(message)
-    previous = obligation.status
-    result = db.session.execute(
-        update(SupplementObligation)
-        .where(SupplementObligation.id == obligation.id,
-               SupplementObligation.status == previous)
-        .values(status=target, **(values or {}))
-        .execution_options(synchronize_session=False))
-    db.session.refresh(obligation)
-    if result.rowcount != 1:
-        raise SupplementTransitionRefused(
-            f"补交材料当前状态为“{obligation.status.label}”，不能{_EVENT_LABELS[event]}。")
-    record_audit(f"supplement.{event}", object_type="supplement", object_id=obligation.id,
-                 actor=actor, changes={"status": [previous, target], **(changes or {})})
+    guarded_transition(obligation, event, SUPPLEMENT_TRANSITIONS, refused=_refused,
+                       audit_type="supplement", actor=actor, values=values, changes=changes,
+                       versioned=False)
 
 
 # --- who may do what ------------------------------------------------------------------------
@@ -151,8 +162,6 @@ def hand_in_supplement(
     counter the paper may be handed over. Refused after the due date (``SupplementOverdue``)
     and in any state but ``pending``.
     """
-    from licensing.supervision.uploads import discard, store_upload
-
     actor = acting_user(actor)
     if actor is None or not can_hand_in(actor, obligation):
         raise NotYourSupplement()
@@ -188,11 +197,9 @@ def hand_in_supplement(
         if stored is not None:
             discard(SUPPLEMENT_FOLDER, stored.stored_name)
         raise
-    from licensing.revocation.services import NOTIFY_SUBMITTED, notify_department
-
     notify_department(
         obligation.application.approval_department_id, [Role.approver], NOTIFY_SUBMITTED,
-        f"补交材料待审核：{obligation.licence.number}",
+        f"补交材料待审核：{obligation.licence.number}"[:200],
         f"{obligation.material.name}已补交，请审核。", f"/supplements/{obligation.id}",
         "supplement", obligation.id, f"supplement_submitted:{obligation.id}")
     return submission
@@ -218,11 +225,13 @@ def accept_supplement(obligation: SupplementObligation, *, actor: User | None = 
 
 
 def reject_supplement(obligation: SupplementObligation, reason: str, *,
-                      actor: User | None = None) -> RevocationCase | None:
-    """Reject a handed-in material as not acceptable; open a revocation case.
+                      actor: User | None = None, today: date | None = None):
+    """Reject a handed-in material as not acceptable; return the revocation case, if one opened.
 
-    The broken commitment goes into the credit record; the approval department's approvers
-    and the supervisory department are notified (by ``open_revocation_case``).
+    Before the due date the obligation goes back to ``pending`` (audited as
+    ``supplement.reject_for_resubmission``): the applicant may hand in again until the due
+    date, and is notified; no case is opened. On or after the due date it is ``rejected`` and
+    broken (``supplement_broken``): the enforcement domain opens a revocation case.
     """
     actor = acting_user(actor)
     if actor is None or not can_review(actor, obligation):
@@ -230,27 +239,25 @@ def reject_supplement(obligation: SupplementObligation, reason: str, *,
     reason = (reason or "").strip()
     if not reason:
         raise InvalidSupplementReview()
-    _transition(obligation, "reject", actor=actor,
-                values={"reviewed_dt": utcnow(), "reviewed_by_id": actor.id,
-                        "review_note": reason[:2000]},
+    today = today or local_today()
+    values = {"reviewed_dt": utcnow(), "reviewed_by_id": actor.id,
+              "review_note": reason[:2000]}
+    if today < obligation.supplement_due_on:
+        _transition(obligation, "reject_for_resubmission", actor=actor,
+                    values={**values, "submitted_dt": None},
+                    changes={"reason": reason[:500], "due_on": obligation.supplement_due_on})
+        return None
+    _transition(obligation, "reject", actor=actor, values=values,
                 changes={"reason": reason[:500]})
-    return _broken(obligation, RevocationOrigin.supplement_rejected,
+    return _broken(obligation, "supplement_rejected",
                    f"补交的“{obligation.material.name}”不符合要求：{reason}", actor=actor)
 
 
-def _broken(obligation: SupplementObligation, origin: RevocationOrigin, reason: str, *,
-            actor: User | None) -> RevocationCase | None:
-    from licensing.credit.services import record_commitment_event
-
-    licence = obligation.licence
-    record_commitment_event(
-        obligation.application.applicant, "commitment_broken",
-        ref=f"supplement:{obligation.id}",
-        payload={"licence": licence.number, "material": obligation.material.code,
-                 "due_on": obligation.supplement_due_on.isoformat(), "origin": origin.value},
-        summary=reason[:500], actor=actor)
-    return open_revocation_case(licence, origin, supplement=obligation, reason=reason,
-                                requested_by=actor)
+def _broken(obligation: SupplementObligation, origin: str, reason: str, *,
+            actor: User | None):
+    results = supplement_broken.send(obligation, obligation=obligation, origin=origin,
+                                     reason=reason, actor=actor)
+    return next((value for _, value in results if value is not None), None)
 
 
 def lapse_open_supplements(licence: Licence, *, actor: User | None) -> int:
@@ -301,7 +308,7 @@ def mark_missed_supplements(today: date | None = None, *, commit_each: bool = Fa
             if commit_each:
                 db.session.rollback()
             continue
-        _broken(obligation, RevocationOrigin.supplement_missed,
+        _broken(obligation, "supplement_missed",
                 f"承诺于 {obligation.supplement_due_on} 前补交的“{obligation.material.name}”"
                 "逾期未补交。", actor=None)
         marked += 1

@@ -1,0 +1,25 @@
+"""What the supervision domain tells the domains above it (blinker signals).
+
+Sent inside the service's transaction; a receiver flushes and never commits, so the
+verification task and what the receivers do commit or roll back together.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: A nonconform result was pushed to the approval department. kwargs: ``task``, ``actor``.
+#: The enforcement domain opens the task's breach case and returns it.
+nonconform_result_pushed = _signals.signal("nonconform-result-pushed")
+
+#: A rectification order was given on a task. kwargs: ``task``, ``order``, ``actor``.
+rectification_ordered = _signals.signal("rectification-ordered")
+
+#: A task's rectification outcome was recorded. kwargs: ``task``, ``order``, ``rectified``,
+#: ``note``, ``reinspected_on``, ``actor``. A receiver that opens a revocation case returns it.
+rectification_outcome_recorded = _signals.signal("rectification-outcome-recorded")
+
+__all__ = ["nonconform_result_pushed", "rectification_ordered",
+           "rectification_outcome_recorded"]
