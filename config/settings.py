@@ -57,6 +57,23 @@ class Settings:
     credit_platform_url: str = ""
     credit_platform_timeout_s: float = 2.0
     credit_degraded_allows_commitment: bool = True
+    #: Where the rate limiter keeps its counters: ``memory://`` (one process: the embedded
+    #: default and the tests) or ``redis://host:6379/0`` (required in production, shared by
+    #: every worker).
+    ratelimit_storage_uri: str = "memory://"
+    ratelimit_enabled: bool = True
+    #: Reverse proxies in front of the application whose ``X-Forwarded-For`` is trusted: the
+    #: client address (what the login throttle counts by) comes from them. 0: none.
+    trusted_proxies: int = 0
+    #: Failed logins allowed per client address (any username), in growing windows.
+    login_limits_per_address: str = "10 per minute; 30 per hour; 100 per day"
+    #: Failed logins allowed per client address and username, in growing windows.
+    login_limits_per_account: str = "5 per minute; 10 per hour; 20 per day"
+    #: Breaches of the limits above, per address, after which the address is refused for the
+    #: rest of the window: the delay grows from a minute to an hour to a day.
+    login_breach_limits: str = "3 per hour; 6 per day"
+    #: Audited credit look-ups by identity code, per user.
+    credit_lookup_limits: str = "30 per minute; 300 per day"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -83,6 +100,11 @@ class Settings:
                 )
             if not database_url:
                 raise ConfigurationError("DATABASE_URL must be set in production")
+            if not env_vars.get("RATELIMIT_STORAGE_URI", "").startswith(("redis://", "rediss://")):
+                raise ConfigurationError(
+                    "RATELIMIT_STORAGE_URI must name a Redis server in production "
+                    "(redis://host:6379/0): every worker must share the login throttle"
+                )
         if not secret_key:
             secret_key = _local_secret_key(instance_dir)
         if not database_url:
@@ -103,6 +125,8 @@ class Settings:
             credit_degraded_allows_commitment=_bool(
                 env_vars.get("CREDIT_DEGRADED_ALLOWS_COMMITMENT"), default=True
             ),
+            ratelimit_storage_uri=env_vars.get("RATELIMIT_STORAGE_URI") or "memory://",
+            trusted_proxies=int(env_vars.get("TRUSTED_PROXIES") or 0),
         )
 
 

@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.settings import ROOT, Settings
 
@@ -70,10 +71,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
+    if settings.trusted_proxies:
+        # the client address and scheme as the reverse proxy saw them (login throttle, HSTS)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,
+                                x_proto=settings.trusted_proxies)
     logging.basicConfig(level=logging.INFO if not settings.testing else logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from licensing import web
+    from licensing.auth import throttle
     from licensing.extensions import csrf, db, login_manager, migrate
 
     import_models()
@@ -82,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                      compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    throttle.init_app(app)  # before web's hooks: a throttled attempt never reaches a password
     web.init_app(app)
 
     for domain in DOMAINS:

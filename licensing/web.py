@@ -17,6 +17,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
@@ -195,6 +196,11 @@ def init_app(app: Flask) -> None:
                     type(exc).__name__)
         return error_response(503, "database_unavailable",
                               "系统暂时无法连接数据库，本次操作未保存，请稍后重试。", plain=True)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(exc: RateLimitExceeded):
+        db.session.rollback()
+        return error_response(429, "too_many_requests", exc.description or ERROR_MESSAGES[429])
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

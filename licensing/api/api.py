@@ -32,6 +32,7 @@ from licensing.auth.access import (
     roles_required,
 )
 from licensing.auth.models import Role
+from licensing.auth.throttle import login_throttle
 from licensing.cases.errors import ApplicationNotFound
 from licensing.cases.views import INTAKE, VIEWERS
 from licensing.credit.views import VIEW_ROLES as CREDIT_READERS
@@ -95,14 +96,17 @@ def openapi():
 
 
 @routes.operation("POST", "/tokens", summary="Get a bearer token (HTTP Basic)", tag="tokens",
-                  responses={201: schemas.TokenOut}, auth="basic")
+                  responses={201: schemas.TokenOut, 429: schemas.ErrorBody}, auth="basic")
 @roles_required(*ALL_ROLES)
+@login_throttle
 def create_token():
     """Exchange a username and password, sent with HTTP Basic, for a bearer token.
 
-    Failures count towards the login lockout (5 in a row lock the account for 15 minutes),
-    as on the login page. The token expires (``expires_at``), and dies earlier when revoked,
-    when its user is disabled, or when the user's sessions end (logout, password change).
+    Failed attempts are throttled with the login page's counters: per client address and per
+    address and username, in growing windows (429 ``too_many_requests`` with
+    ``Retry-After``); the account itself is never locked. The token expires
+    (``expires_at``), and dies earlier when revoked, when its user is disabled, or when the
+    user's sessions end (logout, password change).
     """
     credentials = request.authorization
     if credentials is None or credentials.type != "basic" or (

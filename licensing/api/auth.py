@@ -9,7 +9,8 @@ An API request that carries an ``Authorization`` header is judged by that header
   ``current_user`` of that request, so ``enforce_access`` applies the same role checks and
   department scoping as on the pages;
 * HTTP Basic is accepted only by ``POST /api/v1/tokens``, through
-  ``licensing.auth.services.authenticate`` (the login's throttling and lockout apply).
+  ``licensing.auth.services.authenticate`` (the login's throttle applies, with the same
+  counters: ``licensing.auth.throttle``).
 
 A failure is kept on ``g`` for ``enforce_access`` to answer 401 with a precise code.
 """
@@ -70,6 +71,7 @@ def _authenticate(request):
     from licensing.api.tokens import check_token
     from licensing.auth.errors import LoginFailed
     from licensing.auth.services import authenticate
+    from licensing.auth.throttle import note_login_failure
 
     credentials = request.authorization
     if credentials is None:
@@ -80,9 +82,11 @@ def _authenticate(request):
         return token.user
     if credentials.type == "basic" and request.endpoint == TOKEN_ENDPOINT:
         try:
-            return authenticate(credentials.username or "", credentials.password or "")
+            return authenticate(credentials.username or "", credentials.password or "",
+                                address=request.remote_addr)
         except LoginFailed:
             db.session.commit()  # keep the failure count and the audit entry, as the login does
+            note_login_failure()
             raise
     raise InvalidCredentials("此接口只接受 Authorization: Bearer 访问令牌。")
 

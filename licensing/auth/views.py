@@ -15,6 +15,7 @@ from licensing.auth.models import Role
 from licensing.auth.navigation import register_nav
 from licensing.auth.passwords import verify_password
 from licensing.auth.services import authenticate, end_sessions, set_password
+from licensing.auth.throttle import login_throttle, note_login_failure
 from licensing.clock import utcnow
 from licensing.errors import ValidationFailed
 from licensing.extensions import db
@@ -35,6 +36,7 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@login_throttle
 def login():
     """Show the login form and log the user in."""
     if current_user.is_authenticated:
@@ -42,9 +44,11 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.username.data.strip(), form.password.data)
+            user = authenticate(form.username.data.strip(), form.password.data,
+                                address=request.remote_addr)
         except LoginFailed as exc:
             db.session.commit()  # keep the failure count and the audit entry
+            note_login_failure()
             form.password.errors.append(exc.message)
             return render_template("auth/login.html", form=form), 200
         session.clear()  # a new session at login: nothing from before survives

@@ -155,3 +155,13 @@ def test_database_outage_at_commit_answers_503(app, tmp_path, monkeypatch):
 
     response = application.test_client().get("/commit-fails")
     assert response.status_code == 503
+
+
+def test_production_needs_a_redis_rate_limit_storage():
+    from config.settings import ConfigurationError, Settings
+
+    env = {"LICENSING_ENV": "production", "SECRET_KEY": "k" * 40, "DATABASE_URL": "sqlite://"}
+    with pytest.raises(ConfigurationError, match="RATELIMIT_STORAGE_URI"):
+        Settings.from_env(env)
+    settings = Settings.from_env({**env, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"})
+    assert settings.ratelimit_storage_uri == "redis://127.0.0.1:6379/0"
