@@ -37,7 +37,7 @@ from licensing.cases.errors import ApplicationNotFound
 from licensing.cases.views import INTAKE, VIEWERS
 from licensing.credit.views import VIEW_ROLES as CREDIT_READERS
 from licensing.errors import NotFound
-from licensing.extensions import db
+from licensing.extensions import db, limiter
 from licensing.supervision.views import INBOX_READERS, TASK_READERS, WORKERS
 from licensing.web import error_response
 
@@ -355,33 +355,80 @@ def revoke_licence(number: str, body: schemas.RevocationIn):
 
 
 @routes.operation("GET", "/applicants/{code}/credit",
-                  summary="An applicant's credit record and eligibility", tag="credit",
+                  summary="An enterprise's credit record and eligibility", tag="credit",
                   path_params={"code": PathParam(str, schemas.IDENTITY_CODE_PATTERN,
                                                  ApplicantNotFound,
-                                                 "Unified social credit code or ID number.")},
+                                                 "Unified social credit code.")},
                   query=schemas.CreditQuery, responses={200: schemas.CreditOut})
 @roles_required(*CREDIT_READERS)
 def applicant_credit(code: str, query: schemas.CreditQuery):
-    """The applicant's credit records, whether they may use the commitment track now (by the
-    local registry), and the latest credit check kept as evidence."""
+    """An enterprise's credit records, whether it may use the commitment track now (by the
+    local registry), and the latest credit check kept as evidence.
+
+    Enterprises only: a person's ID number would end up in access logs, so a person is looked
+    up with ``POST /credit-lookups`` (audited, rate-limited); here a person's code answers 404.
+    """
+    from licensing.applicants.identity import ApplicantKind
+
+    return 200, _credit_of(_applicant_by_code(code, ApplicantKind.enterprise))
+
+
+def _applicant_by_code(code: str, kind):
     from sqlalchemy import select
 
     from licensing.applicants.identity import normalise_code
     from licensing.applicants.models import Applicant
-    from licensing.credit.services import assess, current_risk_level, latest_check, records_of
 
     stmt = select(Applicant).where(Applicant.code == normalise_code(code))
-    if query.kind is not None:
-        stmt = stmt.where(Applicant.kind == query.kind)
+    if kind is not None:
+        stmt = stmt.where(Applicant.kind == kind)
     found = db.session.scalars(stmt.limit(2)).all()
-    if not found:
-        raise ApplicantNotFound()
     if len(found) > 1:
         raise AmbiguousApplicant()
-    subject = found[0]
+    return found[0] if found else None
+
+
+def _credit_of(subject):
+    from licensing.credit.services import assess, current_risk_level, latest_check, records_of
+
+    if subject is None:
+        raise ApplicantNotFound()
     records = records_of(subject)
-    return 200, present.credit(subject, records, assess(records), current_risk_level(subject),
-                               latest_check(subject))
+    return present.credit(subject, records, assess(records), current_risk_level(subject),
+                          latest_check(subject))
+
+
+def _lookup_limit() -> str:
+    return current_app.config["SETTINGS"].credit_lookup_limits
+
+
+@routes.operation("POST", "/credit-lookups",
+                  summary="Look up anyone's credit record by code (audited)", tag="credit",
+                  body=schemas.CreditLookupIn,
+                  responses={200: schemas.CreditOut, 404: schemas.ErrorBody,
+                             429: schemas.ErrorBody})
+@roles_required(*CREDIT_READERS)
+@limiter.limit(_lookup_limit, key_func=lambda: f"user:{current_user.id}",
+               error_message="信用查询过于频繁，请稍后再试。")
+def credit_lookup(body: schemas.CreditLookupIn):
+    """A person's (or an enterprise's) credit records, eligibility and latest check.
+
+    The code travels in the body, so it never reaches an access log. Every look-up is audited
+    (``credit.looked_up``, with the code masked), found or not, and each user may look up at
+    most ``Settings.credit_lookup_limits`` (429 ``too_many_requests`` beyond).
+    """
+    from licensing.applicants.identity import ApplicantKind, mask_code, normalise_code
+    from licensing.audit.services import record_audit
+
+    subject = _applicant_by_code(body.code, body.kind)
+    kind = subject.kind if subject is not None else (body.kind or ApplicantKind.individual)
+    record_audit("credit.looked_up", object_type="applicant",
+                 object_id=subject.id if subject is not None else "-",
+                 changes={"code": mask_code(kind, normalise_code(body.code)),
+                          "found": subject is not None})
+    if subject is None:
+        db.session.commit()  # a look-up that found nobody is audited too
+    return 200, _credit_of(subject)
 
 
 # --- calendar ---------------------------------------------------------------------------------

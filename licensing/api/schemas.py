@@ -595,8 +595,16 @@ class LicenceOut(Response):
 
 
 class CreditQuery(Query):
-    """Which applicant, when a code could be an enterprise's and a person's."""
+    """Enterprises only: a person's ID number never goes into a URL (``POST /credit-lookups``)."""
 
+    kind: Literal["enterprise"] | None = None
+
+
+class CreditLookupIn(Request):
+    """Whose credit record to read: the code travels in the body, not in the URL."""
+
+    code: Annotated[str, Field(pattern=IDENTITY_CODE_PATTERN,
+                               description="Unified social credit code or resident ID number.")]
     kind: ApplicantKind | None = None
 
 

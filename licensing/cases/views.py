@@ -351,12 +351,17 @@ def decision_pdf(public_id: str):
 @bp.route("/applications/<public_id>/letter.txt")
 @roles_required(*VIEWERS)
 def letter_text(public_id: str):
-    """The signed commitment letter, byte for byte as signed."""
+    """The signed commitment letter as signed, with resident ID numbers masked.
+
+    The full text is shown only on the audited reveal page. ``X-Letter-SHA256`` is the digest
+    of the letter as signed (and stored), not of this masked copy.
+    """
     application = load_application(public_id, current_user)
     if application.letter is None:
         abort(404)
-    response = Response(application.letter.text, mimetype="text/plain; charset=utf-8")
-    response.headers["X-Content-SHA256"] = application.letter.sha256
+    response = Response(application.letter.masked_text.encode("utf-8"),
+                        content_type="text/plain; charset=utf-8")
+    response.headers["X-Letter-SHA256"] = application.letter.sha256
     return response
 
 
@@ -416,7 +421,8 @@ def reveal(public_id: str):
     if not form.validate_on_submit():
         abort(400)
     applicant = application.applicant
+    fields = ["code", "phone"] + (["letter"] if application.letter is not None else [])
     record_audit("applicant.full_number_viewed", object_type="applicant",
                  object_id=applicant.id, changes={"application": application.id,
-                                                  "fields": ["code", "phone"]})
+                                                  "fields": fields})
     return render_template("cases/reveal.html", application=application, applicant=applicant)
