@@ -22,7 +22,7 @@ FULL = id_number(777)
 def _person_case(world):
     person = applicant("individual", name="王五", seed=777)
     assert person.code == FULL
-    application, licence, task = licensed(world, who=person)
+    application, _licence, task = licensed(world, who=person)
     assert FULL in application.letter.text  # the stored letter keeps the number whole
     return application, task
 
@@ -33,7 +33,7 @@ def _reveals(world) -> int:
 
 
 def test_the_inspector_task_page_shows_the_letter_masked(app, world):
-    application, task = _person_case(world)
+    _application, task = _person_case(world)
     client = app.test_client()
     login_as(client, world.inspector)
     page = client.get(f"/supervision/tasks/{task.id}").get_data(as_text=True)
