@@ -33,6 +33,7 @@ from licensing.calendar.services import compute_deadline, due, get_calendar
 from licensing.catalogue.models import MovedCheck, VerificationMethod
 from licensing.clock import local_today, utcnow
 from licensing.errors import DomainError, Forbidden, NotFound
+from licensing.event_dates import check_event_date
 from licensing.extensions import db
 from licensing.supervision.errors import (
     InvalidAssignee,
@@ -553,8 +554,8 @@ def record_judicial_transfer(task: VerificationTask, reference: str, transferred
     reference = (reference or "").strip()
     if not reference or len(reference) > 100 or not isinstance(transferred_on, date):
         raise JudicialTransferInvalid()
-    if transferred_on > local_today():
-        raise JudicialTransferInvalid("移送日期不能晚于今天。")
+    check_event_date(transferred_on, label="移送日期", not_before=task.licence.issued_on,
+                     not_before_label="许可决定日期")
     if task.outcome != Outcome.nonconform:
         raise TaskTransitionRefused("只有核查不符合承诺的任务才能记录移送司法机关。")
     if task.judicial_transfer_ref is not None:
