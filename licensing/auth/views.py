@@ -26,7 +26,12 @@ ALL_ROLES = tuple(Role)
 
 
 def _safe_next(target: str | None) -> str | None:
-    if not target:
+    """A local path to go to after the login, or ``None`` (then the home page).
+
+    Refused: other hosts and schemes, ``//host`` and ``/\\host`` (browsers read both as a
+    host), and control characters (a CR LF would split the ``Location`` header).
+    """
+    if not target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target) or "\\" in target:
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

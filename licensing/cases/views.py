@@ -40,6 +40,7 @@ from licensing.cases.queries import load_application, visible_applications
 from licensing.catalogue.models import ItemVersion
 from licensing.errors import DomainError
 from licensing.extensions import db
+from licensing.url_ints import bounded_int
 
 bp = Blueprint("cases", __name__)
 
@@ -77,9 +78,10 @@ def list_applications():
     if track in Track.__members__:
         stmt = stmt.where(Application.track == Track(track))
     if q:
-        stmt = stmt.join(Applicant, Applicant.id == Application.applicant_id).where(
-            or_(Applicant.name.contains(q), Applicant.code == q.upper()))
-    page = max(request.args.get("page", 1, type=int), 1)
+        # a subquery, not a join: an applicant's own list already joins Applicant
+        stmt = stmt.where(Application.applicant_id.in_(select(Applicant.id).where(
+            or_(Applicant.name.contains(q), Applicant.code == q.upper()))))
+    page = max(request.args.get("page", 1, type=bounded_int), 1)
     applications = db.session.scalars(
         stmt.order_by(Application.id.desc()).limit(50).offset((page - 1) * 50)).all()
     return render_template("cases/list.html", applications=applications, status=status,

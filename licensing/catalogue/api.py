@@ -11,6 +11,7 @@ from licensing.catalogue import services
 from licensing.catalogue.content import CODE_RE
 from licensing.catalogue.errors import UnknownItem
 from licensing.errors import ValidationFailed
+from licensing.url_ints import bounded_int
 
 bp = Blueprint("catalogue_api", __name__, url_prefix="/api/v1")
 
@@ -46,7 +47,7 @@ def item(code: str):
     """The rules of an item: the version in force (``?on=``) or a published one (``?v=N``)."""
     if not CODE_RE.match(code):  # never send a malformed code (a NUL byte...) to the database
         raise UnknownItem(f"事项“{code[:32]}”不存在。")
-    number = request.args.get("v", type=int)
+    number = request.args.get("v", type=bounded_int)
     if number is not None:
         version = services.published_version(code, number)
     else:

@@ -40,6 +40,7 @@ from licensing.revocation.models import (
 from licensing.supervision.models import Outcome, VerificationTask
 from licensing.supervision.services import action_label, results_for_approval
 from licensing.supervision.uploads import stored_path
+from licensing.url_ints import bounded_int
 
 bp = Blueprint("revocation", __name__)
 
@@ -72,7 +73,7 @@ def results():
         stmt = stmt.where(VerificationTask.outcome == Outcome(outcome))
     if request.args.get("late") == "1":
         stmt = stmt.where(VerificationTask.pushed_late.is_(True))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=bounded_int), 1)
     tasks = db.session.scalars(stmt.limit(50).offset((page - 1) * 50)).all()
     return render_template("revocation/results.html", tasks=tasks, outcome=outcome,
                            late=request.args.get("late") == "1", page=page,
@@ -90,7 +91,7 @@ def cases():
     status = request.args.get("status", "requested")
     if status in RevocationStatus.__members__:
         stmt = stmt.where(RevocationCase.status == RevocationStatus(status))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=bounded_int), 1)
     rows = db.session.scalars(stmt.order_by(RevocationCase.requested_dt.desc(),
                                             RevocationCase.id.desc())
                               .limit(50).offset((page - 1) * 50)).all()
@@ -163,7 +164,7 @@ def supplement_list():
 
     if status in SupplementStatus.__members__:
         stmt = stmt.where(SupplementObligation.status == SupplementStatus(status))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=bounded_int), 1)
     rows = db.session.scalars(stmt.order_by(SupplementObligation.supplement_due_on,
                                             SupplementObligation.id)
                               .limit(50).offset((page - 1) * 50)).all()

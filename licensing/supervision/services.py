@@ -59,6 +59,7 @@ from licensing.supervision.models import (
     VerificationTask,
 )
 from licensing.supervision.uploads import store_upload
+from licensing.url_ints import parse_id
 
 #: A deadline within this many working days from today is "due soon" (临期).
 DUE_SOON_WORKING_DAYS = 5
@@ -721,8 +722,8 @@ def task_inbox(user: User, filters: InboxFilters | None = None,
         stmt = stmt.where(VerificationTask.assigned_to_id == user.id)
     elif filters.inspector == "none":
         stmt = stmt.where(VerificationTask.assigned_to_id.is_(None))
-    elif filters.inspector.isdigit():
-        stmt = stmt.where(VerificationTask.assigned_to_id == int(filters.inspector))
+    elif (inspector_id := parse_id(filters.inspector)) is not None:
+        stmt = stmt.where(VerificationTask.assigned_to_id == inspector_id)
     if filters.due == "overdue":
         stmt = stmt.where(due_on < today)
     elif filters.due == "due_soon":
