@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +19,26 @@ INSTANCE_DIR = ROOT / "instance"
 
 class ConfigurationError(RuntimeError):
     """Raised when the environment cannot give a safe configuration."""
+
+
+#: What a production ``SECRET_KEY`` must carry at least, by ``estimated_entropy_bits``.
+MIN_SECRET_KEY_BITS = 128
+
+
+def estimated_entropy_bits(value: str) -> float:
+    """An upper estimate of a string's entropy: its length times its symbols' Shannon entropy.
+
+    A string that repeats a shorter one (``"0123456789" * 4``) counts as the repeated part
+    alone. ``"a" * 32`` has 0 bits, ``"ab" * 16`` 2; ``secrets.token_hex(32)`` about 250.
+    """
+    if not value:
+        return 0.0
+    period = (value + value).find(value, 1)
+    if period < len(value):  # value is value[:period] repeated
+        value = value[:period]
+    counts = Counter(value)
+    per_symbol = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return per_symbol * len(value)
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -97,6 +119,12 @@ class Settings:
             if len(secret_key) < 32:
                 raise ConfigurationError(
                     "SECRET_KEY must be set to at least 32 characters in production"
+                )
+            if estimated_entropy_bits(secret_key) < MIN_SECRET_KEY_BITS:
+                raise ConfigurationError(
+                    "SECRET_KEY has too little entropy for production (a repeated or "
+                    "patterned string); generate one: python3 -c 'import secrets; "
+                    "print(secrets.token_hex(32))'"
                 )
             if not database_url:
                 raise ConfigurationError("DATABASE_URL must be set in production")

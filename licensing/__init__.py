@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from datetime import timedelta
 
 from flask import Flask
@@ -114,6 +115,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.cli.add_command(demo_group)
     app.cli.add_command(backup_group)
+
+    if settings.is_production and os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        # A server (gunicorn), not a command: commands must still run to fix the accounts.
+        from licensing.auth.demo import refuse_demo_passwords
+
+        refuse_demo_passwords(app)
 
     if settings.embedded_scheduler:
         jobs = _optional_import("licensing.jobs.runner")
