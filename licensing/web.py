@@ -23,7 +23,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from licensing.auth.access import AuthenticationRequired, enforce_access
 from licensing.clock import utcnow
@@ -158,8 +158,11 @@ def init_app(app: Flask) -> None:
         if app.config["SETTINGS"].is_production:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.endpoint != "static":
-            # Pages and API answers may carry personal data: never keep them in a cache.
-            headers.setdefault("Cache-Control", "no-store")
+            # Pages, API answers and files (evidence, supplements, PDFs) may carry personal
+            # data, and counter PCs are shared: never keep them in a cache. Set, not defaulted:
+            # send_file would otherwise leave its own "no-cache".
+            headers["Cache-Control"] = "no-store"
+            headers.pop("Expires", None)
         return response
 
     @app.teardown_request
@@ -209,7 +212,10 @@ def init_app(app: Flask) -> None:
             # raised while committing after the view (the request wrapper's commit)
             return _database_unavailable(original)
         db.session.rollback()
-        return error_response(exc.code or 500)
+        response = current_app.make_response(error_response(exc.code or 500))
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
