@@ -27,3 +27,26 @@ def test_static_files_may_still_be_cached(client):
     response = client.get("/static/css/app.css")
     assert response.status_code == 200
     assert response.headers.get("Cache-Control") != "no-store"
+
+
+def test_the_catalogue_api_refuses_what_its_document_refuses(client, session):
+    published_item("NC-2", valid_from=date(2026, 1, 1))
+    for url in ("/api/v1/items/NC-2?v=abc", "/api/v1/items/NC-2?v=0", "/api/v1/items?on=",
+                "/api/v1/items?on=1999-01-01", "/api/v1/items?on=9999-01-01",
+                "/api/v1/items?q=%01", "/api/v1/items/NC-2?on=2026-02-30"):
+        response = client.get(url)
+        assert response.status_code == 422, url
+        assert response.json["error"]["code"] in ("validation_failed", "invalid_date")
+    assert client.get("/api/v1/items/NC-2?v=1").status_code == 200
+    assert client.get("/api/v1/items?on=2026-06-01").status_code == 200
+
+
+def test_the_document_states_the_refusals(client):
+    doc = client.get("/api/v1/openapi.json").json
+    schemas = doc["components"]["schemas"]
+    signer = schemas["SignatureIn"]["properties"]["signer_name"]
+    assert "\\x00" in signer["pattern"] or "\\x00-" in signer["pattern"]
+    assert "allOf" in schemas["ApplicationIn"]  # what each track takes
+    due = next(p for p in doc["paths"]["/calendar/due"]["get"]["parameters"]
+               if p["name"] == "start")
+    assert due["schema"]["pattern"].startswith("^20")
