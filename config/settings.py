@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +19,26 @@ INSTANCE_DIR = ROOT / "instance"
 
 class ConfigurationError(RuntimeError):
     """Raised when the environment cannot give a safe configuration."""
+
+
+#: What a production ``SECRET_KEY`` must carry at least, by ``estimated_entropy_bits``.
+MIN_SECRET_KEY_BITS = 128
+
+
+def estimated_entropy_bits(value: str) -> float:
+    """An upper estimate of a string's entropy: its length times its symbols' Shannon entropy.
+
+    A string that repeats a shorter one (``"0123456789" * 4``) counts as the repeated part
+    alone. ``"a" * 32`` has 0 bits, ``"ab" * 16`` 2; ``secrets.token_hex(32)`` about 250.
+    """
+    if not value:
+        return 0.0
+    period = (value + value).find(value, 1)
+    if period < len(value):  # value is value[:period] repeated
+        value = value[:period]
+    counts = Counter(value)
+    per_symbol = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return per_symbol * len(value)
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -57,6 +79,23 @@ class Settings:
     credit_platform_url: str = ""
     credit_platform_timeout_s: float = 2.0
     credit_degraded_allows_commitment: bool = True
+    #: Where the rate limiter keeps its counters: ``memory://`` (one process: the embedded
+    #: default and the tests) or ``redis://host:6379/0`` (required in production, shared by
+    #: every worker).
+    ratelimit_storage_uri: str = "memory://"
+    ratelimit_enabled: bool = True
+    #: Reverse proxies in front of the application whose ``X-Forwarded-For`` is trusted: the
+    #: client address (what the login throttle counts by) comes from them. 0: none.
+    trusted_proxies: int = 0
+    #: Failed logins allowed per client address (any username), in growing windows.
+    login_limits_per_address: str = "10 per minute; 30 per hour; 100 per day"
+    #: Failed logins allowed per client address and username, in growing windows.
+    login_limits_per_account: str = "5 per minute; 10 per hour; 20 per day"
+    #: Breaches of the limits above, per address, after which the address is refused for the
+    #: rest of the window: the delay grows from a minute to an hour to a day.
+    login_breach_limits: str = "3 per hour; 6 per day"
+    #: Audited credit look-ups by identity code, per user.
+    credit_lookup_limits: str = "30 per minute; 300 per day"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -81,8 +120,19 @@ class Settings:
                 raise ConfigurationError(
                     "SECRET_KEY must be set to at least 32 characters in production"
                 )
+            if estimated_entropy_bits(secret_key) < MIN_SECRET_KEY_BITS:
+                raise ConfigurationError(
+                    "SECRET_KEY has too little entropy for production (a repeated or "
+                    "patterned string); generate one: python3 -c 'import secrets; "
+                    "print(secrets.token_hex(32))'"
+                )
             if not database_url:
                 raise ConfigurationError("DATABASE_URL must be set in production")
+            if not env_vars.get("RATELIMIT_STORAGE_URI", "").startswith(("redis://", "rediss://")):
+                raise ConfigurationError(
+                    "RATELIMIT_STORAGE_URI must name a Redis server in production "
+                    "(redis://host:6379/0): every worker must share the login throttle"
+                )
         if not secret_key:
             secret_key = _local_secret_key(instance_dir)
         if not database_url:
@@ -103,6 +153,8 @@ class Settings:
             credit_degraded_allows_commitment=_bool(
                 env_vars.get("CREDIT_DEGRADED_ALLOWS_COMMITMENT"), default=True
             ),
+            ratelimit_storage_uri=env_vars.get("RATELIMIT_STORAGE_URI") or "memory://",
+            trusted_proxies=int(env_vars.get("TRUSTED_PROXIES") or 0),
         )
 
 

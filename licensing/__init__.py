@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from datetime import timedelta
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.settings import ROOT, Settings
 
@@ -77,18 +79,27 @@ def create_app(settings: Settings | None = None) -> Flask:
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
+    if settings.trusted_proxies:
+        # the client address and scheme as the reverse proxy saw them (login throttle, HSTS)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,
+                                x_proto=settings.trusted_proxies)
     logging.basicConfig(level=logging.INFO if not settings.testing else logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from licensing import web
+    from licensing.auth import throttle
     from licensing.extensions import csrf, db, login_manager, migrate
+    from licensing.url_ints import BoundedIntConverter
 
+    # before any blueprint: every <int:...> of every domain is bounded to 1..2**31-1
+    app.url_map.converters["int"] = BoundedIntConverter
     import_models()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    throttle.init_app(app)  # before web's hooks: a throttled attempt never reaches a password
     web.init_app(app)
 
     for domain in DOMAINS:
@@ -111,6 +122,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.cli.add_command(demo_group)
     app.cli.add_command(backup_group)
+
+    if settings.is_production and os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        # A server (gunicorn), not a command: commands must still run to fix the accounts.
+        from licensing.auth.demo import refuse_demo_passwords
+
+        refuse_demo_passwords(app)
 
     if settings.embedded_scheduler:
         jobs = _optional_import("licensing.jobs.runner")

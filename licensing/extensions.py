@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised by the application factory."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -26,3 +28,8 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+#: Rate limits (Flask-Limiter), keyed by the client address unless a limit says otherwise. The
+#: storage comes from ``RATELIMIT_STORAGE_URI``: memory for one process, Redis in production.
+limiter = Limiter(key_func=get_remote_address)

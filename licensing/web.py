@@ -17,12 +17,13 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from licensing.auth.access import AuthenticationRequired, enforce_access
 from licensing.clock import utcnow
@@ -157,8 +158,11 @@ def init_app(app: Flask) -> None:
         if app.config["SETTINGS"].is_production:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.endpoint != "static":
-            # Pages and API answers may carry personal data: never keep them in a cache.
-            headers.setdefault("Cache-Control", "no-store")
+            # Pages, API answers and files (evidence, supplements, PDFs) may carry personal
+            # data, and counter PCs are shared: never keep them in a cache. Set, not defaulted:
+            # send_file would otherwise leave its own "no-cache".
+            headers["Cache-Control"] = "no-store"
+            headers.pop("Expires", None)
         return response
 
     @app.teardown_request
@@ -196,6 +200,11 @@ def init_app(app: Flask) -> None:
         return error_response(503, "database_unavailable",
                               "系统暂时无法连接数据库，本次操作未保存，请稍后重试。", plain=True)
 
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(exc: RateLimitExceeded):
+        db.session.rollback()
+        return error_response(429, "too_many_requests", exc.description or ERROR_MESSAGES[429])
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         original = getattr(exc, "original_exception", None)
@@ -203,7 +212,10 @@ def init_app(app: Flask) -> None:
             # raised while committing after the view (the request wrapper's commit)
             return _database_unavailable(original)
         db.session.rollback()
-        return error_response(exc.code or 500)
+        response = current_app.make_response(error_response(exc.code or 500))
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -32,11 +32,12 @@ from licensing.auth.access import (
     roles_required,
 )
 from licensing.auth.models import Role
+from licensing.auth.throttle import login_throttle
 from licensing.cases.errors import ApplicationNotFound
 from licensing.cases.views import INTAKE, VIEWERS
 from licensing.credit.views import VIEW_ROLES as CREDIT_READERS
 from licensing.errors import NotFound
-from licensing.extensions import db
+from licensing.extensions import db, limiter
 from licensing.supervision.views import INBOX_READERS, TASK_READERS, WORKERS
 from licensing.web import error_response
 
@@ -95,14 +96,17 @@ def openapi():
 
 
 @routes.operation("POST", "/tokens", summary="Get a bearer token (HTTP Basic)", tag="tokens",
-                  responses={201: schemas.TokenOut}, auth="basic")
+                  responses={201: schemas.TokenOut, 429: schemas.ErrorBody}, auth="basic")
 @roles_required(*ALL_ROLES)
+@login_throttle
 def create_token():
     """Exchange a username and password, sent with HTTP Basic, for a bearer token.
 
-    Failures count towards the login lockout (5 in a row lock the account for 15 minutes),
-    as on the login page. The token expires (``expires_at``), and dies earlier when revoked,
-    when its user is disabled, or when the user's sessions end (logout, password change).
+    Failed attempts are throttled with the login page's counters: per client address and per
+    address and username, in growing windows (429 ``too_many_requests`` with
+    ``Retry-After``); the account itself is never locked. The token expires
+    (``expires_at``), and dies earlier when revoked, when its user is disabled, or when the
+    user's sessions end (logout, password change).
     """
     credentials = request.authorization
     if credentials is None or credentials.type != "basic" or (
@@ -353,33 +357,80 @@ def revoke_licence(number: str, body: schemas.RevocationIn):
 
 
 @routes.operation("GET", "/applicants/{code}/credit",
-                  summary="An applicant's credit record and eligibility", tag="credit",
+                  summary="An enterprise's credit record and eligibility", tag="credit",
                   path_params={"code": PathParam(str, schemas.IDENTITY_CODE_PATTERN,
                                                  ApplicantNotFound,
-                                                 "Unified social credit code or ID number.")},
+                                                 "Unified social credit code.")},
                   query=schemas.CreditQuery, responses={200: schemas.CreditOut})
 @roles_required(*CREDIT_READERS)
 def applicant_credit(code: str, query: schemas.CreditQuery):
-    """The applicant's credit records, whether they may use the commitment track now (by the
-    local registry), and the latest credit check kept as evidence."""
+    """An enterprise's credit records, whether it may use the commitment track now (by the
+    local registry), and the latest credit check kept as evidence.
+
+    Enterprises only: a person's ID number would end up in access logs, so a person is looked
+    up with ``POST /credit-lookups`` (audited, rate-limited); here a person's code answers 404.
+    """
+    from licensing.applicants.identity import ApplicantKind
+
+    return 200, _credit_of(_applicant_by_code(code, ApplicantKind.enterprise))
+
+
+def _applicant_by_code(code: str, kind):
     from sqlalchemy import select
 
     from licensing.applicants.identity import normalise_code
     from licensing.applicants.models import Applicant
-    from licensing.credit.services import assess, current_risk_level, latest_check, records_of
 
     stmt = select(Applicant).where(Applicant.code == normalise_code(code))
-    if query.kind is not None:
-        stmt = stmt.where(Applicant.kind == query.kind)
+    if kind is not None:
+        stmt = stmt.where(Applicant.kind == kind)
     found = db.session.scalars(stmt.limit(2)).all()
-    if not found:
-        raise ApplicantNotFound()
     if len(found) > 1:
         raise AmbiguousApplicant()
-    subject = found[0]
+    return found[0] if found else None
+
+
+def _credit_of(subject):
+    from licensing.credit.services import assess, current_risk_level, latest_check, records_of
+
+    if subject is None:
+        raise ApplicantNotFound()
     records = records_of(subject)
-    return 200, present.credit(subject, records, assess(records), current_risk_level(subject),
-                               latest_check(subject))
+    return present.credit(subject, records, assess(records), current_risk_level(subject),
+                          latest_check(subject))
+
+
+def _lookup_limit() -> str:
+    return current_app.config["SETTINGS"].credit_lookup_limits
+
+
+@routes.operation("POST", "/credit-lookups",
+                  summary="Look up anyone's credit record by code (audited)", tag="credit",
+                  body=schemas.CreditLookupIn,
+                  responses={200: schemas.CreditOut, 404: schemas.ErrorBody,
+                             429: schemas.ErrorBody})
+@roles_required(*CREDIT_READERS)
+@limiter.limit(_lookup_limit, key_func=lambda: f"user:{current_user.id}",
+               error_message="信用查询过于频繁，请稍后再试。")
+def credit_lookup(body: schemas.CreditLookupIn):
+    """A person's (or an enterprise's) credit records, eligibility and latest check.
+
+    The code travels in the body, so it never reaches an access log. Every look-up is audited
+    (``credit.looked_up``, with the code masked), found or not, and each user may look up at
+    most ``Settings.credit_lookup_limits`` (429 ``too_many_requests`` beyond).
+    """
+    from licensing.applicants.identity import ApplicantKind, mask_code, normalise_code
+    from licensing.audit.services import record_audit
+
+    subject = _applicant_by_code(body.code, body.kind)
+    kind = subject.kind if subject is not None else (body.kind or ApplicantKind.individual)
+    record_audit("credit.looked_up", object_type="applicant",
+                 object_id=subject.id if subject is not None else "-",
+                 changes={"code": mask_code(kind, normalise_code(body.code)),
+                          "found": subject is not None})
+    if subject is None:
+        db.session.commit()  # a look-up that found nobody is audited too
+    return 200, _credit_of(subject)
 
 
 # --- calendar ---------------------------------------------------------------------------------

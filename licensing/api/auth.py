@@ -9,7 +9,8 @@ An API request that carries an ``Authorization`` header is judged by that header
   ``current_user`` of that request, so ``enforce_access`` applies the same role checks and
   department scoping as on the pages;
 * HTTP Basic is accepted only by ``POST /api/v1/tokens``, through
-  ``licensing.auth.services.authenticate`` (the login's throttling and lockout apply).
+  ``licensing.auth.services.authenticate`` (the login's throttle applies, with the same
+  counters: ``licensing.auth.throttle``).
 
 A failure is kept on ``g`` for ``enforce_access`` to answer 401 with a precise code.
 """
@@ -70,6 +71,7 @@ def _authenticate(request):
     from licensing.api.tokens import check_token
     from licensing.auth.errors import LoginFailed
     from licensing.auth.services import authenticate
+    from licensing.auth.throttle import note_login_failure
 
     credentials = request.authorization
     if credentials is None:
@@ -80,11 +82,59 @@ def _authenticate(request):
         return token.user
     if credentials.type == "basic" and request.endpoint == TOKEN_ENDPOINT:
         try:
-            return authenticate(credentials.username or "", credentials.password or "")
+            return authenticate(credentials.username or "", credentials.password or "",
+                                address=request.remote_addr)
         except LoginFailed:
             db.session.commit()  # keep the failure count and the audit entry, as the login does
+            note_login_failure()
             raise
     raise InvalidCredentials("此接口只接受 Authorization: Bearer 访问令牌。")
+
+
+#: Methods that change nothing: a cookie may authenticate them without more proof.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _same_origin(origin: str) -> bool:
+    from flask import current_app
+    from flask import request as req
+
+    allowed = {req.host_url.rstrip("/"),
+               current_app.config["SETTINGS"].public_base_url.rstrip("/")}
+    return origin.rstrip("/") in allowed
+
+
+def require_proof_for_cookie_writes():
+    """``before_request``: a state-changing API call authenticated by the session cookie needs
+    the CSRF token (``X-CSRFToken``) or a same-origin ``Origin`` header.
+
+    A bearer token is proof enough (a browser never adds it by itself); a cookie is not: any
+    site can make a browser send it. Answers 403 ``csrf_failed``.
+    """
+    from flask import request as req
+    from flask_login import current_user
+    from flask_wtf.csrf import validate_csrf
+    from wtforms.validators import ValidationError
+
+    from licensing.web import error_response
+
+    if (not req.path.startswith("/api/") or req.method in SAFE_METHODS
+            or carries_header_credentials(req) or not current_user.is_authenticated):
+        return None
+    origin = req.headers.get("Origin")
+    if origin and _same_origin(origin):
+        return None
+    token = req.headers.get("X-CSRFToken") or req.headers.get("X-CSRF-Token")
+    if token:
+        try:
+            validate_csrf(token)
+            return None
+        except ValidationError:
+            pass
+    db.session.rollback()
+    return error_response(403, "csrf_failed",
+                          "以登录会话调用接口修改数据时，须来自本站页面（Origin）或附带 CSRF 令牌；"
+                          "其他系统请使用访问令牌（Authorization: Bearer）。")
 
 
 def init_app(app: Flask) -> None:
@@ -94,3 +144,4 @@ def init_app(app: Flask) -> None:
     elif not isinstance(app.session_interface, HeaderCredentialsSessions):
         raise RuntimeError("the API needs Flask's cookie sessions to keep tokens and cookies apart")
     login_manager.request_loader(load_user_from_header)
+    app.before_request(require_proof_for_cookie_writes)

@@ -35,6 +35,7 @@ from licensing.cases import services
 from licensing.cases.errors import CreditIneligible
 from licensing.cases.models import Channel, Track
 from licensing.catalogue.services import current_version
+from licensing.errors import ValidationFailed
 from licensing.extensions import db
 
 OPERATION = "create_application"
@@ -102,6 +103,9 @@ def submit_application(user, body: schemas.ApplicationIn, key: str) -> Answer:
     replay = stored_answer(user, key, fingerprint)
     if replay is not None:
         return replay
+    codes = [c.material_code for c in body.commitments]
+    if len(codes) != len(set(codes)):
+        raise ValidationFailed("同一材料只能选择一种承诺方式。", code="duplicate_commitment")
     if body.track == "general" and body.materials_received is not None and (
             user.role == Role.applicant):
         raise AcceptanceByStaff()

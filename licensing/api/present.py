@@ -88,7 +88,7 @@ def application(application) -> schemas.ApplicationOut:
         materials=materials,
         letter=(schemas.LetterOut(sha256=letter.sha256, signer_name=letter.signer_name,
                                   signed_at=letter.signed_dt, channel=letter.channel.value,
-                                  text=letter.text) if letter is not None else None),
+                                  text=letter.masked_text) if letter is not None else None),
         statutory_due_on=application.statutory_due_on,
         statutory_provisional=(bool(application.statutory_provisional)
                                if application.statutory_due_on is not None else None),

@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -65,7 +66,9 @@ IDENTITY_CODE_PATTERN = r"^[0-9A-Za-z]{1,18}$"
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
 #: No control characters except tab and line breaks.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: Dates of this system: the calendar covers 2004 onwards; nothing is dated after 2099.
+ISO_DATE_PATTERN = r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}$"
+_ISO_DATE = re.compile(ISO_DATE_PATTERN)
 MAX_INT = 2_147_483_647
 
 
@@ -78,7 +81,7 @@ def _no_control_characters(value: str) -> str:
 def _iso_date(value):
     if isinstance(value, str):
         if not _ISO_DATE.match(value):
-            raise ValueError("must be a date written YYYY-MM-DD")
+            raise ValueError("must be a date written YYYY-MM-DD, in 2000-2099")
         try:
             return date.fromisoformat(value)
         except ValueError:
@@ -87,12 +90,19 @@ def _iso_date(value):
 
 
 #: A date in ``YYYY-MM-DD`` form, and only that form.
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date),
+                    WithJsonSchema({"type": "string", "format": "date",
+                                    "pattern": ISO_DATE_PATTERN})]
+
+
+#: The same rule as ``_CONTROL``, stated in the document (``pattern``) so clients see it.
+NO_CONTROL_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
 
 
 def Text(max_length: int, min_length: int = 0):
-    """A free text without control characters."""
-    return Annotated[str, Field(min_length=min_length, max_length=max_length),
+    """A free text without control characters (tab and line breaks allowed)."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length,
+                                pattern=NO_CONTROL_PATTERN),
                      AfterValidator(_no_control_characters)]
 
 
@@ -162,7 +172,7 @@ class ItemsQuery(Query):
 
     on: IsoDate | None = Field(None, description="The items in force on this day (default "
                                                  "today).")
-    q: str | None = Field(None, description="Part of an item's code or name.")
+    q: Text(100) | None = Field(None, description="Part of an item's code or name.")
 
 
 class ItemQuery(Query):
@@ -314,6 +324,17 @@ class SignatureIn(Request):
     signer_name: Text(100, 1)
 
 
+#: What each track takes, as the document states it (``_fits_the_track`` enforces it).
+TRACK_RULES = {
+    "if": {"properties": {"track": {"const": "commitment"}}},
+    "then": {"required": ["signature"],
+             "properties": {"signature": {"type": "object"},
+                            "materials_received": {"type": "null"}}},
+    "else": {"properties": {"commitments": {"type": "array", "maxItems": 0},
+                            "signature": {"type": "null"}}},
+}
+
+
 class ApplicationIn(Request):
     """An application of the online channel, taken in one request.
 
@@ -323,7 +344,7 @@ class ApplicationIn(Request):
     the counter.
     """
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
+    model_config = ConfigDict(json_schema_extra={"allOf": [TRACK_RULES], "examples": [{
         "item_code": "SP-001",
         "track": "commitment",
         "applicant": {"kind": "enterprise", "name": "定州市示例商贸有限公司",
@@ -342,9 +363,7 @@ class ApplicationIn(Request):
 
     @model_validator(mode="after")
     def _fits_the_track(self) -> ApplicationIn:
-        codes = [c.material_code for c in self.commitments]
-        if len(codes) != len(set(codes)):
-            raise ValueError("commitments list a material more than once")
+        # the same rule as TRACK_RULES, which states it in the document
         if self.track == "commitment":
             if self.signature is None:
                 raise ValueError("the commitment track needs signature.signer_name")
@@ -608,8 +627,16 @@ class LicenceOut(Response):
 
 
 class CreditQuery(Query):
-    """Which applicant, when a code could be an enterprise's and a person's."""
+    """Enterprises only: a person's ID number never goes into a URL (``POST /credit-lookups``)."""
 
+    kind: Literal["enterprise"] | None = None
+
+
+class CreditLookupIn(Request):
+    """Whose credit record to read: the code travels in the body, not in the URL."""
+
+    code: Annotated[str, Field(pattern=IDENTITY_CODE_PATTERN,
+                               description="Unified social credit code or resident ID number.")]
     kind: ApplicantKind | None = None
 
 

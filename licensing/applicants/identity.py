@@ -242,3 +242,20 @@ def mask_code(kind: ApplicantKind | str, value: str | None) -> str:
     if ApplicantKind(kind) == ApplicantKind.individual:
         return mask_id_number(value)
     return mask_credit_code(value)
+
+
+#: Anything shaped like a resident ID number (18 characters, or the old 15 digits), not inside a
+#: longer run of digits: letters and other texts are masked by shape, not only by known codes.
+_ID_NUMBER_SHAPE = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+
+
+def mask_id_numbers_in(text: str, known_codes: tuple[str, ...] = ()) -> str:
+    """Mask every resident ID number in a text (a letter as signed) for display.
+
+    The stored text is never changed: this is how a letter is shown to anyone who has not
+    revealed the number through the audited reveal.
+    """
+    for code in known_codes:
+        if code:
+            text = text.replace(code, mask_id_number(code))
+    return _ID_NUMBER_SHAPE.sub(lambda m: mask_id_number(m.group(0)), text)

@@ -8,7 +8,14 @@ import click
 from flask.cli import AppGroup
 
 from licensing.auth.models import Role
-from licensing.auth.services import create_user, department_by_code, list_departments
+from licensing.auth.services import (
+    create_user,
+    department_by_code,
+    list_departments,
+    set_password,
+    unlock_user,
+    user_by_username,
+)
 from licensing.errors import DomainError
 from licensing.extensions import db
 
@@ -41,6 +48,43 @@ def create_user_command(username, role, department_code, display_name, password_
         click.echo(f"错误：{exc.message}", err=True)
         sys.exit(2)
     click.echo(f"已创建用户 {user.username}（{user.role.label}）")
+
+
+@users.command("unlock")
+@click.argument("username")
+@click.option("--address", default=None,
+              help="Also forget the throttled login failures from this client address.")
+def unlock_user_command(username, address):
+    """Clear USERNAME's failure count and any lock (audited)."""
+    try:
+        unlock_user(user_by_username(username), address=address)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        click.echo(f"错误：{exc.message}", err=True)
+        sys.exit(2)
+    click.echo(f"已解除用户 {username} 的锁定。")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the new password from standard input instead of prompting.")
+def set_password_command(username, password_stdin):
+    """Set USERNAME's password (policy checked), unlock it and end all its sessions."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("新密码", hide_input=True, confirmation_prompt="再次输入新密码")
+    try:
+        user = user_by_username(username)
+        set_password(user, password)  # clears the failure count and any lock as well
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        click.echo(f"错误：{exc.message}", err=True)
+        sys.exit(2)
+    click.echo(f"已为用户 {username} 设置新密码，其所有登录已失效。")
 
 
 @departments.command("list")

@@ -54,3 +54,41 @@ def load_departments_and_users() -> None:
             continue
         department = department_by_code(department_code) if department_code else None
         create_user(username, password, role, department, display_name)
+
+
+def working_demo_accounts() -> list[str]:
+    """The demo accounts that are active and still accept their published demo password."""
+    from licensing.auth.passwords import verify_password
+
+    working = []
+    for username, _, _, _, password in DEMO_USERS:
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is not None and user.active and verify_password(user.password_hash, password):
+            working.append(username)
+    return working
+
+
+def refuse_demo_passwords(app) -> None:
+    """Refuse to serve production while any demo account still accepts its demo password.
+
+    The demo passwords are published (README); a production database restored from, or
+    upgraded out of, a demo one would serve them. A database not created yet is no risk.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from config.settings import ConfigurationError
+
+    with app.app_context():
+        try:
+            working = working_demo_accounts()
+        except SQLAlchemyError:  # no users table yet: `flask db upgrade` has not run
+            db.session.rollback()
+            return
+        finally:
+            db.session.remove()
+    if working:
+        raise ConfigurationError(
+            "demo accounts still accept their published demo passwords: "
+            + ", ".join(working)
+            + "; disable them or run `flask --app wsgi users set-password USER "
+              "--password-stdin` before serving production")

@@ -30,3 +30,10 @@ class UsernameTaken(ValidationFailed):
 
     code = "username_taken"
     default_message = "用户名已存在。"
+
+
+class UnknownUser(ValidationFailed):
+    """A username that does not exist (administration commands)."""
+
+    code = "unknown_user"
+    default_message = "用户不存在。"

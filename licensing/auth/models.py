@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from licensing.clock import utcnow
@@ -144,3 +144,26 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role.value}>"
+
+
+class LoginFailureTally(db.Model):
+    """Failed logins for usernames that do not exist, counted per client address and window.
+
+    One row (and one audit entry, at its first failure) per address and window, however many
+    attempts follow: a stranger guessing names cannot grow the append-only audit log without
+    bound. The names tried are not kept: people type passwords into the username field.
+    """
+
+    __tablename__ = "login_failure_tallies"
+    __table_args__ = (
+        UniqueConstraint("window_start_dt", "address", name="uq_login_failure_tallies_window"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    window_start_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    address: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_attempt_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<LoginFailureTally {self.address} {self.window_start_dt} x{self.attempts}>"

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from licensing.audit.services import record_audit
+from licensing.auth import throttle
 from licensing.auth.errors import (
     LoginFailed,
     RoleDepartmentMismatch,
     UnknownDepartment,
+    UnknownUser,
     UsernameTaken,
 )
-from licensing.auth.models import DEPARTMENT_ROLES, Department, DepartmentKind, Role, User
+from licensing.auth.models import (
+    DEPARTMENT_ROLES,
+    Department,
+    DepartmentKind,
+    LoginFailureTally,
+    Role,
+    User,
+)
 from licensing.auth.passwords import (
     hash_password,
     needs_rehash,
@@ -26,8 +36,8 @@ from licensing.clock import utcnow
 from licensing.errors import ValidationFailed
 from licensing.extensions import db
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+#: Failed logins on unknown usernames are tallied per address in windows this long.
+UNKNOWN_LOGIN_WINDOW_HOURS = 1
 _USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 
 
@@ -108,16 +118,23 @@ def create_user(
     return user
 
 
-def authenticate(username: str, password: str) -> User:
+def authenticate(username: str, password: str, *, address: str | None = None) -> User:
     """Return the user for valid credentials, or raise ``LoginFailed``.
 
-    After ``MAX_FAILED_LOGINS`` failures in a row the account is locked for ``LOCKOUT``
-    (audited). The error is the same for unknown users, wrong passwords, locked and disabled
-    accounts, and an unknown username costs the same hashing time as a known one.
+    Guessing is slowed by the rate limiter in front of the login (``licensing.auth.throttle``:
+    per client address, and per address and username), never by locking the account: a lock
+    any stranger can trigger would let one script keep a whole department out (see
+    docs/decisions/0017-login-throttling.md). A failure on a known account counts in
+    ``failed_logins`` and is audited; failures on unknown usernames are tallied per
+    ``address`` and window (``record_unknown_login``). A lock set by an earlier version
+    (``locked_until_dt``) is still honoured until it ends or ``unlock_user`` clears it. The
+    error is the same for unknown users, wrong passwords, locked and disabled accounts, and an
+    unknown username costs the same hashing time as a known one.
     """
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         verify_dummy(password)
+        record_unknown_login(address)
         raise LoginFailed()
     now = utcnow()
     if user.locked_until_dt is not None and user.locked_until_dt > now:
@@ -127,22 +144,77 @@ def authenticate(username: str, password: str) -> User:
         raise LoginFailed()
     if not verify_password(user.password_hash, password) or not user.active:
         user.failed_logins += 1
-        changes = {"failed_logins": user.failed_logins}
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until_dt = now + LOCKOUT
-            user.failed_logins = 0
-            changes["locked_until"] = user.locked_until_dt
-            record_audit("user.locked", object_type="user", object_id=user.id, actor=user,
-                         changes=changes)
-        else:
-            record_audit("user.login_failed", object_type="user", object_id=user.id,
-                         actor=user, changes=changes)
+        record_audit("user.login_failed", object_type="user", object_id=user.id, actor=user,
+                     changes={"failed_logins": user.failed_logins, "address": address})
         raise LoginFailed()
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until_dt = None
     record_audit("user.logged_in", object_type="user", object_id=user.id, actor=user)
+    return user
+
+
+def _tally_window(now: datetime) -> datetime:
+    return now.replace(minute=0, second=0, microsecond=0) - timedelta(
+        hours=now.hour % UNKNOWN_LOGIN_WINDOW_HOURS)
+
+
+def record_unknown_login(address: str | None) -> LoginFailureTally:
+    """Count a failed login for a username that does not exist, per address and window.
+
+    The first failure of an address in a window adds a tally row and one audit entry; the
+    following ones only count in that row, so the audit log grows by at most one entry per
+    address and window whatever a stranger sends.
+    """
+    now = utcnow()
+    window = _tally_window(now)
+    address = (address or "unknown")[:64]
+    query = select(LoginFailureTally).where(LoginFailureTally.window_start_dt == window,
+                                            LoginFailureTally.address == address)
+    tally = db.session.scalar(query)
+    if tally is None:
+        try:
+            with db.session.begin_nested():
+                tally = LoginFailureTally(window_start_dt=window, address=address, attempts=0,
+                                          last_attempt_dt=now)
+                db.session.add(tally)
+                db.session.flush()
+        except IntegrityError:  # a parallel request of the same address created it first
+            tally = db.session.scalar(query)
+        else:
+            record_audit("user.login_failed_unknown", object_type="login_failure_tally",
+                         object_id=tally.id,
+                         changes={"address": address, "window_start": window,
+                                  "window_hours": UNKNOWN_LOGIN_WINDOW_HOURS})
+    db.session.execute(
+        update(LoginFailureTally).where(LoginFailureTally.id == tally.id)
+        .values(attempts=LoginFailureTally.attempts + 1, last_attempt_dt=now)
+        .execution_options(synchronize_session=False))
+    return tally
+
+
+def unlock_user(user: User, *, address: str | None = None, actor=None) -> None:
+    """Clear an account's failure count and any lock (``users unlock``); audited.
+
+    With ``address``, the login throttle also forgets the failures counted from that address
+    (for this username and for the address as a whole).
+    """
+    changes = {"failed_logins": [user.failed_logins, 0],
+               "locked_until": [user.locked_until_dt, None], "address": address}
+    user.failed_logins = 0
+    user.locked_until_dt = None
+    if address:
+        throttle.release(user.username, address)
+    record_audit("user.unlocked", object_type="user", object_id=user.id, actor=actor,
+                 changes=changes)
+
+
+def user_by_username(username: str) -> User:
+    """Return the user with this username, or raise ``UnknownUser``."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UnknownUser(f"用户“{username}”不存在。")
     return user
 
 

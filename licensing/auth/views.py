@@ -15,6 +15,7 @@ from licensing.auth.models import Role
 from licensing.auth.navigation import register_nav
 from licensing.auth.passwords import verify_password
 from licensing.auth.services import authenticate, end_sessions, set_password
+from licensing.auth.throttle import login_throttle, note_login_failure
 from licensing.clock import utcnow
 from licensing.errors import ValidationFailed
 from licensing.extensions import db
@@ -25,7 +26,12 @@ ALL_ROLES = tuple(Role)
 
 
 def _safe_next(target: str | None) -> str | None:
-    if not target:
+    """A local path to go to after the login, or ``None`` (then the home page).
+
+    Refused: other hosts and schemes, ``//host`` and ``/\\host`` (browsers read both as a
+    host), and control characters (a CR LF would split the ``Location`` header).
+    """
+    if not target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target) or "\\" in target:
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -35,6 +41,7 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@login_throttle
 def login():
     """Show the login form and log the user in."""
     if current_user.is_authenticated:
@@ -42,9 +49,11 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.username.data.strip(), form.password.data)
+            user = authenticate(form.username.data.strip(), form.password.data,
+                                address=request.remote_addr)
         except LoginFailed as exc:
             db.session.commit()  # keep the failure count and the audit entry
+            note_login_failure()
             form.password.errors.append(exc.message)
             return render_template("auth/login.html", form=form), 200
         session.clear()  # a new session at login: nothing from before survives

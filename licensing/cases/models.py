@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from licensing.applicants.identity import ApplicantKind, mask_id_numbers_in
 from licensing.calendar.models import deadline_mixin
 from licensing.calendar.registry import register_deadline_model
 from licensing.clock import utcnow
@@ -238,6 +239,13 @@ class CommitmentLetter(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     application: Mapped[Application] = relationship(back_populates="letter")
+
+    @property
+    def masked_text(self) -> str:
+        """The text as signed, with every resident ID number masked: how it is shown."""
+        applicant = self.application.applicant
+        known = (applicant.code,) if applicant.kind == ApplicantKind.individual else ()
+        return mask_id_numbers_in(self.text, known)
 
     def __repr__(self) -> str:
         return f"<CommitmentLetter app={self.application_id} {self.sha256[:12]}>"

@@ -49,6 +49,7 @@ from licensing.cases.signals import commitment_licence_issued
 from licensing.catalogue.models import ItemVersion, VerificationRule
 from licensing.clock import local_today, utcnow
 from licensing.errors import InvalidTransition, ValidationFailed
+from licensing.event_dates import check_event_date
 from licensing.extensions import db
 
 VERIFICATION_RULES = {
@@ -314,7 +315,7 @@ def accept_general(application: Application, received_codes: list[str],
                                code="materials_missing")
     _replace_materials(application, {m.id: MaterialHandling.submitted
                                      for m in version.materials if m.code in received_codes})
-    accepted_on = accepted_on or local_today()
+    accepted_on = check_event_date(accepted_on or local_today(), label="受理日期")
     application.accepted_on = accepted_on
     application.status = ApplicationStatus.accepted
     application.submitted_dt = utcnow()
@@ -328,12 +329,22 @@ def accept_general(application: Application, received_codes: list[str],
 
 def pause_clock(application: Application, reason: PauseReason, paused_on: date,
                 note: str = "") -> ClockPause:
-    """Stop the statutory clock for a hearing, tendering, testing, appraisal or expert review."""
+    """Stop the statutory clock for a hearing, tendering, testing, appraisal or expert review.
+
+    ``paused_on`` is an event date (``check_event_date``): not in the future, not before the
+    acceptance, and not inside an earlier pause (``pause_overlaps``), so that no period is
+    counted twice.
+    """
     _require_status(application, ApplicationStatus.accepted)
     if any(p.resumed_on is None for p in application.pauses):
         raise InvalidTransition("计时已暂停，请先恢复计时。")
-    if application.accepted_on and paused_on < application.accepted_on:
-        raise ValidationFailed("暂停日期不能早于受理日期。", code="invalid_pause_date")
+    check_event_date(paused_on, label="暂停日期", not_before=application.accepted_on,
+                     not_before_label="受理日期")
+    last_end = max((p.resumed_on for p in application.pauses if p.resumed_on), default=None)
+    if last_end is not None and paused_on < last_end:
+        raise ValidationFailed(
+            f"暂停期间不能与此前的暂停（至 {last_end.isoformat()} 恢复）重叠。",
+            code="pause_overlaps")
     pause = ClockPause(application=application, reason=reason, paused_on=paused_on,
                        note=(note or "")[:500])
     db.session.add(pause)
@@ -355,8 +366,8 @@ def resume_clock(application: Application, resumed_on: date) -> ClockPause:
     pause = next((p for p in application.pauses if p.resumed_on is None), None)
     if pause is None:
         raise InvalidTransition("计时未暂停。")
-    if resumed_on < pause.paused_on:
-        raise ValidationFailed("恢复日期不能早于暂停日期。", code="invalid_resume_date")
+    check_event_date(resumed_on, label="恢复日期", not_before=pause.paused_on,
+                     not_before_label="暂停日期")
     # working days in [paused_on, resumed_on): count (paused_on - 1, resumed_on - 1]
     excluded = get_calendar().working_days_between(pause.paused_on - timedelta(days=1),
                                     resumed_on - timedelta(days=1))

@@ -6,7 +6,7 @@ import secrets
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, select
 
 from licensing.applicants.identity import mask_code, mask_phone
 from licensing.applicants.models import Applicant
@@ -40,6 +40,7 @@ from licensing.cases.queries import load_application, visible_applications
 from licensing.catalogue.models import ItemVersion
 from licensing.errors import DomainError
 from licensing.extensions import db
+from licensing.url_ints import bounded_int
 
 bp = Blueprint("cases", __name__)
 
@@ -77,9 +78,10 @@ def list_applications():
     if track in Track.__members__:
         stmt = stmt.where(Application.track == Track(track))
     if q:
-        stmt = stmt.join(Applicant, Applicant.id == Application.applicant_id).where(
-            or_(Applicant.name.contains(q), Applicant.code == q.upper()))
-    page = max(request.args.get("page", 1, type=int), 1)
+        # a subquery, not a join: an applicant's own list already joins Applicant
+        stmt = stmt.where(Application.applicant_id.in_(select(Applicant.id).where(
+            or_(Applicant.name.contains(q), Applicant.code == q.upper()))))
+    page = max(request.args.get("page", 1, type=bounded_int), 1)
     applications = db.session.scalars(
         stmt.order_by(Application.id.desc()).limit(50).offset((page - 1) * 50)).all()
     return render_template("cases/list.html", applications=applications, status=status,
@@ -358,12 +360,17 @@ def decision_pdf(public_id: str):
 @bp.route("/applications/<public_id>/letter.txt")
 @roles_required(*VIEWERS)
 def letter_text(public_id: str):
-    """The signed commitment letter, byte for byte as signed."""
+    """The signed commitment letter as signed, with resident ID numbers masked.
+
+    The full text is shown only on the audited reveal page. ``X-Letter-SHA256`` is the digest
+    of the letter as signed (and stored), not of this masked copy.
+    """
     application = load_application(public_id, current_user)
     if application.letter is None:
         abort(404)
-    response = Response(application.letter.text, mimetype="text/plain; charset=utf-8")
-    response.headers["X-Content-SHA256"] = application.letter.sha256
+    response = Response(application.letter.masked_text.encode("utf-8"),
+                        content_type="text/plain; charset=utf-8")
+    response.headers["X-Letter-SHA256"] = application.letter.sha256
     return response
 
 
@@ -423,7 +430,8 @@ def reveal(public_id: str):
     if not form.validate_on_submit():
         abort(400)
     applicant = application.applicant
+    fields = ["code", "phone"] + (["letter"] if application.letter is not None else [])
     record_audit("applicant.full_number_viewed", object_type="applicant",
                  object_id=applicant.id, changes={"application": application.id,
-                                                  "fields": ["code", "phone"]})
+                                                  "fields": fields})
     return render_template("cases/reveal.html", application=application, applicant=applicant)

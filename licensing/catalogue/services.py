@@ -29,6 +29,7 @@ from licensing.catalogue.content import (
     CODE_RE,
     MATERIAL_FIELDS,
     VERSION_FIELDS,
+    LetterTemplateError,
     MaterialContent,
     Problem,
     VersionContent,
@@ -36,7 +37,7 @@ from licensing.catalogue.content import (
     content_problems,
     exclusion_message,
     format_letter_date,
-    letter_environment,
+    render_letter_template,
 )
 from licensing.catalogue.errors import (
     ExcludedFromCommitment,
@@ -595,8 +596,9 @@ def render_letter(
     """Render the commitment letter of ``version`` for an applicant and their chosen modes.
 
     ``commitments`` pairs each material (object or code) with the chosen mode; a material of
-    another version, or a mode it does not allow, raises ``ModeNotAllowed``. The template runs
-    in Jinja's sandbox, as plain text: the values are data, never template code.
+    another version, or a mode it does not allow, raises ``ModeNotAllowed``. The template is
+    plain text with placeholders (``render_letter_template``): the values are data, never
+    template code, and no template is code either.
     """
     if not version.offers_commitment:
         raise ValidationFailed("该事项不提供告知承诺制。", code="commitment_not_offered")
@@ -616,15 +618,17 @@ def render_letter(
 
 def _render_letter(version: ItemVersion, applicant_name: str, applicant_code: str,
                    choices: list, date_text: str) -> str:
-    template = letter_environment().from_string(version.letter_template)
-    return template.render(
-        applicant_name=applicant_name,
-        applicant_code=applicant_code,
-        item_name=version.name,
-        approval_department_name=version.approval_department.name,
-        commitments=commitment_lines(choices),
-        date=date_text,
-    )
+    try:
+        return render_letter_template(version.letter_template, {
+            "applicant_name": applicant_name,
+            "applicant_code": applicant_code,
+            "item_name": version.name,
+            "approval_department_name": version.approval_department.name,
+            "commitments": commitment_lines(choices),
+            "date": date_text,
+        })
+    except LetterTemplateError as exc:  # a template published before the rule: re-publish it
+        raise ValidationFailed(str(exc), code="letter_template_invalid") from None
 
 
 def _own_material(version: ItemVersion, ref: Material | str) -> Material:

@@ -35,6 +35,7 @@ from licensing.catalogue.pdf import notice_pdf
 from licensing.clock import local_today
 from licensing.errors import DomainError, ValidationFailed
 from licensing.extensions import db
+from licensing.url_ints import bounded_int
 
 bp = Blueprint("catalogue", __name__)
 
@@ -216,8 +217,8 @@ def admin_diff(code: str):
     """The differences between two versions of an item (by default the last two)."""
     item = services.get_item(code)
     numbers = [v.number for v in item.versions]
-    new_number = request.args.get("to", type=int) or numbers[-1]
-    old_number = request.args.get("from", type=int) or (numbers[-2] if len(numbers) > 1
+    new_number = request.args.get("to", type=bounded_int) or numbers[-1]
+    old_number = request.args.get("from", type=bounded_int) or (numbers[-2] if len(numbers) > 1
                                                          else numbers[-1])
     old = services.get_version(code, old_number)
     new = services.get_version(code, new_number)
@@ -230,7 +231,7 @@ def admin_diff(code: str):
 
 def _public_version(code: str) -> ItemVersion:
     """The version in force today, or the published version ``?v=N`` (e.g. of a case)."""
-    number = request.args.get("v", type=int)
+    number = request.args.get("v", type=bounded_int)
     if number is not None:
         return services.published_version(code, number)
     return services.current_version(code)

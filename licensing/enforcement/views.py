@@ -55,6 +55,7 @@ from licensing.supervision.services import results_for_approval
 from licensing.supervision.views import register_task_context
 from licensing.supplements import services as supplements
 from licensing.supplements.views import register_supplement_context
+from licensing.url_ints import bounded_int
 
 bp = Blueprint("revocation", __name__)
 
@@ -107,7 +108,7 @@ def results():
         stmt = stmt.where(VerificationTask.outcome == Outcome(outcome))
     if request.args.get("late") == "1":
         stmt = stmt.where(VerificationTask.pushed_late.is_(True))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=bounded_int), 1)
     tasks = db.session.scalars(stmt.limit(50).offset((page - 1) * 50)).all()
     return render_template("revocation/results.html", tasks=tasks, outcome=outcome,
                            late=request.args.get("late") == "1", page=page,
@@ -127,7 +128,7 @@ def cases():
         stmt = stmt.where(RevocationCase.status.in_(OPEN_REVOCATION_STATES))
     elif status in RevocationStatus.__members__:
         stmt = stmt.where(RevocationCase.status == RevocationStatus(status))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=bounded_int), 1)
     rows = db.session.scalars(stmt.order_by(RevocationCase.requested_dt.desc(),
                                             RevocationCase.id.desc())
                               .limit(50).offset((page - 1) * 50)).all()
@@ -286,7 +287,7 @@ def breaches():
     status = request.args.get("status", "")
     if status in BreachStatus.__members__:
         stmt = stmt.where(BreachCase.status == BreachStatus(status))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=bounded_int), 1)
     rows = db.session.scalars(stmt.order_by(BreachCase.opened_dt.desc(), BreachCase.id.desc())
                               .limit(50).offset((page - 1) * 50)).all()
     return render_template("enforcement/breaches.html", rows=rows, status=status, page=page,

@@ -23,6 +23,7 @@ from licensing.clock import utcnow
 from licensing.errors import NotFound
 from licensing.extensions import db
 from licensing.notifications.models import DEDUP_KEY_MAX, Notification
+from licensing.url_ints import parse_id
 
 #: Columns a set-based insert (``insert_notifications_from``) must select, by label.
 INSERT_COLUMNS = ("user_id", "kind", "title", "body", "link", "object_type", "object_id",
@@ -250,7 +251,4 @@ def mark_all_read(user: User) -> int:
 
 def page_number(raw: str | None) -> int:
     """Parse a page number from a query string (1 when missing or wrong)."""
-    try:
-        return max(1, int(raw or 1))
-    except ValueError:
-        return 1
+    return parse_id(raw) or 1

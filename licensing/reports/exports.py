@@ -7,8 +7,6 @@ copy can be traced back to what was reported.
 
 from __future__ import annotations
 
-import io
-
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -23,6 +21,7 @@ from licensing.reports.figures import (
 )
 from licensing.reports.figures import Side as FigureSide
 from licensing.reports.services import MonthlyReportData, Row
+from licensing.xlsx import save_workbook
 
 SIDE_LABELS = {FigureSide.approval: "审批部门", FigureSide.supervisory: "监管部门",
                FigureSide.city: "全市"}
@@ -170,9 +169,7 @@ def to_xlsx(report: MonthlyReportData) -> bytes:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     workbook.properties.title = title(report)
     workbook.properties.creator = "告知承诺制审批监管系统"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return save_workbook(workbook)  # every text as text: no formula from an item's name
 
 
 # --- PDF ---------------------------------------------------------------------------------------

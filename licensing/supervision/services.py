@@ -32,6 +32,7 @@ from licensing.calendar.services import compute_deadline, due, get_calendar
 from licensing.catalogue.models import MovedCheck, VerificationMethod
 from licensing.clock import local_today, utcnow
 from licensing.errors import DomainError, Forbidden, NotFound
+from licensing.event_dates import check_event_date
 from licensing.extensions import db
 from licensing.supervision.errors import (
     InvalidAssignee,
@@ -65,6 +66,7 @@ from licensing.supervision.signals import (
 from licensing.supervision.uploads import store_upload
 from licensing.transitions import allowed_events as _allowed_events
 from licensing.transitions import guarded_transition
+from licensing.url_ints import parse_id
 
 #: A deadline within this many working days from today is "due soon" (临期).
 DUE_SOON_WORKING_DAYS = 5
@@ -548,8 +550,8 @@ def record_judicial_transfer(task: VerificationTask, reference: str, transferred
     reference = (reference or "").strip()
     if not reference or len(reference) > 100 or not isinstance(transferred_on, date):
         raise JudicialTransferInvalid()
-    if transferred_on > local_today():
-        raise JudicialTransferInvalid("移送日期不能晚于今天。")
+    check_event_date(transferred_on, label="移送日期", not_before=task.licence.issued_on,
+                     not_before_label="许可决定日期")
     if task.outcome != Outcome.nonconform:
         raise TaskTransitionRefused("只有核查不符合承诺的任务才能记录移送司法机关。")
     if task.judicial_transfer_ref is not None:
@@ -715,8 +717,8 @@ def task_inbox(user: User, filters: InboxFilters | None = None,
         stmt = stmt.where(VerificationTask.assigned_to_id == user.id)
     elif filters.inspector == "none":
         stmt = stmt.where(VerificationTask.assigned_to_id.is_(None))
-    elif filters.inspector.isdigit():
-        stmt = stmt.where(VerificationTask.assigned_to_id == int(filters.inspector))
+    elif (inspector_id := parse_id(filters.inspector)) is not None:
+        stmt = stmt.where(VerificationTask.assigned_to_id == inspector_id)
     if filters.due == "overdue":
         stmt = stmt.where(due_on < today)
     elif filters.due == "due_soon":

@@ -37,6 +37,7 @@ from licensing.supervision.models import (
     VerificationTask,
 )
 from licensing.supervision.uploads import stored_path
+from licensing.url_ints import bounded_int
 
 bp = Blueprint("supervision", __name__)
 
@@ -86,14 +87,14 @@ def _form_errors(form) -> None:
 def inbox():
     """The department's tasks, the next due date first; due-soon and overdue marked."""
     today = local_today()
-    item = request.args.get("item", type=int)
+    item = request.args.get("item", type=bounded_int)
     filters = services.InboxFilters(
         status=request.args.get("status") or "active",
         item_id=item,
         inspector=request.args.get("inspector") or "",
         due=request.args.get("due") or "",
     )
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=bounded_int), 1)
     tasks = db.session.scalars(
         services.task_inbox(current_user, filters, today).limit(50).offset((page - 1) * 50)
     ).unique().all()

@@ -18,6 +18,7 @@ from licensing.supervision.uploads import stored_path
 from licensing.supplements import services as supplements
 from licensing.supplements.forms import HandInForm, ReviewForm
 from licensing.supplements.models import SupplementSubmission
+from licensing.url_ints import bounded_int
 
 bp = Blueprint("supplements", __name__)
 
@@ -55,7 +56,7 @@ def supplement_list():
     status = request.args.get("status", default)
     if status in SupplementStatus.__members__:
         stmt = stmt.where(SupplementObligation.status == SupplementStatus(status))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=bounded_int), 1)
     rows = db.session.scalars(stmt.order_by(SupplementObligation.supplement_due_on,
                                             SupplementObligation.id)
                               .limit(50).offset((page - 1) * 50)).all()

@@ -9,7 +9,7 @@ cases for that live in ``OTHER_DEPARTMENT_CASES`` below, one builder per object 
 from __future__ import annotations
 
 import pytest
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Rule
 
 from licensing.auth.access import PUBLIC_ATTR, ROLES_ATTR
 from licensing.auth.models import Role
@@ -37,8 +37,8 @@ def _collect_rules() -> list[tuple[str, str, str]]:
 def _example_path(rule: Rule) -> str:
     values = {}
     for name in rule.arguments:
-        converter = rule._converters[name].__class__.__name__
-        values[name] = 1 if converter == "IntegerConverter" else "x1"
+        is_int = isinstance(rule._converters[name], IntegerConverter)  # bounded ints too
+        values[name] = 1 if is_int else "x1"
     path = rule.build(values, append_unknown=False)[1]
     return path
 

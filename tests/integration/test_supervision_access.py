@@ -154,6 +154,7 @@ def test_a_photo_is_stored_privately_with_its_hash(world, task, client, app):
     assert served.status_code == 200 and served.data == PNG
     assert served.mimetype == "image/png"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert served.headers["Cache-Control"] == "no-store"  # counter PCs are shared
     client.post("/logout")
     # ... and to no one else
     assert _get(client, world.other_inspector,
