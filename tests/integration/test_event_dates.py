@@ -93,8 +93,8 @@ def test_the_pause_page_answers_the_refusal_in_chinese(app, accepted):
 
     approver = create_test_user("approver")
     client = app.test_client()
-    login_as(client, approver)
     with _at(date(2026, 12, 1)):
+        login_as(client, approver)  # on that day: a session from another day has expired
         response = client.post(f"/applications/{accepted.public_id}/pause",
                                data={"reason": "testing", "paused_on": "2027-06-01"},
                                follow_redirects=True)
