@@ -57,6 +57,9 @@ class Settings:
     credit_platform_url: str = ""
     credit_platform_timeout_s: float = 2.0
     credit_degraded_allows_commitment: bool = True
+    #: The city whose authorities issue the licences: completes departments' short names
+    #: ("市行政审批局" -> "定州市行政审批局") where a department has no full name of its own.
+    city_name: str = "定州市"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -103,6 +106,7 @@ class Settings:
             credit_degraded_allows_commitment=_bool(
                 env_vars.get("CREDIT_DEGRADED_ALLOWS_COMMITMENT"), default=True
             ),
+            city_name=env_vars.get("LICENSING_CITY_NAME", "定州市"),
         )
 
 

@@ -22,6 +22,7 @@ DOMAINS = (
     "supervision",
     "revocation",
     "notifications",
+    "register",
     "jobs",
     "reports",
     "api",

@@ -24,6 +24,10 @@ class NewApplicationForm(FlaskForm):
     applicant_name = StringField("申请人名称 / 姓名",
                                  validators=[DataRequired("请填写申请人名称。"), Length(max=200)])
     applicant_phone = StringField("联系电话", validators=[Optional(), Length(max=32)])
+    legal_representative = StringField("法定代表人（负责人）",
+                                       validators=[Optional(), Length(max=100)])
+    address = StringField("住所（经营场所）", validators=[Optional(), Length(max=300)])
+    licensed_scope = TextAreaField("许可内容", validators=[Optional(), Length(max=2000)])
     submission_token = HiddenField()
 
 
