@@ -6,7 +6,9 @@ thousandth page costs what the first does on a million licences:
 * no query: newest first, ``id < after`` on the primary key;
 * a licence number or a holder's code: an equality on its index;
 * a name: a range on ``ix_licences_holder_name_id`` (the name, then the id), searched as typed
-  and with the city's name in front (「润泽食品」 finds 「定州市润泽食品有限公司」).
+  and with the city's name in front (「润泽食品」 finds 「定州市润泽食品有限公司」); enterprises
+  only: a person is found by the licence number or the full ID number, which the searcher
+  already holds, and shown with the name and the number masked.
 
 The name range compares code points, as SQLite does and PostgreSQL does under the ``C``
 collation (docs/decisions/0015-licences-as-legal-records.md).
@@ -90,31 +92,45 @@ def _name_prefixes(term: str) -> list[str]:
     return prefixes
 
 
+def _by_name(base, term: str, cursor: dict | None, count: int) -> list[Licence]:
+    """The first ``count`` enterprises' licences by (name, id) whose name starts with a prefix.
+
+    One index range scan per prefix, each already in (name, id) order and cut at ``count``,
+    merged here: the cost follows the page size, not the number of matches.
+    """
+    found: dict[int, Licence] = {}
+    for prefix in _name_prefixes(term):
+        stmt = base.where(Licence.holder_name >= prefix, Licence.holder_name < prefix + _TOP,
+                          # a person is found by licence number or full ID number only
+                          Licence.holder_kind == "enterprise")
+        if cursor is not None:
+            stmt = stmt.where(or_(Licence.holder_name > cursor["n"],
+                                  and_(Licence.holder_name == cursor["n"],
+                                       Licence.id > cursor["i"])))
+        stmt = stmt.order_by(Licence.holder_name, Licence.id).limit(count)
+        for row in db.session.scalars(stmt):
+            found[row.id] = row
+    return sorted(found.values(), key=lambda r: (r.holder_name, r.id))[:count]
+
+
 def search(query: str | None = None, *, after: str | None = None, limit: int = 20,
            today=None) -> RegisterPage:
     """Return a page of licensing decisions matching ``query``, with the next page's cursor."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     mode, term = classify(query)
     cursor = _decode(after, mode)
-    stmt = select(Licence).where(Licence.holder_name.is_not(None))
+    base = select(Licence).where(Licence.holder_name.is_not(None))
     if mode == "name":
-        ranges = [and_(Licence.holder_name >= p, Licence.holder_name < p + _TOP)
-                  for p in _name_prefixes(term)]
-        stmt = stmt.where(or_(*ranges))
-        if cursor is not None:
-            stmt = stmt.where(or_(Licence.holder_name > cursor["n"],
-                                  and_(Licence.holder_name == cursor["n"],
-                                       Licence.id > cursor["i"])))
-        stmt = stmt.order_by(Licence.holder_name, Licence.id)
+        rows = _by_name(base, term, cursor, limit + 1)
     else:
+        stmt = base
         if mode == "number":
             stmt = stmt.where(Licence.number == term)
         elif mode == "code":
             stmt = stmt.where(Licence.holder_code == term)
         if cursor is not None:
             stmt = stmt.where(Licence.id < cursor["i"])
-        stmt = stmt.order_by(Licence.id.desc())
-    rows = list(db.session.scalars(stmt.limit(limit + 1)))
+        rows = list(db.session.scalars(stmt.order_by(Licence.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
