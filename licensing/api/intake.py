@@ -31,7 +31,7 @@ from licensing.api.models import IdempotentResponse
 from licensing.applicants.identity import normalise_code
 from licensing.applicants.services import applicants_of_user, get_or_create_applicant
 from licensing.auth.models import Role
-from licensing.cases import licences, services
+from licensing.cases import services
 from licensing.cases.errors import CreditIneligible
 from licensing.cases.models import Channel, Purpose, Track
 from licensing.catalogue.services import current_version
@@ -165,14 +165,12 @@ def submit_licence_request(user, licence, purpose: Purpose, body, key: str,
     if body.track == "general" and body.materials_received is not None and (
             user.role == Role.applicant):
         raise AcceptanceByStaff()
-    version = current_version(licence.item_code or licence.item_version.code)
-    application = services.start_application(
-        version, licence.applicant, Channel.online, actor=user,
-        idempotency_key=application_key(user, key), licensed_scope=licence.scope)
+    application = services.start_licence_request(
+        licence, purpose, Channel.online, actor=user, changes=changes,
+        idempotency_key=application_key(user, key))
     replay = stored_answer(user, key, fingerprint, operation)
     if replay is not None:
         return replay
-    licences.attach_request(application, licence, purpose, changes)
     services.give_notice(application)
     choice = services.choose_track(application, Track(body.track))
     if not choice.eligible:

@@ -50,6 +50,7 @@ from licensing.cases.models import (
     Track,
 )
 from licensing.catalogue.models import ItemVersion, VerificationRule
+from licensing.catalogue.services import current_version as item_version_in_force
 from licensing.clock import local_today, utcnow
 from licensing.errors import InvalidTransition, ValidationFailed
 from licensing.extensions import db
@@ -133,6 +134,27 @@ def start_application(
     db.session.flush()
     _audit(application, "started", item=version.code, version=version.number,
            channel=channel, applicant_id=applicant.id)
+    return application
+
+
+def start_licence_request(licence: Licence, purpose: Purpose, channel: Channel, *, actor=None,
+                          changes: Mapping[str, str] | None = None,
+                          idempotency_key: str | None = None) -> Application:
+    """Open a change, renewal or reissue of ``licence``: its own case, the same journey.
+
+    The case is an application by the licence's holder for the licence's item (the version
+    in force now), tied to the licence (``licences.attach_request`` refuses a licence no
+    longer in force, a renewal filed later than 30 days before expiry, and a change with
+    nothing to change). It then goes through notice, track and decision like any other.
+    """
+    existing = find_by_idempotency_key(idempotency_key)
+    if existing is not None:
+        return existing
+    version = item_version_in_force(licence.item_code or licence.item_version.code)
+    application = start_application(version, licence.applicant, channel, actor=actor,
+                                    idempotency_key=idempotency_key,
+                                    licensed_scope=licence.scope)
+    licences.attach_request(application, licence, purpose, dict(changes or {}))
     return application
 
 

@@ -15,7 +15,7 @@ from licensing.auth.access import public, roles_required
 from licensing.auth.home import Panel, register_panel
 from licensing.auth.models import Role
 from licensing.auth.navigation import register_nav
-from licensing.cases import documents, licences, services
+from licensing.cases import documents, licence_pages, licences, services
 from licensing.cases.errors import AlreadyDecided
 from licensing.cases.forms import (
     DecisionForm,
@@ -42,6 +42,7 @@ from licensing.errors import DomainError
 from licensing.extensions import db
 
 bp = Blueprint("cases", __name__)
+bp.register_blueprint(licence_pages.bp)
 
 VIEWERS = (Role.clerk, Role.approver, Role.head, Role.inspector, Role.reform_office,
            Role.admin, Role.applicant)
@@ -166,6 +167,8 @@ def _case_context(application: Application) -> dict:
         "mask_phone": mask_phone,
         "can_intake": current_user.role in INTAKE,
         "can_decide": current_user.role == Role.approver,
+        "licence_status": licences.public_status,
+        "changeable": licences.CHANGEABLE,
     }
     if (application.status == ApplicationStatus.draft and application.track == Track.commitment
             and application.materials):

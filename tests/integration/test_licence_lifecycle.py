@@ -251,3 +251,59 @@ def test_holders_are_reminded_before_expiry(world):
     [notice] = db.session.scalars(select(Notification).where(
         Notification.user_id == users[Role.clerk].id)).all()
     assert number in notice.title and "2027年10月18日前申请延续" in notice.body
+
+
+# --- the same procedures through the pages ------------------------------------------------------
+
+
+def _licence_of(number):
+    db.session.expire_all()
+    return db.session.scalar(select(Licence).where(Licence.number == number))
+
+
+def test_change_through_the_pages(world, app):
+    from tests.factories import login_as
+
+    api, tokens, users = world
+    number = _issue(api, tokens)
+    desk = app.test_client()
+    login_as(desk, users[Role.approver])
+    page = desk.get(f"/licences/{number}")
+    assert page.status_code == 200 and "申请变更" in page.get_data(as_text=True)
+    refused = desk.post(f"/licences/{number}/requests", data={"purpose": "change"})
+    assert refused.status_code == 302
+    assert "请填写要变更的事项" in desk.get(f"/licences/{number}").get_data(as_text=True)
+    opened = desk.post(f"/licences/{number}/requests",
+                       data={"purpose": "change", "address": "定州市北城区新华路 8 号"})
+    assert opened.status_code == 302 and "/applications/" in opened.location
+    url = opened.location
+    case_page = desk.get(url).get_data(as_text=True)
+    assert "变更" in case_page and number in case_page
+    desk.post(f"{url}/notice")
+    desk.post(f"{url}/track", data={"track": "general"})
+    desk.post(f"{url}/accept", data={"received": MATERIALS})
+    assert desk.post(f"{url}/decision", data={"outcome": "approve"}).status_code == 302
+    assert _licence_of(number).address == "定州市北城区新华路 8 号"
+    page = desk.get(f"/licences/{number}").get_data(as_text=True)
+    assert "第2版" in page and "定州市北城区新华路 8 号" in page
+    assert desk.get(f"{url}/licence.pdf").data.startswith(b"%PDF")
+    assert desk.get(f"{url}/decision.pdf").data.startswith(b"%PDF")
+
+
+def test_cancellation_and_service_through_the_pages(world, app):
+    from tests.factories import login_as
+
+    api, tokens, users = world
+    number = _issue(api, tokens)
+    desk = app.test_client()
+    login_as(desk, users[Role.approver])
+    document = licences.latest_document(_licence_of(number), "certificate")
+    served = desk.post(f"/licences/{number}/documents/{document.id}/service",
+                       data={"method": "in_person", "served_on": "2026-11-18",
+                             "served_to": "李四"})
+    assert served.status_code == 302
+    assert "直接送达，2026-11-18" in desk.get(f"/licences/{number}").get_data(as_text=True)
+    desk.post(f"/licences/{number}/cancel", data={"reason": "surrender", "note": "书面申请"})
+    page = desk.get(f"/licences/{number}").get_data(as_text=True)
+    assert "已注销" in page and "注销行政许可决定书" in page
+    assert _licence_of(number).cancel_reason.value == "surrender"
