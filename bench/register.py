@@ -72,7 +72,7 @@ def _generate(db, sa, count: int) -> None:
     params = {"count": count, "version": version.id, "dept": department.id,
               "sup": version.supervisory_department_id, "approver": approver.id,
               "holders": HOLDERS, "code": department.code.upper(), "item_code": version.code,
-              "item_name": version.name, "item_version": version.number,
+              "item_name": version.name, "item_version": version.number, "scope": version.name,
               "authority": "定州市" + department.name.removeprefix("市")}
     db.session.execute(sa.text(SERIES + """
         INSERT INTO applications (id, public_id, item_version_id, approval_department_id,
@@ -90,13 +90,14 @@ def _generate(db, sa, count: int) -> None:
             verify_token, holder_kind, holder_name, holder_code, item_code, item_name,
             item_version_number, scope, valid_from, valid_until, decision_number,
             authority_name, track, version_number, cancelled_on, cancel_reason)
-        SELECT n, :code || '-' || (2020 + n % 7) || '-' || substr('000000' || n, -6, 6)
+        SELECT n, :code || '-' || CAST(2020 + n % 7 AS VARCHAR(4)) || '-'
+                   || substr('000000' || n, length('000000' || n) - 5, 6)
                    || CASE WHEN n > 999999 THEN 'X' || n ELSE '' END,
                n, :dept, 2020 + n % 7, n, :version, a.id, CURRENT_DATE, CURRENT_TIMESTAMP,
                CASE WHEN n % 50 = 0 THEN 'revoked' ELSE 'valid' END,
                CASE WHEN n % 50 = 0 THEN CURRENT_TIMESTAMP END,
                'v' || n, a.kind, a.name, a.code, :item_code, :item_name, :item_version,
-               :item_name, CURRENT_DATE, NULL, :code || '许准字' || n, :authority, 'general', 1,
+               :scope, CURRENT_DATE, NULL, :code || '许准字' || n, :authority, 'general', 1,
                CASE WHEN n % 40 = 1 THEN CURRENT_DATE END,
                CASE WHEN n % 40 = 1 THEN 'surrender' END
         FROM g JOIN applicants a ON a.id = 1 + n % :holders"""), params)

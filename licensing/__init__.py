@@ -23,6 +23,7 @@ DOMAINS = (
     "revocation",
     "notifications",
     "register",
+    "publicity",
     "jobs",
     "reports",
     "api",

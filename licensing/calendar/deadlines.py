@@ -27,6 +27,7 @@ class DeadlineRule(StrEnum):
     supplement = "supplement"  # 承诺限期补齐补全: the promised material's deadline
     statutory = "statutory"  # the general procedure's statutory time limit of the item
     rectification = "rectification"  # 限期整改: the rectification order's deadline
+    publicity_7 = "publicity_7"  # 双公示: a licensing decision made public within 7
 
     @property
     def label(self) -> str:
@@ -47,12 +48,14 @@ RULE_LABELS: dict[DeadlineRule, str] = {
     DeadlineRule.supplement: "承诺限期补齐补全",
     DeadlineRule.statutory: "法定办理时限",
     DeadlineRule.rectification: "限期整改",
+    DeadlineRule.publicity_7: "行政许可信息公示（7个工作日）",
 }
 
 FIXED_WORKING_DAYS: dict[DeadlineRule, int] = {
     DeadlineRule.standard_60: 60,
     DeadlineRule.public_interest_7: 7,
     DeadlineRule.result_push_5: 5,
+    DeadlineRule.publicity_7: 7,
 }
 
 #: An item may shorten the verification limit, never lengthen it.
