@@ -1,9 +1,10 @@
 """Which characters a licence can print: refuse the others at input, not as boxes on paper.
 
 Licences, decisions and served documents print the facts they state. A character that the
-documents' font cannot show (emoji, pictographs, private-use or unassigned code points,
-control characters) would print as an empty box; it is refused where the fact is entered,
-with a message that names the field and the character.
+documents' font cannot show would print as an empty box; it is refused where the fact is
+entered, with a message that names the field and the character: emoji, pictographs,
+private-use, unassigned, control and format code points always, and with the embedded font
+(``licensing.pdf.EMBEDDED``) any character it has no glyph for (a rare ideograph outside it).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 
 from licensing.errors import ValidationFailed
+from licensing.pdf import covers
 
 #: Unicode general categories no licence prints: other symbols (emoji, pictographs),
 #: surrogates, private use, unassigned, controls and format characters (zero-width joiners).
@@ -32,7 +34,8 @@ def unprintable_characters(text: str) -> list[str]:
     for char in text or "":
         if char in _ALLOWED_SYMBOLS or char in found:
             continue
-        if unicodedata.category(char) in _REFUSED_CATEGORIES:
+        if unicodedata.category(char) in _REFUSED_CATEGORIES or (
+                not char.isspace() and covers(char) is False):
             found.append(char)
     return found
 

@@ -244,3 +244,26 @@ def test_counter_form_refuses_an_emoji_with_a_message(world, client):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "无法打印的字符" in page and "U+1F354" in page
+
+
+def test_pdfs_embed_their_font_and_print_the_middle_dot(world):
+    """「·」 printed as a box in viewers without the CID font; the subset is embedded now."""
+    from licensing import pdf
+
+    assert pdf.EMBEDDED, "install the font: make fonts (fonts-wqy-microhei)"
+    assert pdf.covers("·") and pdf.covers("定")
+    clerk, approver = world
+    licence = issue(clerk, approver, who=_holder("定州市润泽·食品有限公司", seed=88))
+    data = licences.render_document(licences.latest_document(licence, "certificate"))
+    assert b"/FontFile2" in data  # an embedded TrueType font program
+    assert b"STSong-Light" not in data
+
+
+def test_a_rare_ideograph_the_font_lacks_is_refused(session):
+    from licensing import pdf
+
+    if not pdf.EMBEDDED:
+        pytest.skip("no embedded font to ask")
+    with pytest.raises(UnprintableCharacter) as refused:
+        get_or_create_applicant("enterprise", enterprise_code(10), "定州市\U00020000食品有限公司")
+    assert "U+20000" in refused.value.message
