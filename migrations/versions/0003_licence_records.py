@@ -231,11 +231,12 @@ def _backfill():
         conn.execute(sa.text(
             "UPDATE licences SET holder_kind = :kind, holder_name = :name, holder_code = :code, "
             "item_code = :item_code, item_name = :item_name, "
-            "item_version_number = :item_version, scope = :item_name, valid_from = :issued_on, "
+            "item_version_number = :item_version, scope = :scope, valid_from = :issued_on, "
             "decision_number = :decision_number, authority_name = :authority, track = :track "
             "WHERE id = :id"), {
                 "kind": kind, "name": name, "code": code, "item_code": item_code,
-                "item_name": item_name, "item_version": item_version, "issued_on": issued_on,
+                "item_name": item_name, "scope": item_name, "item_version": item_version,
+                "issued_on": issued_on,
                 "decision_number": decision_number, "authority": authority, "track": track,
                 "id": licence_id})
         facts = {"number": number, "holder_kind": kind, "holder_name": name,
