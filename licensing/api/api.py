@@ -350,9 +350,9 @@ def revoke_licence(number: str, body: schemas.RevocationIn):
 def _licence_request(number: str, purpose_name: str, body, changes=None):
     from licensing.cases.models import Purpose
 
+    licence = _licence(number)  # another department's licence is 404 before anything else
     key = _idempotency_key()
     user = _user()
-    licence = _licence(number)
     try:
         answer = intake.submit_licence_request(user, licence, Purpose(purpose_name), body, key,
                                                changes)
