@@ -359,12 +359,32 @@ def clean_changes(changes: dict | None) -> dict:
     return cleaned
 
 
-def require_in_force(licence: Licence, today: date | None = None) -> None:
-    """Refuse a procedure on a licence that is no longer in force."""
+def require_in_force(licence: Licence, today: date | None = None, *,
+                     allow_expired: bool = False) -> None:
+    """Refuse a procedure on a licence that is no longer in force.
+
+    ``allow_expired``: a renewal filed in time may be decided after the expiry date (the
+    expiry sweep leaves a licence with a renewal under way alone).
+    """
     status = public_status(licence, today)
+    if status == LicenceStatus.expired and allow_expired:
+        return
     if status != LicenceStatus.valid:
         raise LicenceNotInForce(f"许可证{licence.number}当前状态为“{status.label}”，"
                                 "不能办理此项业务。")
+
+
+def lock(licence: Licence) -> Licence:
+    """Hold the licence's row until the transaction ends, and re-read it (PostgreSQL).
+
+    Two procedures decided at once on one licence then add their versions one after the
+    other, each from the facts the other left.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Licence).where(Licence.id == licence.id)
+                           .with_for_update().execution_options(populate_existing=True))
+        db.session.expire(licence, ["versions"])
+    return licence
 
 
 def renewal_last_day(licence: Licence) -> date | None:
@@ -411,8 +431,8 @@ def attach_request(application: Application, licence: Licence, purpose: Purpose,
 def apply_request(application: Application, decided_on: date, actor) -> Licence:
     """Carry out an approved change, renewal or reissue: a new version of the licence."""
     request = application.licence_request
-    licence = request.licence
-    require_in_force(licence, decided_on)
+    licence = lock(request.licence)
+    require_in_force(licence, decided_on, allow_expired=application.purpose == Purpose.renewal)
     if application.purpose == Purpose.change:
         for field, value in request.changes.items():
             setattr(licence, field, value)
@@ -454,6 +474,7 @@ def cancel(licence: Licence, reason: CancellationReason | str, *, actor=None,
         raise ValidationFailed("注销原因无效：只能是 surrender、dissolved、expired 或 revoked。",
                                code="invalid_cancellation_reason") from None
     effective_on = effective_on or local_today()
+    lock(licence)
     if licence.cancelled_on is not None:
         raise LicenceNotInForce(f"许可证{licence.number}已于{licence.cancelled_on}注销。",
                                 code="already_cancelled")

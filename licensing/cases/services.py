@@ -504,7 +504,8 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
     if renewing:
         # a change, renewal or reissue: a new version of the licence the application is for
         licence = application.licence_request.licence
-        licences.require_in_force(licence, decided_on)
+        licences.require_in_force(licence, decided_on,
+                                  allow_expired=application.purpose == Purpose.renewal)
     else:
         licence = _placeholder_licence(application, decided_on)
 

@@ -307,3 +307,19 @@ def test_cancellation_and_service_through_the_pages(world, app):
     page = desk.get(f"/licences/{number}").get_data(as_text=True)
     assert "已注销" in page and "注销行政许可决定书" in page
     assert _licence_of(number).cancel_reason.value == "surrender"
+
+
+def test_a_renewal_filed_in_time_may_be_decided_after_expiry(world):
+    api, tokens, users = world
+    number = _issue(api, tokens)
+    with clock.freeze(datetime(2027, 10, 1, 10, 0, tzinfo=clock.LOCAL_TZ)):
+        tokens = _fresh(api, users)
+        renewal = api.post(f"/licences/{number}/renewals", token=tokens[Role.clerk],
+                           headers=_key(), json={"track": "general",
+                                                 "materials_received": MATERIALS})
+        assert renewal.status_code == 201
+    with clock.freeze(datetime(2027, 11, 20, 10, 0, tzinfo=clock.LOCAL_TZ)):
+        tokens = _fresh(api, users)
+        _decide(api, tokens, renewal.json["id"])
+        licence = api.get(f"/licences/{number}", token=tokens[Role.clerk]).json
+    assert licence["status"] == "valid" and licence["valid_until"] == "2028-11-17"
