@@ -7,7 +7,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 PIP := $(BIN)/pip install --disable-pip-version-check -q
 
-.PHONY: run test test-dates lint bench install install-dev migrate demo scheduler clean
+.PHONY: run test test-dates lint bench install install-dev migrate demo scheduler clean fonts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ lint: install-dev
 
 scheduler: migrate
 	$(FLASK) scheduler run
+
+## The TrueType font PDFs embed (WenQuanYi Micro Hei, Apache-2.0), from Debian; needs root.
+fonts:
+	apt-get install -y --no-install-recommends fonts-wqy-microhei
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

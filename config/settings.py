@@ -96,6 +96,9 @@ class Settings:
     login_breach_limits: str = "3 per hour; 6 per day"
     #: Audited credit look-ups by identity code, per user.
     credit_lookup_limits: str = "30 per minute; 300 per day"
+    #: The city whose authorities issue the licences: completes departments' short names
+    #: ("市行政审批局" -> "定州市行政审批局") where a department has no full name of its own.
+    city_name: str = "定州市"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -155,6 +158,7 @@ class Settings:
             ),
             ratelimit_storage_uri=env_vars.get("RATELIMIT_STORAGE_URI") or "memory://",
             trusted_proxies=int(env_vars.get("TRUSTED_PROXIES") or 0),
+            city_name=env_vars.get("LICENSING_CITY_NAME", "定州市"),
         )
 
 

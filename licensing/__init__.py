@@ -25,6 +25,8 @@ DOMAINS = (
     "supplements",
     "enforcement",
     "notifications",
+    "register",
+    "publicity",
     "jobs",
     "reports",
     "api",

@@ -1,12 +1,18 @@
 """Printable documents (licences, decision letters, notices) as PDF, with reportlab.
 
-Chinese text uses reportlab's built-in CID font ``STSong-Light``: PDF readers supply the glyphs,
-so no font file has to ship with the system.
+Text is set in an embedded TrueType font (WenQuanYi Micro Hei, Apache-2.0, Debian package
+``fonts-wqy-microhei``; ``make fonts`` installs it; ``LICENSING_PDF_FONT`` names another
+TrueType file): the glyphs used are embedded as a subset, so every viewer prints the same
+characters and the file keeps for archiving. Without the font file the documents fall back to
+reportlab's CID font ``STSong-Light``, whose glyphs each viewer supplies (some print 「·」 as a
+box): ``EMBEDDED`` says which, and the start-up log warns.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
@@ -19,10 +25,42 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+log = logging.getLogger(__name__)
+
+#: Where the embedded font is looked for, in order (a .ttf, or a .ttc's first face).
+FONT_FILES = tuple(p for p in (
+    os.environ.get("LICENSING_PDF_FONT", ""),
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
+) if p)
+FALLBACK_FONT = "STSong-Light"
+
+
+def _register_font() -> tuple[str, TTFont | None]:
+    for path in FONT_FILES:
+        if os.path.isfile(path):
+            font = TTFont("LicenceSans", path, subfontIndex=0)
+            pdfmetrics.registerFont(font)
+            return "LicenceSans", font
+    log.warning("no embeddable CJK TrueType font found (%s): PDFs use the CID font %s, "
+                "not embedded", ", ".join(FONT_FILES), FALLBACK_FONT)
+    pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
+    return FALLBACK_FONT, None
+
+
+FONT, _EMBEDDED_FONT = _register_font()
+#: Whether documents embed their font (a TrueType subset).
+EMBEDDED = _EMBEDDED_FONT is not None
+
+
+def covers(char: str) -> bool | None:
+    """Whether the embedded font has a glyph for ``char`` (``None``: no font to ask)."""
+    if _EMBEDDED_FONT is None:
+        return None
+    return ord(char) in _EMBEDDED_FONT.face.charToGlyph
 
 _TITLE = ParagraphStyle("title", fontName=FONT, fontSize=20, leading=28, alignment=1,
                         spaceAfter=6 * mm, wordWrap="CJK")

@@ -91,6 +91,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode recreates a table to alter it (SQLite cannot ALTER most things); with
+            # foreign keys enforced, dropping the old copy of a table that rows of another
+            # table reference fails. The pragma is a no-op inside a transaction: set it first.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -104,6 +104,7 @@ def published_item(
     tracks=(Track.general, Track.commitment),
     valid_from: date | None = None,
     statutory_limit_days: int = 20,
+    validity_years: int | None = None,
 ):
     """Create and publish an item with four materials covering every mode."""
     departments()
@@ -127,6 +128,7 @@ def published_item(
         commitment_content="所提交材料真实有效。",
         breach_consequences="撤销许可，纳入信用记录。",
         letter_template=LETTER if Track.commitment in tracks else "",
+        licence_validity_years=validity_years,
         materials=(
             MaterialContent("M1", "申请书", True, ()),
             MaterialContent("M2", "场所平面图", True, (CommitmentMode.supplement,), 20),

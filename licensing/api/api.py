@@ -353,6 +353,136 @@ def revoke_licence(number: str, body: schemas.RevocationIn):
     return 200, present.licence(licence)
 
 
+def _licence_request(number: str, purpose_name: str, body, changes=None):
+    from licensing.cases.models import Purpose
+
+    licence = _licence(number)  # another department's licence is 404 before anything else
+    key = _idempotency_key()
+    user = _user()
+    try:
+        answer = intake.submit_licence_request(user, licence, Purpose(purpose_name), body, key,
+                                               changes)
+    except IntegrityError:
+        db.session.rollback()
+        answer = intake.stored_answer(user, key, "", f"licence_{purpose_name}")
+        if answer is None:
+            raise
+    if answer.status >= 400 and not answer.replayed:
+        db.session.commit()
+    response = jsonify(answer.body)
+    response.status_code = answer.status
+    if answer.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+LIFECYCLE_RESPONSES = {201: schemas.ApplicationOut, 404: schemas.ErrorBody,
+                       409: schemas.ErrorBody}
+
+
+@routes.operation("POST", "/licences/{number}/changes",
+                  summary="Apply for a change of particulars (变更)", tag="licences",
+                  path_params=LICENCE_NUMBER, body=schemas.LicenceChangeIn,
+                  headers=(IDEMPOTENCY_KEY,), responses=LIFECYCLE_RESPONSES)
+@roles_required(*INTAKE)
+def change_licence(number: str, body: schemas.LicenceChangeIn):
+    """Open the change case of a licence in force (行政许可法 第四十九条).
+
+    ``changes`` names the facts to change (holder_name, legal_representative, address,
+    scope). The case runs the track like ``POST /applications``; its approval (``POST
+    /applications/{id}/decision``) makes a new version of the licence with the new facts.
+    409 ``licence_not_in_force`` for a revoked, cancelled or expired licence.
+    """
+    return _licence_request(number, "change", body, dict(body.changes))
+
+
+@routes.operation("POST", "/licences/{number}/renewals", summary="Apply for a renewal (延续)",
+                  tag="licences", path_params=LICENCE_NUMBER, body=schemas.LicenceStepIn,
+                  headers=(IDEMPOTENCY_KEY,), responses=LIFECYCLE_RESPONSES)
+@roles_required(*INTAKE)
+def renew_licence(number: str, body: schemas.LicenceStepIn):
+    """Open the renewal case of a licence (行政许可法 第五十条).
+
+    Only up to 30 days before ``valid_until`` (422 ``renewal_too_late`` after that). The
+    approval extends ``valid_until`` by the item's validity, as a new version.
+    """
+    return _licence_request(number, "renewal", body)
+
+
+@routes.operation("POST", "/licences/{number}/reissue",
+                  summary="Apply for a reissue of a lost certificate (补证)", tag="licences",
+                  path_params=LICENCE_NUMBER, body=schemas.LicenceStepIn,
+                  headers=(IDEMPOTENCY_KEY,), responses=LIFECYCLE_RESPONSES)
+@roles_required(*INTAKE)
+def reissue_licence(number: str, body: schemas.LicenceStepIn):
+    """Open the reissue case of a licence; its approval issues a new certificate version."""
+    return _licence_request(number, "reissue", body)
+
+
+@routes.operation("POST", "/licences/{number}/cancellation",
+                  summary="Cancel a licence (注销)", tag="licences",
+                  path_params=LICENCE_NUMBER, body=schemas.CancellationIn,
+                  responses={200: schemas.LicenceOut, 409: schemas.ErrorBody})
+@roles_required(*DECIDERS)
+def cancel_licence(number: str, body: schemas.CancellationIn):
+    """Cancel a licence under 行政许可法 第七十条, with its cancellation decision.
+
+    ``reason``: ``surrender`` (the holder asks), ``dissolved`` (the holder ended),
+    ``expired`` (past ``valid_until``, not renewed) or ``revoked`` (after a revocation).
+    409 when the licence's state does not fit the reason.
+    """
+    from licensing.cases.licences import cancel
+
+    licence = _licence(number)
+    cancel(licence, body.reason, actor=_user(), note=body.note or "")
+    return 200, present.licence(licence)
+
+
+@routes.operation("POST", "/licences/{number}/service",
+                  summary="Record the service (送达) of a licence document", tag="licences",
+                  path_params=LICENCE_NUMBER, body=schemas.ServiceIn,
+                  responses={200: schemas.LicenceOut, 404: schemas.ErrorBody})
+@roles_required(Role.clerk, Role.approver)
+def serve_licence_document(number: str, body: schemas.ServiceIn):
+    """Record how and when the latest certificate, decision or cancellation was served."""
+    from licensing.cases.licences import latest_document, record_service
+
+    licence = _licence(number)
+    document = latest_document(licence, body.document)
+    if document is None:
+        raise NotFound("该许可证没有此类文书。")
+    record_service(document, body.method, body.served_on, body.served_to, actor=_user())
+    return 200, present.licence(licence)
+
+
+# --- the public register ----------------------------------------------------------------------
+
+
+@routes.operation("GET", "/register", summary="The public register of licensing decisions",
+                  tag="register", query=schemas.RegisterQuery,
+                  responses={200: schemas.RegisterPage}, auth="none")
+@public
+def register(query: schemas.RegisterQuery):
+    """Search licensing decisions (行政许可法 第四十条), without login.
+
+    ``q``: a licence number, a holder's unified social credit code (or ID number), or the
+    start of a holder's name (the city's name may be left out). A person's name and ID
+    number are masked. Revoked, cancelled and expired licences are shown with their status.
+    Paging by key: pass ``next`` as ``after`` for the following page.
+    """
+    from licensing.register.services import search
+
+    page = search(query.q, after=query.after, limit=query.limit)
+    return 200, schemas.RegisterPage(
+        items=[schemas.RegisterEntry(
+            number=e.number, holder_name=e.holder_name, holder_code=e.holder_code,
+            item_name=e.item_name, scope=e.scope, authority_name=e.authority_name,
+            decision_number=e.decision_number, status=e.status.value, issued_on=e.issued_on,
+            valid_from=e.valid_from, valid_until=e.valid_until, ended_on=e.ended_on)
+            for e in page.items],
+        next=page.next)
+
+
 # --- credit -----------------------------------------------------------------------------------
 
 

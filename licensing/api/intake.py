@@ -33,7 +33,7 @@ from licensing.applicants.services import applicants_of_user, get_or_create_appl
 from licensing.auth.models import Role
 from licensing.cases import services
 from licensing.cases.errors import CreditIneligible
-from licensing.cases.models import Channel, Track
+from licensing.cases.models import Channel, Purpose, Track
 from licensing.catalogue.services import current_version
 from licensing.errors import ValidationFailed
 from licensing.extensions import db
@@ -62,20 +62,22 @@ def application_key(user, key: str) -> str:
     return f"api:{user.id}:{key}"
 
 
-def stored_answer(user, key: str, fingerprint: str) -> Answer | None:
+def stored_answer(user, key: str, fingerprint: str,
+                  operation: str = OPERATION) -> Answer | None:
     """The answer already given to ``key`` by this account, if any."""
     stored = db.session.scalar(select(IdempotentResponse).where(
         IdempotentResponse.user_id == user.id, IdempotentResponse.key == key))
     if stored is None:
         return None
-    if stored.operation != OPERATION or stored.request_sha256 != fingerprint:
+    if stored.operation != operation or stored.request_sha256 != fingerprint:
         raise IdempotencyKeyReused()
     return Answer(stored.status_code, dict(stored.body), replayed=True)
 
 
-def _store(user, key: str, fingerprint: str, application, answer: Answer) -> Answer:
+def _store(user, key: str, fingerprint: str, application, answer: Answer,
+           operation: str = OPERATION) -> Answer:
     db.session.add(IdempotentResponse(
-        user_id=user.id, key=key, operation=OPERATION, request_sha256=fingerprint,
+        user_id=user.id, key=key, operation=operation, request_sha256=fingerprint,
         status_code=answer.status, body=answer.body, application_id=application.id))
     db.session.flush()
     return answer
@@ -89,7 +91,9 @@ def _applicant_for(user, given: schemas.ApplicantIn):
             if own.kind.value == given.kind and own.code == code:
                 return own
         raise ApplicantNotLinked()
-    return get_or_create_applicant(given.kind, given.code, given.name, given.phone, actor=user)
+    return get_or_create_applicant(given.kind, given.code, given.name, given.phone, actor=user,
+                                   legal_representative=given.legal_representative,
+                                   address=given.address)
 
 
 def submit_application(user, body: schemas.ApplicationIn, key: str) -> Answer:
@@ -113,7 +117,7 @@ def submit_application(user, body: schemas.ApplicationIn, key: str) -> Answer:
     applicant = _applicant_for(user, body.applicant)
     application = services.start_application(
         version, applicant, Channel.online, actor=user,
-        idempotency_key=application_key(user, key))
+        idempotency_key=application_key(user, key), licensed_scope=body.licensed_scope)
     # start_application returns the earlier application of a key: then its answer exists.
     replay = stored_answer(user, key, fingerprint)
     if replay is not None:
@@ -143,3 +147,51 @@ def submit_application(user, body: schemas.ApplicationIn, key: str) -> Answer:
 def replay_after_race(user, body: schemas.ApplicationIn, key: str) -> Answer | None:
     """After losing the race for a key (and rolling back): the winner's answer, if stored."""
     return stored_answer(user, key, request_fingerprint(body))
+
+
+def submit_licence_request(user, licence, purpose: Purpose, body, key: str,
+                           changes: dict | None = None) -> Answer:
+    """A change, renewal or reissue of ``licence``: its own case through the same journey.
+
+    The case is an application of the licence's item (its version in force now) by the
+    licence's holder, tied to the licence (``licences.attach_request``, which refuses a
+    licence no longer in force or a renewal filed later than 30 days before expiry), then
+    taken through the track exactly as ``submit_application`` does. Idempotent by ``key``.
+    """
+    operation = f"licence_{purpose.value}"
+    canonical = json.dumps({"licence": licence.number, "body": body.model_dump(mode="json")},
+                           sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    fingerprint = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    replay = stored_answer(user, key, fingerprint, operation)
+    if replay is not None:
+        return replay
+    if body.track == "general" and body.materials_received is not None and (
+            user.role == Role.applicant):
+        raise AcceptanceByStaff()
+    application = services.start_licence_request(
+        licence, purpose, Channel.online, actor=user, changes=changes,
+        idempotency_key=application_key(user, key))
+    replay = stored_answer(user, key, fingerprint, operation)
+    if replay is not None:
+        return replay
+    services.give_notice(application)
+    choice = services.choose_track(application, Track(body.track))
+    if not choice.eligible:
+        refusal = CreditIneligible(choice.reasons)
+        return _store(user, key, fingerprint, application, Answer(422, {"error": {
+            "code": refusal.code, "message": refusal.message, "reasons": choice.reasons}}),
+            operation)
+    if body.track == "commitment":
+        if body.signature is None:
+            raise ValidationFailed("告知承诺制须签署承诺书（signature.signer_name）。",
+                                   code="signature_required")
+        services.set_commitments(application,
+                                 {c.material_code: c.mode for c in body.commitments})
+        text = services.letter_text(application)
+        services.sign_letter(application, body.signature.signer_name,
+                             services.letter_digest(text), Channel.online, actor=user)
+    elif body.materials_received is not None:
+        services.accept_general(application, list(body.materials_received))
+    db.session.refresh(application)
+    answer = Answer(201, present.application(application).model_dump(mode="json"))
+    return _store(user, key, fingerprint, application, answer, operation)

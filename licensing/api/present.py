@@ -6,6 +6,8 @@ from sqlalchemy import select
 
 from licensing.api import schemas
 from licensing.applicants.identity import mask_code
+from licensing.cases.licences import history, public_status
+from licensing.cases.models import Application
 from licensing.extensions import db
 
 
@@ -37,7 +39,9 @@ def licence_ref(licence) -> schemas.LicenceRef | None:
     """A licence in an application's answer."""
     if licence is None:
         return None
-    return schemas.LicenceRef(number=licence.number, status=licence.status.value,
+    from licensing.cases.licences import public_status
+
+    return schemas.LicenceRef(number=licence.number, status=public_status(licence).value,
                               verify_url=verify_url(licence), issued_on=licence.issued_on)
 
 
@@ -77,6 +81,7 @@ def application(application) -> schemas.ApplicationOut:
     return schemas.ApplicationOut(
         id=application.public_id,
         status=application.status.value,
+        purpose=application.purpose.value if application.purpose else "issue",
         track=application.track.value if application.track else None,
         channel=application.channel.value,
         item_code=version.code,
@@ -95,7 +100,8 @@ def application(application) -> schemas.ApplicationOut:
         created_at=application.created_dt,
         submitted_at=application.submitted_dt,
         decision=decision,
-        licence=licence_ref(application.licence),
+        licence=licence_ref(application.licence or (
+            application.licence_request.licence if application.licence_request else None)),
         task=task_ref(task_of(application)),
         verification_task=task_ref(task_of(application)),
         supplements=[
@@ -167,12 +173,39 @@ def licence(licence) -> schemas.LicenceOut:
                                            reason=case.decision_reason,
                                            served_on=case.served_on,
                                            finding=case.finding.value)
+    versions = history(licence)
+    public_ids = dict(db.session.execute(select(Application.id, Application.public_id).where(
+        Application.id.in_([v.application_id for v in versions if v.application_id]))).all())
+    entries = [schemas.LicenceVersionOut(
+        version=v.number, event=v.event.value, effective_on=v.effective_on,
+        decision_number=v.decision_number, reason=v.reason,
+        application_id=public_ids.get(v.application_id),
+        holder_name=v.facts.get("holder_name"), valid_until=v.facts.get("valid_until"))
+        for v in versions]
+    if case is not None and not any(v.event.value == "revoked" for v in versions):
+        # the revocation procedure records the licence's end on its own case
+        entries.append(schemas.LicenceVersionOut(
+            version=len(entries) + 1, event="revoked",
+            effective_on=case.served_on or case.decided_on,
+            decision_number=case.letter_number, reason=case.decision_reason,
+            application_id=None, holder_name=licence.holder_name,
+            valid_until=licence.valid_until))
     return schemas.LicenceOut(
-        number=licence.number, status=licence.status.value, issued_on=licence.issued_on,
-        revoked_at=licence.revoked_dt, verify_url=verify_url(licence),
-        application_id=licence.application.public_id, item_code=licence.item_version.code,
-        item_name=licence.item_version.name, holder_name=licence.applicant.name,
-        revocation=revocation)
+        number=licence.number, status=public_status(licence).value,
+        issued_on=licence.issued_on, valid_from=licence.valid_from,
+        valid_until=licence.valid_until, revoked_at=licence.revoked_dt,
+        cancelled_on=licence.cancelled_on,
+        cancel_reason=licence.cancel_reason.value if licence.cancel_reason else None,
+        verify_url=verify_url(licence), application_id=licence.application.public_id,
+        item_code=licence.item_code or licence.item_version.code,
+        item_name=licence.item_name or licence.item_version.name,
+        holder_name=licence.holder_name or licence.applicant.name,
+        holder_code=mask_code(licence.applicant.kind, licence.holder_code
+                              or licence.applicant.code),
+        legal_representative=licence.legal_representative, address=licence.address,
+        scope=licence.scope, decision_number=licence.decision_number,
+        authority_name=licence.authority_name, version=licence.version_number or 1,
+        history=entries, revocation=revocation)
 
 
 def credit(applicant_obj, records, assessment, risk_level, latest) -> schemas.CreditOut:

@@ -309,6 +309,8 @@ class ApplicantIn(Request):
     name: Text(200, 1)
     code: Annotated[str, Field(pattern=IDENTITY_CODE_PATTERN)]
     phone: Annotated[str, Field(pattern=r"^[0-9+() -]{0,32}$")] | None = None
+    legal_representative: Text(100) | None = None
+    address: Text(300) | None = None
 
 
 class CommitmentIn(Request):
@@ -360,6 +362,7 @@ class ApplicationIn(Request):
     commitments: Annotated[list[CommitmentIn], Field(max_length=100)] = []
     signature: SignatureIn | None = None
     materials_received: Annotated[list[Code], Field(max_length=100)] | None = None
+    licensed_scope: Text(2000) | None = None
 
     @model_validator(mode="after")
     def _fits_the_track(self) -> ApplicationIn:
@@ -454,6 +457,8 @@ class ApplicationOut(Response):
 
     id: str = Field(description="The application's public id (unguessable).")
     status: ApplicationStatusName
+    purpose: Literal["issue", "change", "renewal", "reissue"] = Field(
+        "issue", description="A new licence, or a change, renewal or reissue of ``licence``.")
     track: Literal["commitment", "general"] | None
     channel: ChannelName
     item_code: str
@@ -608,19 +613,124 @@ class RevocationOut(Response):
     finding: str | None = None
 
 
+class LicenceVersionOut(Response):
+    """One version of a licence: what made it and what the licence stated after it."""
+
+    version: int
+    event: Literal["issued", "changed", "renewed", "reissued", "cancelled", "revoked"]
+    effective_on: date
+    decision_number: str | None
+    reason: str | None
+    application_id: str | None
+    holder_name: str | None
+    valid_until: date | None
+
+
 class LicenceOut(Response):
-    """A licence and whether it is in force."""
+    """A licence as issued (its own copy of every fact it states) and whether it is in force.
+
+    ``status``: ``valid``, ``revoked``, ``cancelled`` (注销) or ``expired`` (past
+    ``valid_until``, not yet cancelled).
+    """
 
     number: str
     status: LicenceStatusName
     issued_on: date
+    valid_from: date | None
+    valid_until: date | None
     revoked_at: datetime | None
+    cancelled_on: date | None
+    cancel_reason: Literal["surrender", "dissolved", "expired", "revoked"] | None
     verify_url: str
     application_id: str
     item_code: str
     item_name: str
     holder_name: str
+    holder_code: str
+    legal_representative: str | None
+    address: str | None
+    scope: str | None
+    decision_number: str | None
+    authority_name: str | None
+    version: int
+    history: list[LicenceVersionOut]
     revocation: RevocationOut | None
+
+
+class LicenceChangeIn(Request):
+    """A change of particulars (变更, 行政许可法 第四十九条): the facts to change, and the
+    case's track as in ``ApplicationIn`` (the item's current version)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "track": "general", "changes": {"address": "定州市北城区中山东路 20 号"},
+        "materials_received": ["M1", "M2", "M3", "M4"]}]})
+
+    track: Literal["commitment", "general"]
+    changes: dict[Literal["holder_name", "legal_representative", "address", "scope"],
+                  Text(2000, 1)]
+    commitments: Annotated[list[CommitmentIn], Field(max_length=100)] = []
+    signature: SignatureIn | None = None
+    materials_received: Annotated[list[Code], Field(max_length=100)] | None = None
+
+
+class LicenceStepIn(Request):
+    """A renewal (延续) or reissue (补证): the case's track as in ``ApplicationIn``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "track": "general", "materials_received": ["M1", "M2", "M3", "M4"]}]})
+
+    track: Literal["commitment", "general"]
+    commitments: Annotated[list[CommitmentIn], Field(max_length=100)] = []
+    signature: SignatureIn | None = None
+    materials_received: Annotated[list[Code], Field(max_length=100)] | None = None
+
+
+class CancellationIn(Request):
+    """Cancel a licence (注销, 行政许可法 第七十条)."""
+
+    reason: Literal["surrender", "dissolved", "expired", "revoked"]
+    note: Text(500) | None = None
+
+
+class ServiceIn(Request):
+    """The service (送达) of a licence's latest certificate or decision."""
+
+    document: Literal["certificate", "decision", "cancellation"]
+    method: Literal["in_person", "post", "electronic", "entrusted", "public_notice"]
+    served_on: date
+    served_to: Text(200, 1)
+
+
+class RegisterQuery(Query):
+    """Search the public register: a licence number, a holder's code or the start of a name."""
+
+    q: Text(100) | None = None
+    after: Annotated[str, Field(max_length=400, pattern=r"^[A-Za-z0-9_=-]*$")] | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class RegisterEntry(Response):
+    """One licensing decision in the public register (a person's identity masked)."""
+
+    number: str
+    holder_name: str
+    holder_code: str
+    item_name: str
+    scope: str
+    authority_name: str
+    decision_number: str
+    status: LicenceStatusName
+    issued_on: date
+    valid_from: date | None
+    valid_until: date | None
+    ended_on: date | None
+
+
+class RegisterPage(Response):
+    """A page of the register; ``next`` is the ``after`` of the following page, if any."""
+
+    items: list[RegisterEntry]
+    next: str | None
 
 
 # --- credit -----------------------------------------------------------------------------------

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Integer, String, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from licensing.applicants.identity import ApplicantKind, mask_code, mask_phone
 from licensing.clock import utcnow
 from licensing.extensions import db
 from licensing.types import UTCDateTime
 
-__all__ = ["RISK_LEVELS", "Applicant", "ApplicantKind"]
+__all__ = ["RISK_LEVELS", "Applicant", "ApplicantKind", "ApplicantVersion"]
 
 #: Credit risk levels, from the lowest risk (A) to the highest (D). See docs/credit-rules.md.
 RISK_LEVELS = ("A", "B", "C", "D")
@@ -47,6 +47,12 @@ class Applicant(db.Model):
     code: Mapped[str] = mapped_column(String(18), index=True)
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(32))
+    #: 法定代表人 (or 负责人) of an enterprise; empty for a person.
+    legal_representative: Mapped[str | None] = mapped_column(String(100))
+    #: 住所 / 经营场所 as the applicant states it.
+    address: Mapped[str | None] = mapped_column(String(300))
+    #: The number of the latest ``ApplicantVersion``: every change of the stated data adds one.
+    version_number: Mapped[int] = mapped_column(Integer, default=1)
     #: The online account that acts for this applicant, if any.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     risk_level: Mapped[str | None] = mapped_column(String(1))
@@ -67,3 +73,39 @@ class Applicant(db.Model):
 
     def __repr__(self) -> str:
         return f"<Applicant {self.id} {self.kind.value} {self.masked_code}>"
+
+
+class ApplicantVersion(db.Model):
+    """The applicant's stated data as it was from one change to the next; never changed.
+
+    An application keeps the version it was filed with, and a licence copies the facts it
+    states from that version: renaming the applicant later changes neither.
+    """
+
+    __tablename__ = "applicant_versions"
+    __table_args__ = (UniqueConstraint("applicant_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("applicants.id", ondelete="RESTRICT"),
+                                              index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    legal_representative: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(300))
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    def __repr__(self) -> str:
+        return f"<ApplicantVersion {self.applicant_id} v{self.number}>"
+
+
+@event.listens_for(Session, "before_flush")
+def _versions_are_immutable(session: Session, flush_context, instances) -> None:
+    """Refuse any change to a stored applicant version: the history is kept as it was."""
+    for obj in session.dirty:
+        if isinstance(obj, ApplicantVersion) and session.is_modified(obj):
+            raise ValueError("an applicant version never changes")
+    for obj in session.deleted:
+        if isinstance(obj, ApplicantVersion):
+            raise ValueError("an applicant version is never deleted")

@@ -14,11 +14,14 @@ from licensing.applicants.identity import (
     validate_code,
     validate_phone,
 )
-from licensing.applicants.models import Applicant
+from licensing.applicants.models import Applicant, ApplicantVersion
 from licensing.audit.services import record_audit
 from licensing.extensions import db
+from licensing.printable import require_printable
 
 MAX_NAME_LENGTH = 200
+MAX_REPRESENTATIVE_LENGTH = 100
+MAX_ADDRESS_LENGTH = 300
 
 
 def _kind(kind: ApplicantKind | str) -> ApplicantKind:
@@ -35,7 +38,43 @@ def _clean_name(name: str | None) -> str:
     if len(cleaned) > MAX_NAME_LENGTH:
         raise InvalidApplicant(f"申请人名称不能超过{MAX_NAME_LENGTH}个字。",
                                code="invalid_applicant_name")
+    require_printable(cleaned, "申请人名称")
     return cleaned
+
+
+def _clean_optional(value: str | None, label: str, limit: int, code: str) -> str | None:
+    cleaned = " ".join((value or "").split())
+    if not cleaned:
+        return None
+    if len(cleaned) > limit:
+        raise InvalidApplicant(f"{label}不能超过{limit}个字。", code=code)
+    require_printable(cleaned, label)
+    return cleaned
+
+
+def _snapshot(applicant: Applicant, actor) -> ApplicantVersion:
+    """Store the applicant's stated data as its version ``applicant.version_number``."""
+    version = ApplicantVersion(
+        applicant_id=applicant.id, number=applicant.version_number, name=applicant.name,
+        phone=applicant.phone, legal_representative=applicant.legal_representative,
+        address=applicant.address, created_by_id=getattr(actor, "id", None))
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def current_version(applicant: Applicant) -> ApplicantVersion:
+    """The applicant's latest version (created on the spot for rows older than versions)."""
+    version = db.session.scalar(select(ApplicantVersion).where(
+        ApplicantVersion.applicant_id == applicant.id,
+        ApplicantVersion.number == applicant.version_number))
+    return version if version is not None else _snapshot(applicant, None)
+
+
+def applicant_history(applicant: Applicant) -> list[ApplicantVersion]:
+    """Every version of the applicant's data, oldest first."""
+    return list(db.session.scalars(select(ApplicantVersion).where(
+        ApplicantVersion.applicant_id == applicant.id).order_by(ApplicantVersion.number)))
 
 
 def find_applicant(kind: ApplicantKind | str, code: str) -> Applicant | None:
@@ -53,6 +92,8 @@ def get_or_create_applicant(
     phone: str | None = None,
     *,
     actor=None,
+    legal_representative: str | None = None,
+    address: str | None = None,
 ) -> Applicant:
     """Return the applicant with this identity code, registering it on first sight.
 
@@ -67,10 +108,16 @@ def get_or_create_applicant(
     code = validate_code(kind, code)
     name = _clean_name(name)
     phone = validate_phone(phone) if phone and phone.strip() else None
+    legal_representative = _clean_optional(legal_representative, "法定代表人（负责人）",
+                                           MAX_REPRESENTATIVE_LENGTH,
+                                           "invalid_legal_representative")
+    address = _clean_optional(address, "住所（经营场所）", MAX_ADDRESS_LENGTH, "invalid_address")
 
     applicant = find_applicant(kind, code)
     if applicant is None:
-        candidate = Applicant(kind=kind, code=code, name=name, phone=phone)
+        candidate = Applicant(kind=kind, code=code, name=name, phone=phone,
+                              legal_representative=legal_representative, address=address,
+                              version_number=1)
         try:
             with db.session.begin_nested():
                 db.session.add(candidate)
@@ -80,6 +127,7 @@ def get_or_create_applicant(
             if applicant is None:  # pragma: no cover - the constraint that fired was another
                 raise
         else:
+            _snapshot(candidate, actor)
             record_audit("applicant.created", object_type="applicant", object_id=candidate.id,
                          actor=actor,
                          changes={"kind": kind, "code": mask_code(kind, code), "name": name,
@@ -94,8 +142,16 @@ def get_or_create_applicant(
         changes["phone"] = [mask_phone(applicant.phone) if applicant.phone else None,
                             mask_phone(phone)]
         applicant.phone = phone
+    for field, value in (("legal_representative", legal_representative), ("address", address)):
+        if value is not None and getattr(applicant, field) != value:
+            changes[field] = [getattr(applicant, field), value]
+            setattr(applicant, field, value)
     if changes:
+        current_version(applicant)  # rows older than versions get theirs before the change
+        applicant.version_number += 1
         db.session.flush()
+        changes["version"] = applicant.version_number
+        _snapshot(applicant, actor)
         record_audit("applicant.updated", object_type="applicant", object_id=applicant.id,
                      actor=actor, changes=changes)
     return applicant

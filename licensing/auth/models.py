@@ -80,6 +80,11 @@ class Department(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
+    #: The full legal name that documents print (定州市行政审批局); when empty, the city's name
+    #: from the settings completes ``name``.
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    #: The authority's unified social credit code, for the publicity records (双公示).
+    credit_code: Mapped[str | None] = mapped_column(String(18))
     kind: Mapped[DepartmentKind] = mapped_column(
         Enum(DepartmentKind, native_enum=False, length=20, validate_strings=True)
     )

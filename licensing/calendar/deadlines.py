@@ -28,6 +28,7 @@ class DeadlineRule(StrEnum):
     statutory = "statutory"  # the general procedure's statutory time limit of the item
     rectification = "rectification"  # 限期整改: the rectification order's deadline
     statement_period = "statement_period"  # 陈述、申辩和听证申请期限 (a city setting, default 5)
+    publicity_7 = "publicity_7"  # 双公示: a licensing decision made public within 7
 
     @property
     def label(self) -> str:
@@ -49,12 +50,14 @@ RULE_LABELS: dict[DeadlineRule, str] = {
     DeadlineRule.statutory: "法定办理时限",
     DeadlineRule.rectification: "限期整改",
     DeadlineRule.statement_period: "陈述、申辩和要求听证期限",
+    DeadlineRule.publicity_7: "行政许可信息公示（7个工作日）",
 }
 
 FIXED_WORKING_DAYS: dict[DeadlineRule, int] = {
     DeadlineRule.standard_60: 60,
     DeadlineRule.public_interest_7: 7,
     DeadlineRule.result_push_5: 5,
+    DeadlineRule.publicity_7: 7,
 }
 
 #: An item may shorten the verification limit, never lengthen it.

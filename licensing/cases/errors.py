@@ -75,3 +75,17 @@ __all__ = [
     "AlreadyDecided", "ApplicationNotFound", "CreditIneligible", "InvalidCommitment",
     "ItemNotAvailable", "LetterChanged", "LicenceNotFound", "NoticeNotGiven", "TrackNotOffered",
 ]
+
+
+class LicenceNotInForce(Conflict):
+    """The licence is revoked, cancelled or expired: no procedure can change it any more."""
+
+    code = "licence_not_in_force"
+    default_message = "该许可证已不在有效状态，不能办理此项业务。"
+
+
+class RenewalTooLate(ValidationFailed):
+    """A renewal filed later than 30 days before the licence expires (行政许可法 第五十条)."""
+
+    code = "renewal_too_late"
+    default_message = "延续申请应当在有效期届满 30 日前提出。"

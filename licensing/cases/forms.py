@@ -24,7 +24,45 @@ class NewApplicationForm(FlaskForm):
     applicant_name = StringField("申请人名称 / 姓名",
                                  validators=[DataRequired("请填写申请人名称。"), Length(max=200)])
     applicant_phone = StringField("联系电话", validators=[Optional(), Length(max=32)])
+    legal_representative = StringField("法定代表人（负责人）",
+                                       validators=[Optional(), Length(max=100)])
+    address = StringField("住所（经营场所）", validators=[Optional(), Length(max=300)])
+    licensed_scope = TextAreaField("许可内容", validators=[Optional(), Length(max=2000)])
     submission_token = HiddenField()
+
+
+class LicenceRequestForm(FlaskForm):
+    """Open a change (with what changes), renewal or reissue case of a licence."""
+
+    purpose = HiddenField(validators=[DataRequired()])
+    holder_name = StringField("持证人名称", validators=[Optional(), Length(max=200)])
+    legal_representative = StringField("法定代表人（负责人）",
+                                       validators=[Optional(), Length(max=100)])
+    address = StringField("住所（经营场所）", validators=[Optional(), Length(max=300)])
+    scope = TextAreaField("许可内容", validators=[Optional(), Length(max=2000)])
+
+
+class CancellationForm(FlaskForm):
+    """Cancel a licence (注销)."""
+
+    reason = SelectField("注销原因", choices=[("surrender", "持证人申请注销"),
+                                           ("dissolved", "持证人依法终止"),
+                                           ("expired", "有效期届满未延续"),
+                                           ("revoked", "行政许可依法被撤销")],
+                         validators=[DataRequired("请选择注销原因。")])
+    note = StringField("说明", validators=[Optional(), Length(max=500)])
+
+
+class ServiceForm(FlaskForm):
+    """Record the service (送达) of a document."""
+
+    method = SelectField("送达方式", choices=[("in_person", "直接送达"), ("post", "邮寄送达"),
+                                          ("electronic", "电子送达"), ("entrusted", "委托送达"),
+                                          ("public_notice", "公告送达")],
+                         validators=[DataRequired("请选择送达方式。")])
+    served_on = DateField("送达日期", validators=[DataRequired("请填写送达日期。")])
+    served_to = StringField("受送达人", validators=[DataRequired("请填写受送达人。"),
+                                                 Length(max=200)])
 
 
 class StepForm(FlaskForm):

@@ -7,6 +7,7 @@ import secrets
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -59,6 +60,21 @@ class Channel(enum.StrEnum):
     def label(self) -> str:
         """Return the Chinese label."""
         return {"counter": "窗口", "online": "网上"}[self.value]
+
+
+class Purpose(enum.StrEnum):
+    """What an application asks for: a new licence, or a step in an existing one's life."""
+
+    issue = "issue"  # 新办
+    change = "change"  # 变更 (行政许可法 第四十九条)
+    renewal = "renewal"  # 延续 (第五十条)
+    reissue = "reissue"  # 补证 (a lost or damaged certificate)
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label."""
+        return {"issue": "新办", "change": "变更", "renewal": "延续",
+                "reissue": "补证"}[self.value]
 
 
 class ApplicationStatus(enum.StrEnum):
@@ -164,6 +180,11 @@ class Application(deadline_mixin("statutory"), db.Model):
     supervisory_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"),
                                                            index=True)
     applicant_id: Mapped[int] = mapped_column(ForeignKey(APPLICANT_FK), index=True)
+    #: The applicant's data as filed: a later change of the applicant does not reach it.
+    applicant_version_id: Mapped[int | None] = mapped_column(ForeignKey("applicant_versions.id"))
+    purpose: Mapped[Purpose] = mapped_column(_enum(Purpose), default=Purpose.issue)
+    #: 许可内容 as applied for (the licensed scope); a change may replace it.
+    licensed_scope: Mapped[str | None] = mapped_column(Text)
     track: Mapped[Track | None] = mapped_column(_enum(Track))
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     status: Mapped[ApplicationStatus] = mapped_column(_enum(ApplicationStatus),
@@ -186,6 +207,8 @@ class Application(deadline_mixin("statutory"), db.Model):
 
     item_version = relationship("ItemVersion", lazy="joined")
     applicant = relationship("Applicant", lazy="joined")
+    applicant_version = relationship("ApplicantVersion")
+    licence_request: Mapped[LicenceRequest | None] = relationship(back_populates="application")
     approval_department = relationship("Department", foreign_keys=[approval_department_id])
     supervisory_department = relationship("Department",
                                           foreign_keys=[supervisory_department_id])
@@ -252,15 +275,56 @@ class CommitmentLetter(db.Model):
 
 
 class LicenceStatus(enum.StrEnum):
-    """Whether a licence is in force."""
+    """Whether a licence is in force (stored: ``valid`` or ``revoked``; see ``public_status``)."""
 
     valid = "valid"
+    revoked = "revoked"
+    cancelled = "cancelled"  # 注销: never stored in ``status``, shown by ``public_status``
+    expired = "expired"  # past its validity, not yet cancelled: shown, never stored
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label."""
+        return {"valid": "有效", "revoked": "已撤销", "cancelled": "已注销",
+                "expired": "已过有效期"}[self.value]
+
+
+class CancellationReason(enum.StrEnum):
+    """Why a licence is cancelled (注销, 行政许可法 第七十条)."""
+
+    expired = "expired"  # 有效期届满未延续
+    dissolved = "dissolved"  # 法人或者其他组织依法终止 / 自然人死亡
+    revoked = "revoked"  # 行政许可依法被撤销、撤回
+    surrender = "surrender"  # 持证人申请注销
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label."""
+        return {"expired": "有效期届满未延续", "dissolved": "持证人依法终止",
+                "revoked": "行政许可依法被撤销", "surrender": "持证人申请注销"}[self.value]
+
+    @property
+    def basis(self) -> str:
+        """The provision of 行政许可法 第七十条 the cancellation rests on."""
+        return {"expired": "第（一）项", "dissolved": "第（二）项、第（三）项",
+                "revoked": "第（四）项", "surrender": "第（六）项"}[self.value]
+
+
+class LicenceEvent(enum.StrEnum):
+    """What made a new version of a licence."""
+
+    issued = "issued"
+    changed = "changed"
+    renewed = "renewed"
+    reissued = "reissued"
+    cancelled = "cancelled"
     revoked = "revoked"
 
     @property
     def label(self) -> str:
         """Return the Chinese label."""
-        return {"valid": "有效", "revoked": "已撤销"}[self.value]
+        return {"issued": "核发", "changed": "变更", "renewed": "延续", "reissued": "补证",
+                "cancelled": "注销", "revoked": "撤销"}[self.value]
 
 
 def new_verify_token() -> str:
@@ -269,7 +333,14 @@ def new_verify_token() -> str:
 
 
 class Licence(db.Model):
-    """A licence issued on an approval; numbered without gaps per department and year."""
+    """A licence issued on an approval; numbered without gaps per department and year.
+
+    The licence keeps its own copy of every fact it states (holder, address, item, scope,
+    validity, decision number, authority), taken when it is issued: a later change of the
+    applicant or the catalogue never reaches it. Only a procedure (change, renewal, reissue,
+    cancellation, revocation) changes these columns, and each one adds a ``LicenceVersion``
+    that keeps the facts as they were.
+    """
 
     __tablename__ = "licences"
     __table_args__ = (
@@ -277,12 +348,41 @@ class Licence(db.Model):
         CheckConstraint(
             "(status = 'revoked') = (revoked_dt IS NOT NULL)", name="revoked_iff_revoked_dt"
         ),
+        CheckConstraint("status IN ('valid', 'revoked')", name="stored_status_known"),
+        CheckConstraint("(cancelled_on IS NULL) = (cancel_reason IS NULL)",
+                        name="cancelled_iff_reason"),
+        CheckConstraint("valid_until IS NULL OR valid_until >= valid_from",
+                        name="valid_until_after_from"),
+        # the public register: newest first, by holder name, by holder code
+        db.Index("ix_licences_holder_name_id", "holder_name", "id"),
+        db.Index("ix_licences_holder_code", "holder_code"),
+        db.Index("ix_licences_valid_until", "valid_until"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
     approval_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    # --- the facts the licence states, frozen at issue (changed only by a procedure) ---
+    holder_kind: Mapped[str | None] = mapped_column(String(20))
+    holder_name: Mapped[str | None] = mapped_column(String(200))
+    holder_code: Mapped[str | None] = mapped_column(String(18))
+    legal_representative: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(300))
+    item_code: Mapped[str | None] = mapped_column(String(32))
+    item_name: Mapped[str | None] = mapped_column(String(200))
+    item_version_number: Mapped[int | None] = mapped_column(Integer)
+    scope: Mapped[str | None] = mapped_column(Text)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    decision_number: Mapped[str | None] = mapped_column(String(60))
+    authority_name: Mapped[str | None] = mapped_column(String(200))
+    track: Mapped[Track | None] = mapped_column(_enum(Track))
+    #: The number of the latest ``LicenceVersion``.
+    version_number: Mapped[int] = mapped_column(Integer, default=1)
+    # --- cancellation (注销): ends the licence without revoking it ---
+    cancelled_on: Mapped[date | None] = mapped_column(Date)
+    cancel_reason: Mapped[CancellationReason | None] = mapped_column(_enum(CancellationReason))
     year: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
     item_version_id: Mapped[int] = mapped_column(ForeignKey(ITEM_VERSION_FK))
@@ -298,9 +398,109 @@ class Licence(db.Model):
     item_version = relationship("ItemVersion")
     applicant = relationship("Applicant")
     approval_department = relationship("Department")
+    versions: Mapped[list[LicenceVersion]] = relationship(
+        back_populates="licence", order_by="LicenceVersion.number")
 
     def __repr__(self) -> str:
         return f"<Licence {self.number} {self.status.value}>"
+
+
+class LicenceRequest(db.Model):
+    """What a change, renewal or reissue application asks of an existing licence, as filed."""
+
+    __tablename__ = "licence_requests"
+
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), primary_key=True,
+                                                autoincrement=False)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id"), index=True)
+    #: For a change: field -> new value (holder_name, legal_representative, address, scope).
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="licence_request")
+    licence: Mapped[Licence] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<LicenceRequest app={self.application_id} licence={self.licence_id}>"
+
+
+class LicenceVersion(db.Model):
+    """One version of a licence: what it stated after one procedure; never changed."""
+
+    __tablename__ = "licence_versions"
+    __table_args__ = (UniqueConstraint("licence_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id", ondelete="RESTRICT"),
+                                            index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    event: Mapped[LicenceEvent] = mapped_column(_enum(LicenceEvent))
+    #: The case the version came out of (none for a cancellation ex officio).
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    effective_on: Mapped[date] = mapped_column(Date)
+    decision_number: Mapped[str | None] = mapped_column(String(60))
+    reason: Mapped[str | None] = mapped_column(Text)
+    #: Every fact the licence stated in this version, as printed.
+    facts: Mapped[dict] = mapped_column(JSON)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    licence: Mapped[Licence] = relationship(back_populates="versions")
+
+    def __repr__(self) -> str:
+        return f"<LicenceVersion {self.licence_id} v{self.number} {self.event.value}>"
+
+
+class ServiceMethod(enum.StrEnum):
+    """How a document was served (送达)."""
+
+    in_person = "in_person"  # 直接送达
+    post = "post"  # 邮寄送达
+    electronic = "electronic"  # 电子送达
+    entrusted = "entrusted"  # 委托送达
+    public_notice = "public_notice"  # 公告送达
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label."""
+        return {"in_person": "直接送达", "post": "邮寄送达", "electronic": "电子送达",
+                "entrusted": "委托送达", "public_notice": "公告送达"}[self.value]
+
+
+class LicenceDocument(db.Model):
+    """A document issued on a licence (the certificate, a decision), frozen as printed.
+
+    ``content`` is the printable document itself (title, sections, QR code); its PDF is
+    rendered from it, so reprinting gives the same text whatever changed since. Only the
+    record of its service (送达) is written later, once.
+    """
+
+    __tablename__ = "licence_documents"
+    __table_args__ = (
+        CheckConstraint(
+            "(served_on IS NULL) = (service_method IS NULL)", name="served_iff_method"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id", ondelete="RESTRICT"),
+                                            index=True)
+    licence_version_id: Mapped[int] = mapped_column(ForeignKey("licence_versions.id"))
+    kind: Mapped[str] = mapped_column(String(40))  # certificate, decision, cancellation
+    title: Mapped[str] = mapped_column(String(100))
+    content: Mapped[dict] = mapped_column(JSON)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    service_method: Mapped[ServiceMethod | None] = mapped_column(_enum(ServiceMethod))
+    served_on: Mapped[date | None] = mapped_column(Date)
+    served_to: Mapped[str | None] = mapped_column(String(200))
+    service_recorded_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    service_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    licence: Mapped[Licence] = relationship()
+    version: Mapped[LicenceVersion] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<LicenceDocument {self.licence_id} {self.kind} {self.sha256[:12]}>"
 
 
 class LicenceCounter(db.Model):
@@ -400,12 +600,31 @@ register_deadline_model(
 )
 
 
+_SERVICE_FIELDS = {"service_method", "served_on", "served_to", "service_recorded_dt",
+                   "service_recorded_by_id"}
+
+
+def _changed_fields(obj) -> set[str]:
+    from sqlalchemy import inspect
+
+    return {attr.key for attr in inspect(obj).attrs if attr.history.has_changes()}
+
+
 @event.listens_for(Session, "before_flush")
 def _letters_are_immutable(session: Session, flush_context, instances) -> None:
-    """Refuse any change to a signed commitment letter once it is stored."""
+    """Refuse any change to a signed letter, a licence version or an issued document.
+
+    An issued document takes the record of its service once; nothing else of it changes.
+    """
     for obj in session.dirty:
-        if isinstance(obj, CommitmentLetter) and session.is_modified(obj):
-            raise ValueError("a signed commitment letter never changes")
-    for obj in session.deleted:
+        if not session.is_modified(obj):
+            continue
         if isinstance(obj, CommitmentLetter):
-            raise ValueError("a signed commitment letter is never deleted")
+            raise ValueError("a signed commitment letter never changes")
+        if isinstance(obj, LicenceVersion):
+            raise ValueError("a licence version never changes")
+        if isinstance(obj, LicenceDocument) and (_changed_fields(obj) - _SERVICE_FIELDS):
+            raise ValueError("an issued document never changes")
+    for obj in session.deleted:
+        if isinstance(obj, CommitmentLetter | LicenceVersion | LicenceDocument):
+            raise ValueError("a signed letter or an issued record is never deleted")

@@ -17,9 +17,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from licensing.applicants.models import Applicant
+from licensing.applicants.services import current_version
 from licensing.audit.services import record_audit
 from licensing.calendar.deadlines import DeadlineRule
 from licensing.calendar.services import compute_deadline
+from licensing.cases import licences
 from licensing.cases.errors import (
     AlreadyDecided,
     CreditIneligible,
@@ -40,17 +42,21 @@ from licensing.cases.models import (
     Decision,
     Licence,
     LicenceCounter,
+    LicenceEvent,
     MaterialHandling,
     PauseReason,
+    Purpose,
     SupplementObligation,
     Track,
 )
 from licensing.cases.signals import commitment_licence_issued
 from licensing.catalogue.models import ItemVersion, VerificationRule
+from licensing.catalogue.services import current_version as item_version_in_force
 from licensing.clock import local_today, utcnow
 from licensing.errors import InvalidTransition, ValidationFailed
 from licensing.event_dates import check_event_date
 from licensing.extensions import db
+from licensing.printable import require_printable
 
 VERIFICATION_RULES = {
     VerificationRule.standard: DeadlineRule.standard_60,
@@ -88,11 +94,14 @@ def start_application(
     *,
     actor=None,
     idempotency_key: str | None = None,
+    licensed_scope: str | None = None,
 ) -> Application:
     """Open an application (a draft) for a published item version and an applicant.
 
     With an ``idempotency_key`` already used, the earlier application is returned and nothing
-    new is created: a double click or a retried request makes one application.
+    new is created: a double click or a retried request makes one application. The
+    application keeps the applicant's data as it is now (its current ``ApplicantVersion``)
+    and the licensed scope (许可内容) applied for; the licence will state those.
     """
     existing = find_by_idempotency_key(idempotency_key)
     if existing is not None:
@@ -105,11 +114,19 @@ def start_application(
         raise ItemNotAvailable("该事项版本当前不在施行期内，请按现行版本办理。")
     if applicant.kind.value not in {k.value for k in version.applicant_kinds}:
         raise ItemNotAvailable(f"事项“{version.name}”不受理此类申请人的申请。")
+    licensed_scope = " ".join((licensed_scope or "").split()) or None
+    if licensed_scope is not None:
+        if len(licensed_scope) > 2000:
+            raise ValidationFailed("许可内容不能超过 2000 个字。", code="invalid_scope")
+        require_printable(licensed_scope, "许可内容")
     application = Application(
         item_version=version,
         approval_department_id=version.approval_department_id,
         supervisory_department_id=version.supervisory_department_id,
         applicant=applicant,
+        applicant_version=current_version(applicant),
+        licensed_scope=licensed_scope,
+        purpose=Purpose.issue,
         channel=channel,
         status=ApplicationStatus.draft,
         created_by_id=actor.id if actor is not None else None,
@@ -119,6 +136,27 @@ def start_application(
     db.session.flush()
     _audit(application, "started", item=version.code, version=version.number,
            channel=channel, applicant_id=applicant.id)
+    return application
+
+
+def start_licence_request(licence: Licence, purpose: Purpose, channel: Channel, *, actor=None,
+                          changes: Mapping[str, str] | None = None,
+                          idempotency_key: str | None = None) -> Application:
+    """Open a change, renewal or reissue of ``licence``: its own case, the same journey.
+
+    The case is an application by the licence's holder for the licence's item (the version
+    in force now), tied to the licence (``licences.attach_request`` refuses a licence no
+    longer in force, a renewal filed later than 30 days before expiry, and a change with
+    nothing to change). It then goes through notice, track and decision like any other.
+    """
+    existing = find_by_idempotency_key(idempotency_key)
+    if existing is not None:
+        return existing
+    version = item_version_in_force(licence.item_code or licence.item_version.code)
+    application = start_application(version, licence.applicant, channel, actor=actor,
+                                    idempotency_key=idempotency_key,
+                                    licensed_scope=licence.scope)
+    licences.attach_request(application, licence, purpose, dict(changes or {}))
     return application
 
 
@@ -473,23 +511,14 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
         return DecisionResult(application, None, None, [])
 
     department = application.approval_department
-    # The licence goes in first with a placeholder place in the register (a negative sequence
-    # and a number no one else can hold, never visible: the transaction is not committed yet);
-    # its real number is taken last, so the department's counter row stays locked only for the
-    # final statements of the transaction instead of the whole decision.
-    licence = Licence(
-        number=f"pending-{application.public_id}",
-        application_id=application.id,
-        approval_department_id=department.id,
-        year=decided_on.year,
-        seq=-application.id,
-        item_version_id=application.item_version_id,
-        applicant_id=application.applicant_id,
-        issued_on=decided_on,
-        issued_dt=utcnow(),
-    )
-    db.session.add(licence)
-    db.session.flush()
+    renewing = (application.purpose or Purpose.issue) != Purpose.issue
+    if renewing:
+        # a change, renewal or reissue: a new version of the licence the application is for
+        licence = application.licence_request.licence
+        licences.require_in_force(licence, decided_on,
+                                  allow_expired=application.purpose == Purpose.renewal)
+    else:
+        licence = _placeholder_licence(application, decided_on)
 
     task = None
     supplements: list[SupplementObligation] = []
@@ -505,29 +534,23 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
         opened = commitment_licence_issued.send(application, application=application,
                                                 licence=licence, deadline=deadline)
         task = next((value for _, value in opened if value is not None), None)
-        for material, handling in commitment_choices(application):
-            if handling != MaterialHandling.supplement:
-                continue
-            supplement_deadline = compute_deadline(
-                DeadlineRule.supplement, start_on=decided_on,
-                working_days=material.supplement_days, start_event="licence_issued")
-            obligation = SupplementObligation(material_id=material.id, licence=licence)
-            obligation.supplement_deadline = supplement_deadline
-            obligation.application = application
-            db.session.add(obligation)
-            db.session.flush()
-            record_audit("supplement.opened", object_type="supplement", object_id=obligation.id,
-                         changes={"material": material.code,
-                                  "deadline": obligation.supplement_deadline.as_dict()})
-            supplements.append(obligation)
+        supplements = _open_supplements(application, licence, decided_on)
     letter_sha256 = application.letter.sha256 if application.letter else None
 
-    licence.seq = _next_licence_seq(department.id, decided_on.year)
-    licence.number = licence_number(department.code, decided_on.year, licence.seq)
-    db.session.flush()
-    _audit(application, "approved", decided_on=decided_on, licence=licence.number)
-    record_audit("licence.issued", object_type="licence", object_id=licence.id,
-                 changes={"number": licence.number, "application_id": application.id})
+    if renewing:
+        licences.apply_request(application, decided_on, actor)
+        _audit(application, "approved", decided_on=decided_on, licence=licence.number,
+               purpose=application.purpose)
+    else:
+        licence.seq = _next_licence_seq(department.id, decided_on.year)
+        licence.number = licence_number(department.code, decided_on.year, licence.seq)
+        db.session.flush()
+        _audit(application, "approved", decided_on=decided_on, licence=licence.number)
+        record_audit("licence.issued", object_type="licence", object_id=licence.id,
+                     changes={"number": licence.number, "application_id": application.id})
+        issued = licences.add_version(licence, LicenceEvent.issued, effective_on=decided_on,
+                                      application=application, actor=actor)
+        licences.issue_documents(licence, issued, application)
     if application.track == Track.commitment:
         record_commitment_event(
             application.applicant, "commitment_made", ref=licence.number,
@@ -535,6 +558,52 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
                      "decided_on": decided_on.isoformat(), "letter_sha256": letter_sha256},
         )
     return DecisionResult(application, licence, task, supplements)
+
+
+def _placeholder_licence(application: Application, decided_on: date) -> Licence:
+    """Add the new licence with every fact it states, under a placeholder number."""
+    department = application.approval_department
+    # The licence goes in first with a placeholder place in the register (a negative sequence
+    # and a number no one else can hold, never visible: the transaction is not committed yet);
+    # its real number is taken last, so the department's counter row stays locked only for the
+    # final statements of the transaction instead of the whole decision.
+    licence = Licence(
+        number=f"pending-{application.public_id}",
+        application_id=application.id,
+        approval_department_id=department.id,
+        year=decided_on.year,
+        seq=-application.id,
+        item_version_id=application.item_version_id,
+        applicant_id=application.applicant_id,
+        issued_on=decided_on,
+        issued_dt=utcnow(),
+    )
+    licences.freeze_at_issue(licence, application, decided_on)
+    db.session.add(licence)
+    db.session.flush()
+    return licence
+
+
+def _open_supplements(application: Application, licence: Licence,
+                      decided_on: date) -> list[SupplementObligation]:
+    """One obligation per material promised to be handed in later (承诺限期补齐补全)."""
+    supplements = []
+    for material, handling in commitment_choices(application):
+        if handling != MaterialHandling.supplement:
+            continue
+        supplement_deadline = compute_deadline(
+            DeadlineRule.supplement, start_on=decided_on,
+            working_days=material.supplement_days, start_event="licence_issued")
+        obligation = SupplementObligation(material_id=material.id, licence=licence)
+        obligation.supplement_deadline = supplement_deadline
+        obligation.application = application
+        db.session.add(obligation)
+        db.session.flush()
+        record_audit("supplement.opened", object_type="supplement", object_id=obligation.id,
+                     changes={"material": material.code,
+                              "deadline": obligation.supplement_deadline.as_dict()})
+        supplements.append(obligation)
+    return supplements
 
 
 def verification_page_data(token: str) -> Licence | None:

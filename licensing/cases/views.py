@@ -15,7 +15,7 @@ from licensing.auth.access import public, roles_required
 from licensing.auth.home import Panel, register_panel
 from licensing.auth.models import Role
 from licensing.auth.navigation import register_nav
-from licensing.cases import documents, services
+from licensing.cases import documents, licence_pages, licences, services
 from licensing.cases.errors import AlreadyDecided
 from licensing.cases.forms import (
     DecisionForm,
@@ -43,6 +43,7 @@ from licensing.extensions import db
 from licensing.url_ints import bounded_int
 
 bp = Blueprint("cases", __name__)
+bp.register_blueprint(licence_pages.bp)
 
 VIEWERS = (Role.clerk, Role.approver, Role.head, Role.inspector, Role.reform_office,
            Role.admin, Role.applicant)
@@ -122,14 +123,24 @@ def new_application():
                 else:
                     applicant = get_or_create_applicant(
                         form.applicant_kind.data, form.applicant_code.data,
-                        form.applicant_name.data, form.applicant_phone.data)
+                        form.applicant_name.data, form.applicant_phone.data,
+                        actor=current_user,
+                        legal_representative=form.legal_representative.data,
+                        address=form.address.data)
                 token = form.submission_token.data or None
                 application = services.start_application(
                     version, applicant, _channel(), actor=current_user,
-                    idempotency_key=f"form:{current_user.id}:{token}" if token else None)
+                    idempotency_key=f"form:{current_user.id}:{token}" if token else None,
+                    licensed_scope=form.licensed_scope.data)
             except DomainError as exc:
                 db.session.rollback()
                 field = (form.applicant_phone if exc.code == "invalid_phone"
+                         else form.legal_representative
+                         if exc.code == "invalid_legal_representative"
+                         else form.address if exc.code == "invalid_address"
+                         else form.licensed_scope if exc.code == "invalid_scope"
+                         else form.applicant_name if exc.code in ("unprintable_character",
+                                                                 "invalid_applicant_name")
                          else form.applicant_code if exc.code.startswith("invalid_")
                          else form.item_code)
                 field.errors.append(exc.message)
@@ -158,6 +169,8 @@ def _case_context(application: Application) -> dict:
         "mask_phone": mask_phone,
         "can_intake": current_user.role in INTAKE,
         "can_decide": current_user.role == Role.approver,
+        "licence_status": licences.public_status,
+        "changeable": licences.CHANGEABLE,
     }
     if (application.status == ApplicationStatus.draft and application.track == Track.commitment
             and application.materials):
@@ -340,11 +353,12 @@ def _pdf(data: bytes, filename: str) -> Response:
 @bp.route("/applications/<public_id>/licence.pdf")
 @roles_required(*VIEWERS)
 def licence_pdf(public_id: str):
-    """The licence, with a QR code to its public verification page."""
+    """The licence certificate this application's decision issued, exactly as issued."""
     application = load_application(public_id, current_user)
-    if application.licence is None:
+    stored = licences.application_document(application, "certificate")
+    if stored is None:
         abort(404)
-    return _pdf(documents.licence_pdf(application.licence), f"{application.licence.number}.pdf")
+    return _pdf(licences.render_document(stored), f"{stored.licence.number}.pdf")
 
 
 @bp.route("/applications/<public_id>/decision.pdf")
@@ -354,7 +368,15 @@ def decision_pdf(public_id: str):
     application = load_application(public_id, current_user)
     if application.decision is None:
         abort(404)
-    return _pdf(documents.decision_pdf(application), f"decision-{application.public_id}.pdf")
+    if application.decision == Decision.reject:
+        data = documents.refusal_pdf(
+            application, licences.authority_full_name(application.approval_department))
+    else:
+        stored = licences.application_document(application, "decision")
+        if stored is None:
+            abort(404)
+        data = licences.render_document(stored)
+    return _pdf(data, f"decision-{application.public_id}.pdf")
 
 
 @bp.route("/applications/<public_id>/letter.txt")
@@ -381,16 +403,9 @@ def verify(token: str):
     licence = services.verification_page_data(token)
     if licence is None:
         return render_template("cases/verify.html", licence=None), 404
-    holder = licence.applicant
     return render_template("cases/verify.html", licence=licence,
-                           holder_name=_mask_name(holder.name, holder.kind.value),
-                           holder_code=mask_code(holder.kind, holder.code))
-
-
-def _mask_name(name: str, kind: str) -> str:
-    if kind == "enterprise" or len(name) < 2:
-        return name
-    return name[0] + "*" * (len(name) - 1)
+                           public=licences.public_view(licence),
+                           history=licences.history(licence))
 
 
 @register_panel(Role.approver, Role.clerk)

@@ -89,6 +89,8 @@ class VersionContent:
     breach_consequences: str = ""
     exclusions: tuple[Exclusion, ...] = ()
     letter_template: str = ""
+    #: The licence's validity in years (有效期); ``None`` for a licence without a term.
+    licence_validity_years: int | None = None
     materials: tuple[MaterialContent, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:

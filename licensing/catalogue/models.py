@@ -20,6 +20,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -309,6 +310,8 @@ class ItemVersion(db.Model):
     exclusions: Mapped[list] = mapped_column(JSON, default=list)
     #: Jinja text of the commitment letter, rendered in a sandbox (see services.render_letter).
     letter_template: Mapped[str] = mapped_column(Text, default="")
+    #: The licence's validity in years (有效期), counted from the decision; ``None``: no term.
+    licence_validity_years: Mapped[int | None] = mapped_column(Integer)
     #: What changed in this version, written by the administrator.
     change_note: Mapped[str] = mapped_column(String(500), default="")
 

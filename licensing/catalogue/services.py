@@ -216,6 +216,7 @@ def version_content(version: ItemVersion) -> VersionContent:
         breach_consequences=version.breach_consequences,
         exclusions=tuple(version.exclusion_grounds),
         letter_template=version.letter_template,
+        licence_validity_years=version.licence_validity_years,
         materials=tuple(
             MaterialContent(code=m.code, name=m.name, required_general=m.required_general,
                             modes=tuple(m.allowed_modes), supplement_days=m.supplement_days,
@@ -272,6 +273,7 @@ def _write_content(version: ItemVersion, content: VersionContent) -> None:
     version.breach_consequences = content.breach_consequences
     version.exclusions = [e.value for e in content.exclusions]
     version.letter_template = content.letter_template
+    version.licence_validity_years = content.licence_validity_years
     version.updated_dt = utcnow()
     if inspect(version).persistent:
         # Always UPDATE the version row, even when only materials changed, so its version

@@ -43,7 +43,8 @@ ITEM_KEYS = (
     "code", "name", "legal_basis", "approval_department", "supervisory_department",
     "applicant_kinds", "tracks", "statutory_limit_days", "promised_limit_days", "verification",
     "supervision_measures", "commitment_conditions", "commitment_content",
-    "breach_consequences", "exclusions", "letter_template", "materials",
+    "breach_consequences", "exclusions", "letter_template", "licence_validity_years",
+    "materials",
 )
 REQUIRED_ITEM_KEYS = ("code", "name", "approval_department", "supervisory_department",
                       "applicant_kinds", "tracks", "statutory_limit_days",
@@ -374,13 +375,18 @@ class _Reader:
         statutory = self._int(raw, "statutory_limit_days", path, default=MAX_LIMIT_DAYS)
         promised = self._int(raw, "promised_limit_days", path, default=0)
         exclusions = self._enum_list(raw, "exclusions", Exclusion, path)
+        validity = self._int(raw, "licence_validity_years", path)
+        if validity is not None and not 0 < validity <= 30:
+            self.problem((*path, "licence_validity_years"), "许可有效期应为 1–30 年。")
+            validity = None
         verification = self._verification(raw, path)
         materials = self._materials(raw, path)
         content = VersionContent(
             name=name, approval_department=approval.strip(),
             supervisory_department=supervisory.strip(), applicant_kinds=kinds, tracks=tracks,
             statutory_limit_days=statutory, promised_limit_days=promised,
-            exclusions=exclusions, materials=materials, **verification, **texts,
+            exclusions=exclusions, materials=materials, licence_validity_years=validity,
+            **verification, **texts,
         )
         item = ParsedItem(code=code, content=content, index=index,
                           lines={k[2:]: v for k, v in self.tree.lines.items()
@@ -484,6 +490,7 @@ def content_to_data(code: str, content: VersionContent) -> dict[str, Any]:
         ("tracks", _Flow([t.value for t in content.tracks])),
         ("statutory_limit_days", content.statutory_limit_days),
         ("promised_limit_days", content.promised_limit_days),
+        ("licence_validity_years", content.licence_validity_years),
         ("verification", _drop_empty({
             "rule": content.verification_rule.value,
             "working_days": content.verification_working_days,

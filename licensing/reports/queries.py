@@ -26,6 +26,7 @@ from licensing.cases.models import Application, Decision, Track
 from licensing.credit.models import OutboxMessage, OutboxStatus
 from licensing.enforcement.models import RevocationCase, RevocationStatus
 from licensing.extensions import db
+from licensing.publicity.models import PublicityRecord
 from licensing.reports.figures import DEPARTMENTAL, FIGURE_KEYS
 from licensing.reports.periods import Period
 from licensing.supervision.models import (
@@ -164,6 +165,18 @@ def credit_conditions(period: Period) -> dict[str, object]:
     }
 
 
+def publicity_conditions(period: Period) -> dict[str, object]:
+    """Publicity records made public late in the month, and overdue at its end."""
+    p = PublicityRecord
+    return {
+        "publicity_late": and_(p.delivered_on.between(period.first_day, period.last_day),
+                               p.delivered_on > p.publicity_due_on),
+        "publicity_overdue": and_(p.publicity_due_on <= period.last_day,
+                                  or_(p.delivered_on.is_(None),
+                                      p.delivered_on > period.last_day)),
+    }
+
+
 @dataclass(frozen=True)
 class Source:
     """One table the report counts: its conditions, and the department and item it names."""
@@ -193,6 +206,9 @@ SOURCES = (
                         Application.id == RevocationCase.application_id),
            lambda: RevocationCase.approval_department_id, lambda: Application.item_version_id),
     Source(credit_conditions, lambda: OutboxMessage, None, None),
+    Source(publicity_conditions, lambda: PublicityRecord,
+           lambda: PublicityRecord.approval_department_id,
+           lambda: PublicityRecord.item_version_id),
 )
 
 

@@ -63,7 +63,8 @@ def sampling_frame_query(department_id: int) -> Select:
         .join(Licence, Licence.applicant_id == Applicant.id)
         .join(ItemVersion, ItemVersion.id == Licence.item_version_id)
         .where(ItemVersion.supervisory_department_id == department_id,
-               Licence.status == LicenceStatus.valid)
+               Licence.status == LicenceStatus.valid,
+               Licence.cancelled_on.is_(None))  # a cancelled (注销) licence is not supervised
         .distinct()
         .order_by(Applicant.id)
     )

@@ -32,6 +32,12 @@ BODIES = {
     ("post", "/verification-tasks/{task_id}/rectification"): {"due_on": "2026-06-30"},
     ("post", "/verification-tasks/{task_id}/rectification/outcome"): {"rectified": True},
     ("post", "/licences/{number}/revocation"): {"reason": "违反承诺"},
+    ("post", "/licences/{number}/changes"): {"track": "general", "changes": {"address": "别处"}},
+    ("post", "/licences/{number}/renewals"): {"track": "general"},
+    ("post", "/licences/{number}/reissue"): {"track": "general"},
+    ("post", "/licences/{number}/cancellation"): {"reason": "surrender"},
+    ("post", "/licences/{number}/service"): {"document": "certificate", "method": "post",
+                                             "served_on": "2026-06-01", "served_to": "张三"},
 }
 SCOPED_PARAMETERS = ("application_id", "task_id", "number")
 
@@ -81,7 +87,7 @@ def test_other_departments_get_404_on_every_object_operation(app, world, case):
                                     json=BODIES.get((method, path)))
                 assert response.status_code == 404, (method, path, role, response.json)
                 checked.append((method, path, role))
-    assert len({(m, p) for m, p, _ in checked}) == 8
+    assert len({(m, p) for m, p, _ in checked}) == 13
 
 
 def test_own_departments_reach_the_same_objects(app, world, case):

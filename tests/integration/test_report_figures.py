@@ -291,6 +291,8 @@ EXPECTED_OCTOBER_CITY = {
     "revocations": 2,  # T11 (10-12) T8 (10-28)
     "judicial_transfers": 1,  # T8
     "provisional_deadlines": 1,  # T10
+    "publicity_late": 0,  # no publicity records made (tests/integration/test_publicity.py)
+    "publicity_overdue": 0,
 }
 
 
