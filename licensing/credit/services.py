@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 from licensing.applicants.identity import mask_code
 from licensing.applicants.models import RISK_LEVELS, Applicant
 from licensing.audit.services import record_audit
+from licensing.auth.acting import acting_user
 from licensing.clock import local_today, utcnow
 from licensing.credit.errors import (
     InvalidObjection,
@@ -443,12 +444,8 @@ def check_eligibility(
 
 
 def _current_user_id() -> int | None:
-    from flask import has_request_context
-    from flask_login import current_user
-
-    if has_request_context() and current_user and current_user.is_authenticated:
-        return current_user.id
-    return None
+    user = acting_user()
+    return user.id if user is not None else None
 
 
 # --- records this system produces -------------------------------------------------------------

@@ -229,12 +229,6 @@ def breach_case_of_task(task: VerificationTask) -> BreachCase | None:
     return db.session.scalar(select(BreachCase).where(BreachCase.task_id == task.id))
 
 
-def rectification_number(case_: BreachCase) -> str:
-    """Return the number of the rectification notice: ``JGJ-ZG-2026-000012``."""
-    return (f"{case_.supervisory_department.code.upper()}-ZG-"
-            f"{case_.rectification_ordered_on.year}-{case_.id:06d}")
-
-
 def order_rectification(case_: BreachCase, due_on: date, *, requirements: str,
                         actor: User | None = None) -> BreachCase:
     """Order the breach put right by ``due_on`` (责令限期整改), with what must be put right.
@@ -264,6 +258,7 @@ def order_rectification(case_: BreachCase, due_on: date, *, requirements: str,
 
 def _mark_rectification_ordered(case_: BreachCase, due_on: date, requirements: str,
                                 ordered_on: date, actor: User | None) -> None:
+    # The rectification notice's number: ``WSJKJ-ZG-2026-000012``.
     number = (f"{case_.supervisory_department.code.upper()}-ZG-{ordered_on.year}-"
               f"{case_.id:06d}")
     guarded_transition(case_, "order_rectification", BREACH_TRANSITIONS,

@@ -55,23 +55,36 @@ def test_ten_inspectors_record_one_result(app, world, pg_only):
 def test_ten_approvers_revoke_one_licence(app, world, pg_only):
     _, licence, task = licensed(world)
     supervision.record_result(task, Outcome.nonconform, "不符", date(2026, 3, 9),
-                              actor=world.inspector)
+                              actor=world.inspector, finding="false_commitment")
     supervision.order_rectification(task, date(2026, 3, 20), actor=world.inspector)
     freeze_on(date(2026, 3, 23))
-    case_id = supervision.record_rectification_outcome(
-        task, False, note="未整改", actor=world.inspector).revocation_case.id
+    case_ = supervision.record_rectification_outcome(
+        task, False, note="未整改", actor=world.inspector).revocation_case
+    revocation.give_notice(case_, facts="事实", reasons="理由", legal_basis=None,
+                           actor=world.approver)
+    revocation.record_statement(case_, received_on=date(2026, 3, 23), waives_rights=True,
+                                actor=world.approver)
     db.session.commit()
+    case_id = case_.id
     licence_id, approver_id = licence.id, world.approver.id
 
-    def target():
+    def decide():
         licence_ = db.session.get(Licence, licence_id)
         approver = db.session.get(User, approver_id)
         revocation.revoke(licence_, "承诺不实", actor=approver,
                           case=db.session.get(RevocationCase, case_id))
         return "revoked"
 
-    outcomes = run_in_threads(app, [target] * 10)
+    def serve():
+        approver = db.session.get(User, approver_id)
+        revocation.serve(db.session.get(RevocationCase, case_id), method="direct",
+                         served_on=date(2026, 3, 23), receipt="签收", actor=approver)
+        return "served"
+
+    outcomes = run_in_threads(app, [decide] * 10)
     assert outcomes.count("revoked") == 1 and outcomes.count("refused") == 9
+    outcomes = run_in_threads(app, [serve] * 10)
+    assert outcomes.count("served") == 1 and outcomes.count("refused") == 9
     db.session.expire_all()
     assert db.session.get(Licence, licence_id).status == LicenceStatus.revoked
     assert db.session.get(RevocationCase, case_id).status == RevocationStatus.revoked
@@ -90,5 +103,6 @@ def test_parallel_sweeps_open_one_case_per_supplement(app, world, pg_only):
     assert sum(int(o) for o in outcomes) == 3
     db.session.expire_all()
     assert db.session.scalar(select(func.count(RevocationCase.id))) == 3
+    # the credit consequence follows the revocation's service, not the missed supplement
     assert db.session.scalar(select(func.count(OutboxMessage.id)).where(
-        OutboxMessage.kind == "commitment_broken")) == 3
+        OutboxMessage.kind == "commitment_broken")) == 0
