@@ -141,8 +141,8 @@ class TrackChoice:
 def choose_track(application: Application, track: Track) -> TrackChoice:
     """Record the applicant's free choice of track.
 
-    On the commitment track the credit check runs first and is stored with the application as
-    evidence. An ineligible applicant stays on a draft with ``credit_ineligible`` set: the
+    The credit check runs on either track and is stored with the application as evidence; on
+    the commitment track it decides, on the general track it bars nothing. An ineligible applicant stays on a draft with ``credit_ineligible`` set: the
     caller tells them why and offers the general track (``choose_track(..., Track.general)``).
     """
     from licensing.credit.services import check_eligibility
@@ -167,9 +167,18 @@ def choose_track(application: Application, track: Track) -> TrackChoice:
         _audit(application, "track_chosen", track=track, credit_check_id=check.id,
                degraded=bool(check.degraded))
         return TrackChoice(application, True, reasons, bool(check.degraded))
+    # Equal treatment (工作方案 三（四）): every applicant's credit is checked at intake, whatever
+    # the track, so the risk level that sets routine supervision never depends on the track.
+    # On the general track the check is evidence only: it bars nothing. A check made moments
+    # ago for a refused commitment choice is that evidence already.
+    check = application.credit_check
+    if check is None:
+        check = check_eligibility(application.applicant, degraded_allows_commitment=True)
+        application.credit_check = check
     application.track = Track.general
-    _audit(application, "track_chosen", track=track)
-    return TrackChoice(application, True, [])
+    _audit(application, "track_chosen", track=track, credit_check_id=check.id,
+           degraded=bool(check.degraded))
+    return TrackChoice(application, True, [], bool(check.degraded))
 
 
 def require_eligible(choice: TrackChoice) -> TrackChoice:

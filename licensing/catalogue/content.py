@@ -43,6 +43,9 @@ MAX_MATERIALS = 50
 
 #: The policy clause every exclusion refers to.
 EXCLUSION_CLAUSE = "工作方案 二（一）"
+#: The dual-track rule: whoever will not or cannot commit goes the general way (工作方案 三（一）).
+DUAL_TRACK_MESSAGE = ("提供告知承诺制的事项必须同时提供一般程序：“申请人不愿承诺或者无法承诺的，"
+                      "应当提交法定申请材料，按照一般程序办理”（工作方案 三（一））。")
 
 Path = tuple[str | int, ...]
 
@@ -186,6 +189,9 @@ def content_problems(content: VersionContent, *, complete: bool = True) -> list[
         add(("applicant_kinds",), "至少选择一类申请人（企业或个人）。")
     if not content.tracks:
         add(("tracks",), "至少提供一种办理程序（一般程序或告知承诺制）。")
+    elif content.offers_commitment and Track.general not in content.tracks:
+        # Checked on drafts too: the database refuses such a row (commitment_requires_general).
+        add(("tracks",), DUAL_TRACK_MESSAGE)
 
     if not 0 < content.statutory_limit_days <= MAX_LIMIT_DAYS:
         add(("statutory_limit_days",), f"法定办结时限应为 1–{MAX_LIMIT_DAYS} 个工作日。")

@@ -238,6 +238,9 @@ class ItemVersion(db.Model):
         CheckConstraint("for_enterprise OR for_individual", name="serves_an_applicant_kind"),
         CheckConstraint("offers_general OR offers_commitment", name="offers_a_track"),
         CheckConstraint("statutory_limit_days > 0", name="statutory_limit_positive"),
+        # Dual track (工作方案 三（一）): the commitment track never comes without the general one.
+        CheckConstraint("offers_general OR NOT offers_commitment",
+                        name="commitment_requires_general"),
         CheckConstraint("promised_limit_days >= 0 AND promised_limit_days <= statutory_limit_days",
                         name="promised_within_statutory"),
         CheckConstraint(
