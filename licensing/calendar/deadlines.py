@@ -27,6 +27,17 @@ class DeadlineRule(StrEnum):
     supplement = "supplement"  # 承诺限期补齐补全: the promised material's deadline
     statutory = "statutory"  # the general procedure's statutory time limit of the item
     rectification = "rectification"  # 限期整改: the rectification order's deadline
+    objection = "objection"  # 信用异议: the credit objection must be decided by this day
+
+    @property
+    def binds_the_person(self) -> bool:
+        """Whether the deadline binds the applicant or licensee rather than the administration.
+
+        Such a date is given in writing (the licence decision, the rectification order, a
+        notice) and never moves earlier when a holiday notice is loaded; see
+        ``licensing.calendar.services`` and docs/decisions/0014-work-plan-conformance.md.
+        """
+        return self in PERSON_BOUND_RULES
 
     @property
     def label(self) -> str:
@@ -47,7 +58,13 @@ RULE_LABELS: dict[DeadlineRule, str] = {
     DeadlineRule.supplement: "承诺限期补齐补全",
     DeadlineRule.statutory: "法定办理时限",
     DeadlineRule.rectification: "限期整改",
+    DeadlineRule.objection: "信用异议处理",
 }
+
+#: Deadlines a person must meet (supplements, rectification). Another domain's rule for a
+#: statement or objection period joins this set. The administration's own deadlines
+#: (verification, result push, statutory limit, deciding an objection) are not in it.
+PERSON_BOUND_RULES = frozenset({DeadlineRule.supplement, DeadlineRule.rectification})
 
 FIXED_WORKING_DAYS: dict[DeadlineRule, int] = {
     DeadlineRule.standard_60: 60,

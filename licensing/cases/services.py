@@ -142,8 +142,9 @@ def choose_track(application: Application, track: Track) -> TrackChoice:
     """Record the applicant's free choice of track.
 
     The credit check runs on either track and is stored with the application as evidence; on
-    the commitment track it decides, on the general track it bars nothing. An ineligible applicant stays on a draft with ``credit_ineligible`` set: the
-    caller tells them why and offers the general track (``choose_track(..., Track.general)``).
+    the commitment track it decides, on the general track it bars nothing. An ineligible
+    applicant stays on a draft with ``credit_ineligible`` set: the caller tells them why and
+    offers the general track (``choose_track(..., Track.general)``).
     """
     from licensing.credit.services import check_eligibility
 

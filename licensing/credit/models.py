@@ -18,10 +18,13 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from licensing.applicants.models import Applicant
+from licensing.calendar.deadlines import Deadline, DeadlineRule
+from licensing.calendar.registry import DeadlineRef, register_deadline_provider
 from licensing.clock import utcnow
 from licensing.extensions import db
 from licensing.types import UTCDateTime
@@ -171,6 +174,10 @@ class ObjectionStatus(enum.StrEnum):
         return {"open": "处理中", "upheld": "异议成立", "rejected": "异议不成立"}[self.value]
 
 
+#: Working days within which an objection must be decided (see docs/credit-rules.md).
+OBJECTION_WORKING_DAYS = 15
+
+
 class CreditObjection(db.Model):
     """An objection against a record: it suspends the record's use until it is decided.
 
@@ -198,6 +205,8 @@ class CreditObjection(db.Model):
     due_on: Mapped[date] = mapped_column(Date)
     due_provisional: Mapped[bool] = mapped_column(default=False)
     due_basis: Mapped[str] = mapped_column(String(100))
+    #: The working-day calendar version ``due_on`` was computed on (none for the fallback).
+    due_calendar_version: Mapped[int | None]
     status: Mapped[ObjectionStatus] = mapped_column(
         _enum(ObjectionStatus), default=ObjectionStatus.open)
     resolution: Mapped[str | None] = mapped_column(Text)
@@ -206,8 +215,35 @@ class CreditObjection(db.Model):
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    @property
+    def due_deadline(self) -> Deadline:
+        """The decision deadline as a ``Deadline`` (so a holiday notice can recompute it)."""
+        return Deadline(rule=DeadlineRule.objection, working_days=OBJECTION_WORKING_DAYS,
+                        start_event="objection_filed", start_on=self.filed_on,
+                        due_on=self.due_on, provisional=bool(self.due_provisional),
+                        calendar_version=self.due_calendar_version or 0)
+
+    @due_deadline.setter
+    def due_deadline(self, deadline: Deadline) -> None:
+        self.due_on = deadline.due_on
+        self.due_provisional = deadline.provisional
+        self.due_calendar_version = deadline.calendar_version
+        self.due_basis = f"{OBJECTION_WORKING_DAYS}个工作日"
+
     def __repr__(self) -> str:
         return f"<CreditObjection {self.id} record={self.record_id} {self.status.value}>"
+
+
+def _open_objection_deadlines(first_day: date, last_day: date):
+    """Open objections whose decision deadline a calendar change can move (registry provider)."""
+    stmt = select(CreditObjection).where(
+        CreditObjection.status == ObjectionStatus.open,
+        CreditObjection.due_on >= first_day, CreditObjection.filed_on < last_day)
+    for objection in db.session.scalars(stmt):
+        yield DeadlineRef(objection, "due", "credit_objections.due", "credit_objection")
+
+
+register_deadline_provider("credit_objections.due", _open_objection_deadlines)
 
 
 class CheckSource(enum.StrEnum):

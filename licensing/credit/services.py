@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 from licensing.applicants.identity import mask_code
 from licensing.applicants.models import RISK_LEVELS, Applicant
 from licensing.audit.services import record_audit
+from licensing.calendar.services import current_version as current_calendar_version
 from licensing.clock import local_today, utcnow
 from licensing.credit.errors import (
     InvalidObjection,
@@ -36,6 +37,7 @@ from licensing.credit.errors import (
 )
 from licensing.credit.models import (
     NEUTRAL_TYPES,
+    OBJECTION_WORKING_DAYS,
     CheckSource,
     CreditCheck,
     CreditObjection,
@@ -59,8 +61,6 @@ from licensing.extensions import db
 
 log = logging.getLogger(__name__)
 
-#: Working days within which an objection must be decided (see docs/credit-rules.md).
-OBJECTION_WORKING_DAYS = 15
 #: Used, and marked provisional, when the working-day calendar cannot answer.
 OBJECTION_FALLBACK_CALENDAR_DAYS = 21
 #: A barring record repaired less than this long ago still puts the applicant in level C.
@@ -597,6 +597,13 @@ def objection_due(filed_on: date) -> tuple[date, bool, str]:
             f"{OBJECTION_FALLBACK_CALENDAR_DAYS}个自然日（工作日历不可用，暂定）")
 
 
+def _calendar_version(basis: str) -> int | None:
+    """The calendar version a working-day objection deadline was computed on."""
+    if basis != f"{OBJECTION_WORKING_DAYS}个工作日":
+        return None
+    return current_calendar_version()
+
+
 def file_objection(record: CreditRecord, reason: str, *, filed_on: date | None = None,
                    actor=None) -> CreditObjection:
     """File an objection (异议) against an active adverse record; it suspends the record's use.
@@ -625,7 +632,8 @@ def file_objection(record: CreditRecord, reason: str, *, filed_on: date | None =
     actor_id = getattr(actor, "id", None) or _current_user_id()
     objection = CreditObjection(record=record, filed_on=filed_on, reason=reason, due_on=due_on,
                                 due_provisional=provisional, due_basis=basis,
-                                status=ObjectionStatus.open, filed_by_id=actor_id)
+                                status=ObjectionStatus.open, filed_by_id=actor_id,
+                                due_calendar_version=_calendar_version(basis))
     db.session.add(objection)
     db.session.flush()
     record_audit("credit.objection.filed", object_type="credit_objection",

@@ -6,18 +6,41 @@ docstring. The finer cases of each point live beside the domain's own tests.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
 import pytest
 import sqlalchemy as sa
 
+import licensing.jobs.sweeps  # noqa: F401  (registers who owns each deadline)
+from licensing import clock
+from licensing.audit.models import AuditEntry
+from licensing.auth.models import Role
+from licensing.calendar import services as calendar
+from licensing.calendar.models import CalendarRecomputeEvent
+from licensing.cases.models import Track as CaseTrack
 from licensing.catalogue.content import DUAL_TRACK_MESSAGE
 from licensing.catalogue.demo import DEMO_FILE
 from licensing.catalogue.errors import CatalogueImportFailed, VersionIncomplete
 from licensing.catalogue.importer import import_catalogue
-from licensing.catalogue.models import Track
+from licensing.catalogue.models import Track, VerificationRule
 from licensing.catalogue.services import create_item, publication_problems
+from licensing.credit.models import CreditRecordType
+from licensing.credit.platform import set_platform
+from licensing.credit.services import file_objection, sampling_ratio
 from licensing.extensions import db
+from licensing.jobs.builtin import deadline_recomputed_notices
+from licensing.notifications.models import Notification
+from licensing.supervision import services as supervision
+from licensing.supervision.models import VerificationTask
+from licensing.supervision.sampling import sampling_frame
+from tests.case_factories import applicant, calendar_loaded
+from tests.case_factories import published_item as case_item
 from tests.catalogue_factories import content, draft_item
-from tests.factories import departments
+from tests.credit_fake_platform import credit_record
+from tests.factories import create_test_user, departments
+from tests.integration.test_calendar import TEST_NOTICE_2027
+from tests.work_plan_helpers import MemoryPlatform, licensed, staff
 
 
 def test_applicants_unwilling_or_unable_to_commit_go_the_general_way(session):
@@ -45,3 +68,116 @@ def test_applicants_unwilling_or_unable_to_commit_go_the_general_way(session):
     with pytest.raises(sa.exc.IntegrityError):
         db.session.flush()
     session.rollback()
+
+
+@pytest.fixture
+def platform(app):
+    fake = MemoryPlatform()
+    set_platform(app, fake)
+    yield fake
+    set_platform(app, None)
+
+
+def test_no_discriminatory_supervision_of_commitment_track_licensees(session, platform):
+    """不得对通过告知承诺制方式办理的企业和群众采取歧视性监管措施。
+
+    Every applicant's credit is checked at intake, whatever the track: two licensees with the
+    same records get the same risk level and sampling rate, and a general-track licensee with a
+    serious record known only to the platform is level D.
+    """
+    calendar_loaded()
+    clerk, approver = staff()
+    version = case_item()
+    penalty = (CreditRecordType.administrative_penalty, date(2026, 5, 1))
+    pairs = {"A": (), "B": (penalty,)}
+    holders = {}
+    for level, records in pairs.items():
+        for track in (CaseTrack.general, CaseTrack.commitment):
+            holder = applicant()
+            platform.add(holder.code, *records)
+            licensed(version, holder, track, clerk=clerk, approver=approver)
+            holders[(level, track)] = holder
+    barred = applicant()
+    platform.add(barred.code, (CreditRecordType.serious_dishonesty, date(2026, 1, 5)))
+    application = licensed(version, barred, CaseTrack.general, clerk=clerk, approver=approver)
+    session.commit()
+
+    assert application.credit_check is not None and application.credit_check.eligible is False
+    frame = {lic.applicant_id: lic.risk_level
+             for lic in sampling_frame(version.supervisory_department_id)}
+    for level in pairs:
+        general, commitment = holders[(level, CaseTrack.general)], holders[
+            (level, CaseTrack.commitment)]
+        assert general.risk_level == commitment.risk_level == level
+        assert frame[general.id] == frame[commitment.id] == level
+        assert sampling_ratio(general.risk_level) == sampling_ratio(commitment.risk_level)
+    assert barred.risk_level == frame[barred.id] == "D"
+    assert sampling_ratio(barred.risk_level) == Decimal("1.00")
+
+
+#: The made-up 2027 notice, with Sunday 2027-09-26 a make-up working day for National Day.
+NOTICE_2027_MAKEUP_SUNDAY = TEST_NOTICE_2027.replace(
+    "  - name: 国庆节\n    start: 2027-10-01\n    end: 2027-10-05\n",
+    "  - name: 国庆节\n    start: 2027-10-01\n    end: 2027-10-05\n"
+    "    makeup_days: [2027-09-26]\n")
+
+
+def test_deadlines_given_in_writing_never_move_against_the_person(session):
+    """书面告知的期限（决定书、整改通知书载明的日期）不因节假日安排通知而对当事人不利地提前。
+
+    A rectification due Monday 2027-09-27 stays due that day when the notice makes Sunday
+    2027-09-26 a make-up working day; the administration's own verification deadline moves
+    earlier, as the calendar says; both keep their provenance and their people are told.
+    """
+    assert "makeup_days: [2027-09-26]" in NOTICE_2027_MAKEUP_SUNDAY
+    calendar_loaded()
+    clerk, approver = staff()
+    inspector = create_test_user(Role.inspector, "wsjkj")
+    with clock.freeze(datetime(2027, 9, 20, 2, tzinfo=UTC)):  # Monday 10:00 in Shanghai
+        version = case_item(rule=VerificationRule.public_interest, working_days=7)
+        application = licensed(version, applicant(), CaseTrack.commitment, clerk=clerk,
+                               approver=approver)
+        other = licensed(version, applicant(), CaseTrack.commitment, clerk=clerk,
+                         approver=approver)
+        task, open_task = (session.scalars(sa.select(VerificationTask).where(
+            VerificationTask.licence_id == a.licence.id)).one() for a in (application, other))
+        assert task.verification_due_on == date(2027, 9, 29)
+        supervision.record_result(task, "nonconform", "场所与平面图不符", date(2027, 9, 20),
+                                  actor=inspector)
+        order = supervision.order_rectification(task, date(2027, 9, 27), requirements="整改",
+                                                actor=inspector)
+        objection = file_objection(credit_record(application.applicant, "administrative_penalty"),
+                                   "处罚已被复议撤销")
+        session.commit()
+    objection_due_before = objection.due_on
+    assert order.rectification_due_on == date(2027, 9, 27)
+
+    calendar.import_notice(calendar.read_notice_file(NOTICE_2027_MAKEUP_SUNDAY))
+    session.commit()
+    session.expire_all()
+
+    assert order.rectification_due_on == date(2027, 9, 27)  # held: it binds the licensee
+    assert order.rectification_deadline.provisional is False
+    assert order.rectification_calendar_version == calendar.current_version()
+    held = session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "deadline.recomputed",
+        AuditEntry.object_type == "rectification")).one()
+    assert held.changes["held"]["computed_due_on"] == "2027-09-26"
+    event = session.scalars(sa.select(CalendarRecomputeEvent).where(
+        CalendarRecomputeEvent.object_type == "rectification")).one()
+    assert (event.old_due_on, event.new_due_on, event.computed_due_on) == (
+        date(2027, 9, 27), date(2027, 9, 27), date(2027, 9, 26))
+    # The inspectors' own deadline follows the calendar either way: one day earlier.
+    assert open_task.verification_due_on == date(2027, 9, 28)
+    assert open_task.verification_deadline.calendar_version == calendar.current_version()
+
+    # Deciding an objection binds the administration: recomputed too, with its provenance.
+    assert objection.due_on == calendar.due(date(2027, 9, 20), 15).due_on != objection_due_before
+    assert objection.due_calendar_version == calendar.current_version()
+    assert session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "deadline.recomputed",
+        AuditEntry.object_type == "credit_objection")).one()
+    assert deadline_recomputed_notices(datetime(2027, 9, 21, 1, tzinfo=UTC)) >= 2
+    told = session.scalars(sa.select(Notification).where(
+        Notification.object_type == "rectification")).all()
+    assert told and "仍为 2027-09-27" in told[0].body
