@@ -179,6 +179,10 @@ class Application(deadline_mixin("statutory"), db.Model):
     decision: Mapped[Decision | None] = mapped_column(_enum(Decision))
     decided_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_on: Mapped[date | None] = mapped_column(Date, index=True)
+    #: A commitment-track approval made no later than the working day the letter was signed
+    #: (the first working day after it, for a letter signed on a day off): 当场作出审批决定.
+    #: Set at the decision; ``None`` for the general track and for refusals.
+    decided_on_the_spot: Mapped[bool | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_reason: Mapped[str | None] = mapped_column(Text)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)

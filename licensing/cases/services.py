@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from licensing.applicants.models import Applicant
 from licensing.audit.services import record_audit
 from licensing.calendar.deadlines import DeadlineRule
-from licensing.calendar.services import compute_deadline
+from licensing.calendar.services import compute_deadline, get_calendar
 from licensing.cases.errors import (
     AlreadyDecided,
     CreditIneligible,
@@ -46,7 +46,7 @@ from licensing.cases.models import (
     Track,
 )
 from licensing.catalogue.models import ItemVersion, VerificationRule
-from licensing.clock import local_today, utcnow
+from licensing.clock import local_date, local_today, utcnow
 from licensing.errors import InvalidTransition, ValidationFailed
 from licensing.extensions import db
 
@@ -516,6 +516,9 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
                          changes={"material": material.code,
                                   "deadline": obligation.supplement_deadline.as_dict()})
             supplements.append(obligation)
+        # On the spot: no later than the working day the letter was signed (a decision on the
+        # day off the letter came in online is earlier still).
+        application.decided_on_the_spot = decided_on <= signing_working_day(application)
     letter_sha256 = application.letter.sha256 if application.letter else None
 
     licence.seq = _next_licence_seq(department.id, decided_on.year)
@@ -531,6 +534,24 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
                      "decided_on": decided_on.isoformat(), "letter_sha256": letter_sha256},
         )
     return DecisionResult(application, licence, task, supplements)
+
+
+def signing_working_day(application: Application) -> date | None:
+    """The working day on which a decision on ``application`` is on the spot (当场).
+
+    The day the letter was signed (local date), or, for a letter signed on a day off (online,
+    at the weekend), the first working day after it. ``None`` before the letter is signed.
+    """
+    if application.submitted_dt is None:
+        return None
+    day = local_date(application.submitted_dt)
+    calendar = get_calendar()
+    try:
+        while not calendar.is_working_day(day):
+            day += timedelta(days=1)
+    except ValueError:  # outside the calendar's range: the signing day itself
+        return local_date(application.submitted_dt)
+    return day
 
 
 def verification_page_data(token: str) -> Licence | None:

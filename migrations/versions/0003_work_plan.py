@@ -29,7 +29,20 @@ def upgrade():
                   sa.Column("due_calendar_version", sa.Integer(), nullable=True))
 
 
+    # 6. On the spot: decided on the working day the letter was signed. Past decisions are
+    # judged by the signing date itself (the calendar is not at hand in SQL).
+    op.add_column("applications", sa.Column("decided_on_the_spot", sa.Boolean(), nullable=True))
+    local_signing_day = ("date(submitted_dt, '+8 hours')"
+                         if op.get_bind().dialect.name == "sqlite"
+                         else "CAST(submitted_dt + INTERVAL '8 hours' AS DATE)")
+    op.execute(f"UPDATE applications SET decided_on_the_spot = (decided_on = {local_signing_day})"
+               " WHERE track = 'commitment' AND decision = 'approve'"
+               " AND submitted_dt IS NOT NULL")
+
+
 def downgrade():
+    with op.batch_alter_table("applications") as batch:
+        batch.drop_column("decided_on_the_spot")
     with op.batch_alter_table("credit_objections") as batch:
         batch.drop_column("due_calendar_version")
     with op.batch_alter_table("calendar_recompute_events") as batch:

@@ -18,6 +18,8 @@ from licensing.audit.models import AuditEntry
 from licensing.auth.models import Role
 from licensing.calendar import services as calendar
 from licensing.calendar.models import CalendarRecomputeEvent
+from licensing.cases import services as cases
+from licensing.cases.models import Channel, Decision
 from licensing.cases.models import Track as CaseTrack
 from licensing.catalogue.content import DUAL_TRACK_MESSAGE
 from licensing.catalogue.demo import DEMO_FILE
@@ -31,6 +33,8 @@ from licensing.credit.services import file_objection, sampling_ratio
 from licensing.extensions import db
 from licensing.jobs.builtin import deadline_recomputed_notices
 from licensing.notifications.models import Notification
+from licensing.reports.dashboards import approver_queue
+from licensing.reports.services import build_monthly_report
 from licensing.supervision import services as supervision
 from licensing.supervision.models import VerificationTask
 from licensing.supervision.sampling import sampling_frame
@@ -40,7 +44,7 @@ from tests.catalogue_factories import content, draft_item
 from tests.credit_fake_platform import credit_record
 from tests.factories import create_test_user, departments
 from tests.integration.test_calendar import TEST_NOTICE_2027
-from tests.work_plan_helpers import MemoryPlatform, licensed, staff
+from tests.work_plan_helpers import COMMIT_MODES, MemoryPlatform, licensed, staff
 
 
 def test_applicants_unwilling_or_unable_to_commit_go_the_general_way(session):
@@ -181,3 +185,50 @@ def test_deadlines_given_in_writing_never_move_against_the_person(session):
     told = session.scalars(sa.select(Notification).where(
         Notification.object_type == "rectification")).all()
     assert told and "仍为 2027-09-27" in told[0].body
+
+
+def _signed(version, clerk):
+    application = cases.start_application(version, applicant(), Channel.online, actor=clerk)
+    cases.give_notice(application)
+    cases.require_eligible(cases.choose_track(application, CaseTrack.commitment))
+    cases.set_commitments(application, COMMIT_MODES)
+    text = cases.letter_text(application)
+    cases.sign_letter(application, "张三", cases.letter_digest(text), Channel.online)
+    return application
+
+
+def _at(day: int, hour: int = 10):
+    """An instant of November 2026, local time (UTC+8)."""
+    return clock.freeze(datetime(2026, 11, day, hour - 8, tzinfo=UTC))
+
+
+def test_approval_on_the_spot_is_made_the_day_the_letter_is_signed(session):
+    """申请人符合适用告知承诺的情形……行政审批实施部门应当当场作出行政许可决定。
+
+    Only a decision on the working day the letter was signed (the first working day after, for
+    a letter signed on a day off) counts as on the spot; the report gives both figures and the
+    approvers see what waits, oldest first, with how long it has waited.
+    """
+    calendar_loaded()
+    clerk, approver = staff()
+    with _at(18, 9):  # Wednesday
+        version = case_item()
+        same_day, next_day, waiting = (_signed(version, clerk) for _ in range(3))
+    with _at(18, 17):
+        cases.decide(same_day, Decision.approve, approver)
+    with _at(19):
+        cases.decide(next_day, Decision.approve, approver)
+    with _at(21):  # Saturday, online
+        weekend = _signed(version, clerk)
+    with _at(23):  # Monday: the first working day after the signing
+        cases.decide(weekend, Decision.approve, approver)
+        session.commit()
+        queue = approver_queue(approver)
+        assert [a.id for a in queue.oldest_waiting] == [waiting.id]
+        assert queue.waited(waiting) == "5天1小时"
+
+    assert (same_day.decided_on_the_spot, next_day.decided_on_the_spot,
+            weekend.decided_on_the_spot) == (True, False, True)
+    figures = build_monthly_report("2026-11").totals
+    assert figures["approved_on_the_spot"] == 2
+    assert figures["approved_later"] == 1
