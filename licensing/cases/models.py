@@ -7,6 +7,7 @@ import secrets
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -204,6 +205,8 @@ class Application(deadline_mixin("statutory"), db.Model):
                                                     order_by="ClockPause.id")
     supplements: Mapped[list[SupplementObligation]] = relationship(
         back_populates="application", order_by="SupplementObligation.id")
+    ineligibility_notices: Mapped[list[IneligibilityNotice]] = relationship(
+        back_populates="application", order_by="IneligibilityNotice.id")
 
     def __repr__(self) -> str:
         return f"<Application {self.id} {self.status.value} track={self.track}>"
@@ -297,6 +300,38 @@ class Licence(db.Model):
 
     def __repr__(self) -> str:
         return f"<Licence {self.number} {self.status.value}>"
+
+
+class IneligibilityNotice(db.Model):
+    """不适用告知承诺制告知书: the written notice to an applicant the credit check refused.
+
+    工作方案 三（一）: 对不符合适用条件的，应当告知申请人. The notice keeps its own copy of
+    every fact it states (reasons, how to repair the record, the general track offered), so
+    what was served never changes; it is never updated or deleted.
+    """
+
+    __tablename__ = "ineligibility_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    credit_check_id: Mapped[int] = mapped_column(ForeignKey(CREDIT_CHECK_FK))
+    issued_on: Mapped[date] = mapped_column(Date)
+    issued_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    applicant_code: Mapped[str] = mapped_column(String(40))
+    item_name: Mapped[str] = mapped_column(String(200))
+    approval_department_name: Mapped[str] = mapped_column(String(200))
+    #: Why the commitment track does not apply (Chinese, one entry per reason).
+    reasons: Mapped[list] = mapped_column(JSON)
+    #: How to repair the record or object to it, so the track applies again.
+    repair_guidance: Mapped[list] = mapped_column(JSON)
+    #: The general procedure offered instead, with its statutory materials and time limit.
+    general_track: Mapped[str] = mapped_column(Text)
+
+    application: Mapped[Application] = relationship(back_populates="ineligibility_notices")
+
+    def __repr__(self) -> str:
+        return f"<IneligibilityNotice {self.id} application={self.application_id}>"
 
 
 class LicenceCounter(db.Model):
@@ -398,10 +433,10 @@ register_deadline_model(
 
 @event.listens_for(Session, "before_flush")
 def _letters_are_immutable(session: Session, flush_context, instances) -> None:
-    """Refuse any change to a signed commitment letter once it is stored."""
+    """Refuse any change to a signed commitment letter or a served notice once stored."""
     for obj in session.dirty:
-        if isinstance(obj, CommitmentLetter) and session.is_modified(obj):
-            raise ValueError("a signed commitment letter never changes")
+        if isinstance(obj, CommitmentLetter | IneligibilityNotice) and session.is_modified(obj):
+            raise ValueError(f"a served {type(obj).__name__} never changes")
     for obj in session.deleted:
-        if isinstance(obj, CommitmentLetter):
-            raise ValueError("a signed commitment letter is never deleted")
+        if isinstance(obj, CommitmentLetter | IneligibilityNotice):
+            raise ValueError(f"a served {type(obj).__name__} is never deleted")

@@ -38,6 +38,7 @@ from licensing.cases.models import (
     ClockPause,
     CommitmentLetter,
     Decision,
+    IneligibilityNotice,
     Licence,
     LicenceCounter,
     MaterialHandling,
@@ -163,6 +164,7 @@ def choose_track(application: Application, track: Track) -> TrackChoice:
             application.track = None
             _audit(application, "credit_ineligible", credit_check_id=check.id,
                    source=check.source, reasons=reasons)
+            issue_ineligibility_notice(application, check)
             return TrackChoice(application, False, reasons, bool(check.degraded))
         application.track = Track.commitment
         _audit(application, "track_chosen", track=track, credit_check_id=check.id,
@@ -180,6 +182,36 @@ def choose_track(application: Application, track: Track) -> TrackChoice:
     _audit(application, "track_chosen", track=track, credit_check_id=check.id,
            degraded=bool(check.degraded))
     return TrackChoice(application, True, [], bool(check.degraded))
+
+
+def issue_ineligibility_notice(application: Application, check) -> IneligibilityNotice:
+    """Write the 不适用告知承诺制告知书 of a refused credit check onto the case.
+
+    工作方案 三（一）: 对不符合适用条件的，应当告知申请人. The notice copies the reasons, how to
+    repair the record, and the general procedure offered instead (the statutory materials and
+    time limit), so the applicant is told in writing, not only on a screen.
+    """
+    from licensing.credit.services import repair_guidance
+
+    version = application.item_version
+    applicant = application.applicant
+    materials = "、".join(f"《{m.name}》" for m in version.materials if m.required_general)
+    general = (f"你（单位）可以按照一般程序办理“{version.name}”：提交全部法定申请材料"
+               f"（{materials}），本机关依法受理后在 {version.statutory_limit_days} 个工作日内"
+               f"作出决定（承诺办结时限 {version.promised_limit_days} 个工作日）。")
+    notice = IneligibilityNotice(
+        application=application, credit_check_id=check.id, issued_on=local_today(),
+        issued_dt=utcnow(), applicant_name=applicant.name, applicant_code=applicant.code,
+        item_name=version.name, approval_department_name=application.approval_department.name,
+        reasons=[r for r in (check.reasons or [])], repair_guidance=repair_guidance(check),
+        general_track=general)
+    db.session.add(notice)
+    db.session.flush()
+    record_audit("application.ineligibility_notice_issued", object_type="application",
+                 object_id=application.id,
+                 changes={"notice_id": notice.id, "credit_check_id": check.id,
+                          "reasons": notice.reasons})
+    return notice
 
 
 def require_eligible(choice: TrackChoice) -> TrackChoice:

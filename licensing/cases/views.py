@@ -348,6 +348,18 @@ def decision_pdf(public_id: str):
     return _pdf(documents.decision_pdf(application), f"decision-{application.public_id}.pdf")
 
 
+@bp.route("/applications/<public_id>/ineligibility/<int:notice_id>.pdf")
+@roles_required(*VIEWERS)
+def ineligibility_notice_pdf(public_id: str, notice_id: int):
+    """The written notice that the commitment track does not apply (不适用告知承诺制告知书)."""
+    application = load_application(public_id, current_user)
+    notice = next((n for n in application.ineligibility_notices if n.id == notice_id), None)
+    if notice is None:
+        abort(404)
+    return _pdf(documents.ineligibility_notice_pdf(notice),
+                f"ineligibility-{application.public_id}-{notice.id}.pdf")
+
+
 @bp.route("/applications/<public_id>/letter.txt")
 @roles_required(*VIEWERS)
 def letter_text(public_id: str):

@@ -442,6 +442,33 @@ def check_eligibility(
     return check
 
 
+def repair_guidance(check: CreditCheck) -> list[str]:
+    """How an applicant refused by ``check`` can make the commitment track apply again.
+
+    One line per barring record (repair through its issuer, or an objection when it is
+    wrong), one for records under objection, and one when the platform could not answer.
+    """
+    lines: list[str] = []
+    records = {r.id: r for r in db.session.scalars(select(CreditRecord).where(
+        CreditRecord.id.in_(list(check.barring_record_ids or [])
+                            + list(check.suspended_record_ids or []))))}
+    for record_id in check.barring_record_ids or []:
+        record = records.get(record_id)
+        if record is None:
+            continue
+        issuer = record.issuer or "认定该记录的部门"
+        lines.append(f"{record.describe()}：可依法向{issuer}申请信用修复，修复完成后"
+                     "（信用信息共享平台更新后）可重新申请以告知承诺制方式办理；认为记录有误的，"
+                     "可以向本机关或认定部门提出异议，异议处理期间该记录暂停使用。")
+    for record_id in check.suspended_record_ids or []:
+        record = records.get(record_id)
+        if record is not None:
+            lines.append(f"{record.describe()}正在异议处理中，处理结果作出后可重新申请核查。")
+    if check.degraded:
+        lines.append("省信用信息共享平台恢复后，可以申请重新核查信用；也可以现在按一般程序办理。")
+    return lines
+
+
 def _current_user_id() -> int | None:
     from flask import has_request_context
     from flask_login import current_user

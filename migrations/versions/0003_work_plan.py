@@ -39,8 +39,35 @@ def upgrade():
                " WHERE track = 'commitment' AND decision = 'approve'"
                " AND submitted_dt IS NOT NULL")
 
+    # 7. The written notice to a refused applicant (不适用告知承诺制告知书).
+    op.create_table(
+        "ineligibility_notices",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("application_id", sa.Integer(), nullable=False),
+        sa.Column("credit_check_id", sa.Integer(), nullable=False),
+        sa.Column("issued_on", sa.Date(), nullable=False),
+        sa.Column("issued_dt", licensing.types.UTCDateTime(), nullable=False),
+        sa.Column("applicant_name", sa.String(length=200), nullable=False),
+        sa.Column("applicant_code", sa.String(length=40), nullable=False),
+        sa.Column("item_name", sa.String(length=200), nullable=False),
+        sa.Column("approval_department_name", sa.String(length=200), nullable=False),
+        sa.Column("reasons", sa.JSON(), nullable=False),
+        sa.Column("repair_guidance", sa.JSON(), nullable=False),
+        sa.Column("general_track", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["application_id"], ["applications.id"],
+                                name=op.f("fk_ineligibility_notices_application_id_applications")),
+        sa.ForeignKeyConstraint(["credit_check_id"], ["credit_checks.id"],
+                                name=op.f("fk_ineligibility_notices_credit_check_id_credit_checks")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ineligibility_notices")),
+    )
+    op.create_index(op.f("ix_ineligibility_notices_application_id"), "ineligibility_notices",
+                    ["application_id"])
+
 
 def downgrade():
+    op.drop_index(op.f("ix_ineligibility_notices_application_id"),
+                  table_name="ineligibility_notices")
+    op.drop_table("ineligibility_notices")
     with op.batch_alter_table("applications") as batch:
         batch.drop_column("decided_on_the_spot")
     with op.batch_alter_table("credit_objections") as batch:

@@ -42,7 +42,7 @@ from tests.case_factories import applicant, calendar_loaded
 from tests.case_factories import published_item as case_item
 from tests.catalogue_factories import content, draft_item
 from tests.credit_fake_platform import credit_record
-from tests.factories import create_test_user, departments
+from tests.factories import create_test_user, departments, login_as
 from tests.integration.test_calendar import TEST_NOTICE_2027
 from tests.work_plan_helpers import COMMIT_MODES, MemoryPlatform, licensed, staff
 
@@ -232,3 +232,40 @@ def test_approval_on_the_spot_is_made_the_day_the_letter_is_signed(session):
     figures = build_monthly_report("2026-11").totals
     assert figures["approved_on_the_spot"] == 2
     assert figures["approved_later"] == 1
+
+
+def test_applicants_who_do_not_qualify_are_told_in_writing(client, session):
+    """对不符合适用条件的，应当告知申请人。
+
+    A refused applicant gets a written notice (不适用告知承诺制告知书, PDF) with the reasons,
+    how to repair the record and the general track offered; it is recorded on the case.
+    """
+    calendar_loaded()
+    clerk, _approver = staff()
+    version = case_item()
+    refused = applicant()
+    credit_record(refused, CreditRecordType.serious_dishonesty, issuer="市市场监督管理局")
+    application = cases.start_application(version, refused, Channel.counter, actor=clerk)
+    cases.give_notice(application)
+    choice = cases.choose_track(application, CaseTrack.commitment)
+    session.commit()
+
+    assert not choice.eligible
+    [notice] = application.ineligibility_notices
+    assert notice.credit_check_id == application.credit_check_id
+    assert any("严重失信" in reason for reason in notice.reasons)
+    assert any("市市场监督管理局申请信用修复" in line for line in notice.repair_guidance)
+    assert "一般程序" in notice.general_track and "《场所平面图》" in notice.general_track
+    assert session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "application.ineligibility_notice_issued")).one()
+
+    login_as(client, clerk)
+    page = client.get(f"/applications/{application.public_id}").get_data(as_text=True)
+    assert "不适用告知承诺制告知书" in page
+    pdf = client.get(f"/applications/{application.public_id}/ineligibility/{notice.id}.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF")
+    notice.reasons = ["改写"]
+    with pytest.raises(ValueError):
+        session.flush()
+    session.rollback()
