@@ -28,8 +28,11 @@ _seq = itertools.count(1)
 LETTER = (
     "{{ item_name }}告知承诺书\n"
     "申请人：{{ applicant_name }}（{{ applicant_code }}）\n"
+    "许可条件：{{ commitment_conditions }}\n"
     "{{ approval_department_name }}已一次性告知。本申请人承诺：\n"
     "{{ commitments }}\n"
+    "违反承诺的后果：{{ breach_consequences }}\n"
+    "签署人：{{ signer }}\n"
     "{{ date }}"
 )
 

@@ -61,6 +61,20 @@ class Channel(enum.StrEnum):
         return {"counter": "窗口", "online": "网上"}[self.value]
 
 
+class SignerCapacity(enum.StrEnum):
+    """In what capacity the commitment letter was signed."""
+
+    legal_representative = "legal_representative"  # 法定代表人（负责人）of an enterprise
+    agent = "agent"  # 委托代理人, with a power of attorney
+    self = "self"  # the applicant in person
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label."""
+        return {"legal_representative": "法定代表人（负责人）", "agent": "委托代理人",
+                "self": "申请人本人"}[self.value]
+
+
 class ApplicationStatus(enum.StrEnum):
     """Where an application stands."""
 
@@ -234,12 +248,24 @@ class CommitmentLetter(db.Model):
     """The exact text the applicant signed: written once, never changed."""
 
     __tablename__ = "commitment_letters"
+    __table_args__ = (
+        CheckConstraint("signer_capacity <> 'agent' OR (power_of_attorney IS NOT NULL"
+                        " AND signer_id_number IS NOT NULL)", name="agent_has_power_of_attorney"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
     text: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     signer_name: Mapped[str] = mapped_column(String(100))
+    #: Who signed for the applicant; ``capacity_defaulted`` when the client did not say (API v1)
+    #: and the default of the applicant's kind was recorded (the letter says so).
+    signer_capacity: Mapped[SignerCapacity] = mapped_column(
+        _enum(SignerCapacity, 24), default=SignerCapacity.legal_representative)
+    signer_id_number: Mapped[str | None] = mapped_column(String(18))
+    capacity_defaulted: Mapped[bool] = mapped_column(default=False)
+    #: The power of attorney handed in as a material (agents only): what and when received.
+    power_of_attorney: Mapped[str | None] = mapped_column(String(200))
     signed_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

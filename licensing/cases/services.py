@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from licensing.applicants.identity import mask_id_number, validate_id_number
 from licensing.applicants.models import Applicant
 from licensing.audit.services import record_audit
 from licensing.calendar.deadlines import DeadlineRule
@@ -43,12 +44,13 @@ from licensing.cases.models import (
     LicenceCounter,
     MaterialHandling,
     PauseReason,
+    SignerCapacity,
     SupplementObligation,
     Track,
 )
 from licensing.catalogue.models import ItemVersion, VerificationRule
 from licensing.clock import local_date, local_today, utcnow
-from licensing.errors import InvalidTransition, ValidationFailed
+from licensing.errors import DomainError, InvalidTransition, ValidationFailed
 from licensing.extensions import db
 
 VERIFICATION_RULES = {
@@ -277,15 +279,96 @@ def commitment_choices(application: Application) -> list[tuple]:
             for m in application.item_version.materials]
 
 
-def letter_text(application: Application, on: date | None = None) -> str:
-    """Render the commitment letter from the item's template and the application's data."""
+def letter_text(application: Application, on: date | None = None,
+                signer: str | None = None) -> str:
+    """Render the commitment letter from the item's template and the application's data.
+
+    Without ``signer`` the signer line is left blank: that is the letter shown for reading,
+    whose digest ``sign_letter`` checks; the stored letter has the signer line filled in.
+    """
     from licensing.catalogue.services import render_letter
 
     version = application.item_version
     applicant = application.applicant
     choices = [(material, handling.value) for material, handling in commitment_choices(application)
                if handling != MaterialHandling.submitted]
-    return render_letter(version, applicant.name, applicant.code, choices, on or local_today())
+    return render_letter(version, applicant.name, applicant.code, choices, on or local_today(),
+                         signer=signer)
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signs the letter, checked: name, capacity, ID number, power of attorney."""
+
+    name: str
+    capacity: SignerCapacity
+    id_number: str | None
+    defaulted: bool
+    power_of_attorney: str | None
+
+    @property
+    def line(self) -> str:
+        """The signer line of the letter."""
+        parts = [self.capacity.label]
+        if self.id_number:
+            parts.append(f"身份证号码 {mask_id_number(self.id_number)}")
+        if self.power_of_attorney:
+            parts.append(f"授权委托书：{self.power_of_attorney}")
+        line = f"{self.name}（{'，'.join(parts)}）"
+        if self.defaulted:
+            line += f"（签署时未声明签署身份，按默认记为{self.capacity.label}）"
+        return line
+
+
+def check_signer(applicant: Applicant, name: str | None,
+                 capacity: SignerCapacity | str | None = None,
+                 id_number: str | None = None,
+                 power_of_attorney: str | None = None) -> Signer:
+    """Check who signs for ``applicant``; raise ``ValidationFailed`` saying what is wrong.
+
+    An enterprise signs by its legal representative (法定代表人/负责人) or an agent (委托代理人);
+    a person signs personally or by an agent. An agent needs a power of attorney handed in as
+    a material. The ID number is checked (check digit, birth date); a person signing
+    personally signs with their own. Without a capacity (API v1) the default of the
+    applicant's kind is recorded and the letter says so.
+    """
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed("请填写签署人姓名（不超过 100 个字）。", code="signer_required")
+    enterprise = applicant.kind.value == "enterprise"
+    defaulted = capacity in (None, "")
+    try:
+        capacity = (SignerCapacity.legal_representative if enterprise else SignerCapacity.self
+                    ) if defaulted else SignerCapacity(capacity)
+    except ValueError:
+        raise ValidationFailed("签署人身份无效：应为法定代表人（负责人）、委托代理人或申请人本人。",
+                               code="signer_capacity_invalid") from None
+    if enterprise and capacity == SignerCapacity.self:
+        raise ValidationFailed("企业申请人的承诺书须由其法定代表人（负责人）或委托代理人签署。",
+                               code="signer_capacity_invalid")
+    if not enterprise and capacity == SignerCapacity.legal_representative:
+        raise ValidationFailed("个人申请人的承诺书须由申请人本人或其委托代理人签署。",
+                               code="signer_capacity_invalid")
+    id_number = (id_number or "").strip() or None
+    if capacity == SignerCapacity.self:
+        id_number = id_number or applicant.code
+    if id_number is None and not defaulted:
+        raise ValidationFailed("请填写签署人的居民身份证号码。", code="signer_id_required")
+    if id_number is not None:
+        try:
+            id_number = validate_id_number(id_number)
+        except DomainError as exc:
+            raise ValidationFailed(f"签署人{exc.message}", code="signer_id_invalid") from None
+    if capacity == SignerCapacity.self and id_number != applicant.code:
+        raise ValidationFailed("申请人本人签署的，身份证号码须与申请人的一致；他人代签请选择"
+                               "“委托代理人”并提交授权委托书。", code="signer_id_mismatch")
+    power_of_attorney = (power_of_attorney or "").strip()[:200] or None
+    if capacity == SignerCapacity.agent and not power_of_attorney:
+        raise ValidationFailed("委托代理人签署的，须提交授权委托书作为申请材料。",
+                               code="power_of_attorney_required")
+    if capacity != SignerCapacity.agent:
+        power_of_attorney = None
+    return Signer(name, capacity, id_number, defaulted, power_of_attorney)
 
 
 def letter_digest(text: str) -> str:
@@ -299,30 +382,37 @@ def sign_letter(
     shown_digest: str,
     channel: Channel,
     *,
+    capacity: SignerCapacity | str | None = None,
+    signer_id_number: str | None = None,
+    power_of_attorney: str | None = None,
     actor=None,
 ) -> CommitmentLetter:
-    """Store the signed letter as the exact text shown, and submit the application.
+    """Store the signed letter, the text shown with its signer line filled in; submit.
 
-    ``shown_digest`` is the SHA-256 of the text the signer read; if the letter would render
-    differently now (the data or the template changed in between), signing is refused.
+    ``shown_digest`` is the SHA-256 of the text the signer read (``letter_text`` without a
+    signer); if the letter would render differently now (the data or the template changed in
+    between), signing is refused. The signer is checked by ``check_signer``.
     """
     _require_status(application, ApplicationStatus.draft)
     if application.track != Track.commitment:
         raise InvalidTransition("只有告知承诺制申请需要签署承诺书。")
     if not application.materials:
         raise InvalidTransition("请先为每项材料选择承诺方式。")
-    signer_name = (signer_name or "").strip()
-    if not signer_name or len(signer_name) > 100:
-        raise ValidationFailed("请填写签署人姓名（不超过 100 个字）。", code="signer_required")
-    text = letter_text(application)
-    digest = letter_digest(text)
-    if digest != shown_digest:
+    signer = check_signer(application.applicant, signer_name, capacity, signer_id_number,
+                          power_of_attorney)
+    if letter_digest(letter_text(application)) != shown_digest:
         raise LetterChanged()
+    text = letter_text(application, signer=signer.line)
+    digest = letter_digest(text)
     letter = CommitmentLetter(
         application=application,
         text=text,
         sha256=digest,
-        signer_name=signer_name,
+        signer_name=signer.name,
+        signer_capacity=signer.capacity,
+        signer_id_number=signer.id_number,
+        capacity_defaulted=signer.defaulted,
+        power_of_attorney=signer.power_of_attorney,
         signed_dt=utcnow(),
         channel=channel,
         recorded_by_id=actor.id if actor is not None else None,
@@ -331,7 +421,9 @@ def sign_letter(
     application.status = ApplicationStatus.submitted
     application.submitted_dt = letter.signed_dt
     db.session.flush()
-    _audit(application, "letter_signed", sha256=digest, channel=channel, letter_id=letter.id)
+    _audit(application, "letter_signed", sha256=digest, channel=channel, letter_id=letter.id,
+           signer_capacity=signer.capacity, capacity_defaulted=signer.defaulted,
+           power_of_attorney=signer.power_of_attorney)
     return letter
 
 

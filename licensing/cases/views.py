@@ -161,6 +161,7 @@ def _case_context(application: Application) -> dict:
             and application.materials):
         text = services.letter_text(application)
         sign_form = SignForm()
+        sign_form.set_capacity_choices(application.applicant.kind.value == "enterprise")
         sign_form.letter_digest.data = services.letter_digest(text)
         if not sign_form.signer_name.data:
             sign_form.signer_name.data = (application.applicant.name
@@ -255,7 +256,10 @@ def sign(public_id: str):
     if form.validate_on_submit():
         try:
             services.sign_letter(application, form.signer_name.data, form.letter_digest.data,
-                                 _channel(), actor=current_user)
+                                 _channel(), capacity=form.capacity.data or None,
+                                 signer_id_number=form.signer_id_number.data,
+                                 power_of_attorney=form.power_of_attorney.data,
+                                 actor=current_user)
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")

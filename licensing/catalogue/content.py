@@ -31,10 +31,15 @@ from licensing.catalogue.models import (
 #: Placeholders a letter template may use (docs/catalogue-format.md).
 LETTER_PLACEHOLDERS = frozenset({
     "applicant_name", "applicant_code", "item_name", "approval_department_name",
-    "commitments", "date",
+    "commitments", "commitment_conditions", "breach_consequences", "signer", "date",
 })
-#: Placeholders the letter of a commitment-track item must contain: who commits, to what.
-REQUIRED_LETTER_PLACEHOLDERS = ("applicant_name", "commitments")
+#: Placeholders the letter of a commitment-track item must contain: who commits, to which
+#: item, on what conditions, which materials in which modes, what breaking it costs, who
+#: signs and when.
+REQUIRED_LETTER_PLACEHOLDERS = ("applicant_name", "item_name", "commitment_conditions",
+                                "commitments", "breach_consequences", "signer", "date")
+#: What ``{{ signer }}`` shows before the letter is signed.
+UNSIGNED_SIGNER = "（签署时填写签署人姓名、身份和身份证号码）"
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 MAX_SUPPLEMENT_DAYS = 120
@@ -372,4 +377,6 @@ def sample_letter_values() -> dict[str, Any]:
             "item_name": "示例事项", "approval_department_name": "市行政审批局",
             "commitments": commitment_lines([("M01", "示例材料", "supplement", 10),
                                              ("M02", "示例材料二", "substitute", None)]),
+            "commitment_conditions": "示例许可条件", "breach_consequences": "示例违诺后果",
+            "signer": "张三（法定代表人（负责人），身份证号码 130682********0011）",
             "date": "2022年12月1日"}

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from jinja2 import meta
 from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
@@ -28,6 +29,7 @@ from licensing.auth.models import Department, DepartmentKind
 from licensing.catalogue.content import (
     CODE_RE,
     MATERIAL_FIELDS,
+    UNSIGNED_SIGNER,
     VERSION_FIELDS,
     MaterialContent,
     Problem,
@@ -591,8 +593,13 @@ def render_letter(
     applicant_code: str,
     commitments: Sequence[tuple[Material | str, CommitmentMode | str]],
     date: date,
+    signer: str | None = None,
 ) -> str:
     """Render the commitment letter of ``version`` for an applicant and their chosen modes.
+
+    ``signer`` is the signer line (name, capacity, ID number); without it the letter shows a
+    blank to be filled in at signing. A template without ``{{ signer }}`` (published before
+    it was required) gets the signer line appended, so every signed letter shows it.
 
     ``commitments`` pairs each material (object or code) with the chosen mode; a material of
     another version, or a mode it does not allow, raises ``ModeNotAllowed``. The template runs
@@ -611,20 +618,27 @@ def render_letter(
             raise ModeNotAllowed(f"材料《{material.name}》不允许“{mode.label}”。")
         choices.append((material.code, material.name, mode, material.supplement_days))
     return _render_letter(version, applicant_name, applicant_code, choices,
-                          format_letter_date(date))
+                          format_letter_date(date), signer)
 
 
 def _render_letter(version: ItemVersion, applicant_name: str, applicant_code: str,
-                   choices: list, date_text: str) -> str:
-    template = letter_environment().from_string(version.letter_template)
-    return template.render(
+                   choices: list, date_text: str, signer: str | None = None) -> str:
+    env = letter_environment()
+    signer_text = signer or UNSIGNED_SIGNER
+    text = env.from_string(version.letter_template).render(
         applicant_name=applicant_name,
         applicant_code=applicant_code,
         item_name=version.name,
         approval_department_name=version.approval_department.name,
         commitments=commitment_lines(choices),
+        commitment_conditions=version.commitment_conditions,
+        breach_consequences=version.breach_consequences,
+        signer=signer_text,
         date=date_text,
     )
+    if "signer" not in meta.find_undeclared_variables(env.parse(version.letter_template)):
+        text = f"{text.rstrip()}\n签署人：{signer_text}"
+    return text
 
 
 def _own_material(version: ItemVersion, ref: Material | str) -> Material:

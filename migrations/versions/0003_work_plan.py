@@ -63,8 +63,35 @@ def upgrade():
     op.create_index(op.f("ix_ineligibility_notices_application_id"), "ineligibility_notices",
                     ["application_id"])
 
+    # 8. Who signs: the signer's capacity and ID number; an agent's power of attorney.
+    with op.batch_alter_table("commitment_letters") as batch:
+        batch.add_column(sa.Column("signer_capacity", sa.String(length=24), nullable=False,
+                                   server_default="legal_representative"))
+        batch.add_column(sa.Column("signer_id_number", sa.String(length=18), nullable=True))
+        batch.add_column(sa.Column("capacity_defaulted", sa.Boolean(), nullable=False,
+                                   server_default=sa.true()))
+        batch.add_column(sa.Column("power_of_attorney", sa.String(length=200), nullable=True))
+        batch.create_check_constraint(
+            "agent_has_power_of_attorney",
+            "signer_capacity <> 'agent' OR (power_of_attorney IS NOT NULL"
+            " AND signer_id_number IS NOT NULL)")
+    # Letters signed before: an individual's signer was the person (the v1 default).
+    op.execute("UPDATE commitment_letters SET signer_capacity = 'self' WHERE application_id IN"
+               " (SELECT a.id FROM applications a JOIN applicants p ON p.id = a.applicant_id"
+               " WHERE p.kind = 'individual')")
+    with op.batch_alter_table("commitment_letters") as batch:
+        batch.alter_column("signer_capacity", server_default=None)
+        batch.alter_column("capacity_defaulted", server_default=None)
+
 
 def downgrade():
+    with op.batch_alter_table("commitment_letters") as batch:
+        batch.drop_constraint(op.f("ck_commitment_letters_agent_has_power_of_attorney"),
+                              type_="check")
+        batch.drop_column("power_of_attorney")
+        batch.drop_column("capacity_defaulted")
+        batch.drop_column("signer_id_number")
+        batch.drop_column("signer_capacity")
     op.drop_index(op.f("ix_ineligibility_notices_application_id"),
                   table_name="ineligibility_notices")
     op.drop_table("ineligibility_notices")

@@ -19,9 +19,9 @@ from licensing.auth.models import Role
 from licensing.calendar import services as calendar
 from licensing.calendar.models import CalendarRecomputeEvent
 from licensing.cases import services as cases
-from licensing.cases.models import Channel, Decision
+from licensing.cases.models import Channel, Decision, SignerCapacity
 from licensing.cases.models import Track as CaseTrack
-from licensing.catalogue.content import DUAL_TRACK_MESSAGE
+from licensing.catalogue.content import DUAL_TRACK_MESSAGE, letter_template_problems
 from licensing.catalogue.demo import DEMO_FILE
 from licensing.catalogue.errors import CatalogueImportFailed, VersionIncomplete
 from licensing.catalogue.importer import import_catalogue
@@ -30,6 +30,7 @@ from licensing.catalogue.services import create_item, publication_problems
 from licensing.credit.models import CreditRecordType
 from licensing.credit.platform import set_platform
 from licensing.credit.services import file_objection, sampling_ratio
+from licensing.errors import ValidationFailed
 from licensing.extensions import db
 from licensing.jobs.builtin import deadline_recomputed_notices
 from licensing.notifications.models import Notification
@@ -40,9 +41,10 @@ from licensing.supervision.models import VerificationTask
 from licensing.supervision.sampling import sampling_frame
 from tests.case_factories import applicant, calendar_loaded
 from tests.case_factories import published_item as case_item
-from tests.catalogue_factories import content, draft_item
+from tests.catalogue_factories import LETTER, content, draft_item
 from tests.credit_fake_platform import credit_record
 from tests.factories import create_test_user, departments, login_as
+from tests.integration.test_api import ApiClient
 from tests.integration.test_calendar import TEST_NOTICE_2027
 from tests.work_plan_helpers import COMMIT_MODES, MemoryPlatform, licensed, staff
 
@@ -269,3 +271,71 @@ def test_applicants_who_do_not_qualify_are_told_in_writing(client, session):
     with pytest.raises(ValueError):
         session.flush()
     session.rollback()
+
+
+def _ready_to_sign(version, clerk, who):
+    application = cases.start_application(version, who, Channel.counter, actor=clerk)
+    cases.give_notice(application)
+    cases.require_eligible(cases.choose_track(application, CaseTrack.commitment))
+    cases.set_commitments(application, COMMIT_MODES)
+    return application, cases.letter_digest(cases.letter_text(application))
+
+
+def test_the_commitment_is_signed_by_the_applicant_or_its_authorised_agent(app, session):
+    """申请人自愿作出……书面承诺；统一使用省行业主管部门制定的告知承诺书。
+
+    The signer's capacity is recorded with a checked ID number: a company's legal
+    representative or an agent with a power of attorney, a person or their agent; the letter
+    shows it; a v1 API client that omits it gets the default, and the letter says so. A letter
+    template without the item, conditions, materials, consequences, signer and date is refused.
+    """
+    calendar_loaded()
+    clerk, _approver = staff()
+    version = case_item()
+    company = applicant()
+    application, digest = _ready_to_sign(version, clerk, company)
+    for capacity, id_number, code in (
+            ("legal_representative", None, "signer_id_required"),
+            ("legal_representative", "110105194912310021", "signer_id_invalid"),
+            ("self", "11010519491231002X", "signer_capacity_invalid"),
+            ("agent", "11010519491231002X", "power_of_attorney_required")):
+        with pytest.raises(ValidationFailed) as refused:
+            cases.sign_letter(application, "随便谁", digest, Channel.counter,
+                              capacity=capacity, signer_id_number=id_number)
+        assert refused.value.code == code
+    letter = cases.sign_letter(application, "赵六", digest, Channel.counter, capacity="agent",
+                               signer_id_number="11010519491231002X",
+                               power_of_attorney="授权委托书（2026-11-18 窗口收取原件）")
+    assert letter.signer_capacity == SignerCapacity.agent
+    assert "赵六（委托代理人，身份证号码" in letter.text and "授权委托书" in letter.text
+
+    person = applicant("individual", name="李四")
+    application, digest = _ready_to_sign(version, clerk, person)
+    with pytest.raises(ValidationFailed) as refused:
+        cases.sign_letter(application, "李四", digest, Channel.counter, capacity="self",
+                          signer_id_number="11010519491231002X")
+    assert refused.value.code == "signer_id_mismatch"
+    letter = cases.sign_letter(application, "李四", digest, Channel.counter)
+    assert (letter.signer_capacity, letter.signer_id_number, letter.capacity_defaulted) == (
+        SignerCapacity.self, person.code, True)
+    assert "按默认记为申请人本人" in letter.text
+    session.commit()
+
+    # API v1: a client that omits the capacity gets the enterprise default, said in the letter.
+    api = ApiClient(app)
+    token = api.token(clerk)
+    answer = api.post("/applications", token=token, json={
+        "item_code": version.code, "track": "commitment",
+        "applicant": {"kind": "enterprise", "name": "定州市示例商贸有限公司",
+                      "code": applicant().code},
+        "commitments": [{"material_code": "M2", "mode": "supplement"}],
+        "signature": {"signer_name": "张三"}},
+        headers={"Idempotency-Key": "wp-sign-1"})
+    assert answer.status_code == 201, answer.json
+    letter = answer.json["letter"]
+    assert letter["signer_capacity"] == "legal_representative" and letter["capacity_defaulted"]
+    assert "按默认记为法定代表人（负责人）" in letter["text"]
+
+    for missing in ("{{ signer }}", "{{ breach_consequences }}", "{{ commitment_conditions }}"):
+        problems = letter_template_problems(LETTER.replace(missing, ""), required=True)
+        assert problems and missing.strip("{} ") in problems[0].message
