@@ -131,6 +131,9 @@ def published_item(
         commitment_content="所提交材料真实有效。",
         breach_consequences="撤销许可，纳入信用记录。",
         letter_template=LETTER if Track.commitment in tracks else "",
+        qualification_reasons="风险可控、纠错成本低，不会产生严重危害后果。",
+        list_approval_document="定政办字〔2022〕96号",
+        letter_template_source="河北省测试告知承诺书（示范文本）",
         materials=(
             MaterialContent("M1", "申请书", True, ()),
             MaterialContent("M2", "场所平面图", True, (CommitmentMode.supplement,), 20),

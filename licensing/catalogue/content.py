@@ -100,6 +100,12 @@ class VersionContent:
     breach_consequences: str = ""
     exclusions: tuple[Exclusion, ...] = ()
     letter_template: str = ""
+    #: Why the item qualifies for the list (工作方案 二（一）: 风险可控、纠错成本低……).
+    qualification_reasons: str = ""
+    #: The document that approved the list the item is on (e.g. 定政办字〔2022〕96号).
+    list_approval_document: str = ""
+    #: The provincial standard letter (省行业主管部门制定的告知承诺书) the template follows.
+    letter_template_source: str = ""
     materials: tuple[MaterialContent, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
@@ -124,7 +130,8 @@ class VersionContent:
 #: Free-text fields, stripped of surrounding white space everywhere.
 TEXT_FIELDS = ("name", "legal_basis", "verification_basis", "supervision_measures",
                "commitment_conditions", "commitment_content", "breach_consequences",
-               "letter_template")
+               "letter_template", "qualification_reasons", "list_approval_document",
+               "letter_template_source")
 VERSION_FIELDS = tuple(f.name for f in fields(VersionContent) if f.name != "materials")
 MATERIAL_FIELDS = tuple(f.name for f in fields(MaterialContent))
 
@@ -212,7 +219,12 @@ def content_problems(content: VersionContent, *, complete: bool = True) -> list[
         for name, label in (("commitment_conditions", "承诺条件"),
                             ("commitment_content", "承诺内容"),
                             ("breach_consequences", "违反承诺的后果"),
-                            ("supervision_measures", "事中事后监管措施")):
+                            ("supervision_measures", "事中事后监管措施"),
+                            ("qualification_reasons",
+                             "纳入告知承诺制的理由（风险可控、纠错成本低、不会产生严重危害后果）"),
+                            ("list_approval_document", "事项清单的批准文件"),
+                            ("letter_template_source",
+                             "告知承诺书所依据的省行业主管部门告知承诺书文本")):
             if not getattr(content, name):
                 add((name,), f"提供告知承诺制的事项必须写明{label}。")
         if not content.verification_checklist:

@@ -312,6 +312,12 @@ class ItemVersion(db.Model):
     exclusions: Mapped[list] = mapped_column(JSON, default=list)
     #: Jinja text of the commitment letter, rendered in a sandbox (see services.render_letter).
     letter_template: Mapped[str] = mapped_column(Text, default="")
+    #: Why the item qualifies for the list (风险可控、纠错成本低、不会产生严重危害后果).
+    qualification_reasons: Mapped[str] = mapped_column(Text, default="")
+    #: The approval document of the list the item is on (事项清单的批准文件).
+    list_approval_document: Mapped[str] = mapped_column(Text, default="")
+    #: The provincial standard letter the template follows (省行业主管部门制定的告知承诺书).
+    letter_template_source: Mapped[str] = mapped_column(Text, default="")
     #: What changed in this version, written by the administrator.
     change_note: Mapped[str] = mapped_column(String(500), default="")
 

@@ -217,6 +217,9 @@ def version_content(version: ItemVersion) -> VersionContent:
         breach_consequences=version.breach_consequences,
         exclusions=tuple(version.exclusion_grounds),
         letter_template=version.letter_template,
+        qualification_reasons=version.qualification_reasons or "",
+        list_approval_document=version.list_approval_document or "",
+        letter_template_source=version.letter_template_source or "",
         materials=tuple(
             MaterialContent(code=m.code, name=m.name, required_general=m.required_general,
                             modes=tuple(m.allowed_modes), supplement_days=m.supplement_days,
@@ -273,6 +276,9 @@ def _write_content(version: ItemVersion, content: VersionContent) -> None:
     version.breach_consequences = content.breach_consequences
     version.exclusions = [e.value for e in content.exclusions]
     version.letter_template = content.letter_template
+    version.qualification_reasons = content.qualification_reasons
+    version.list_approval_document = content.list_approval_document
+    version.letter_template_source = content.letter_template_source
     version.updated_dt = utcnow()
     if inspect(version).persistent:
         # Always UPDATE the version row, even when only materials changed, so its version
@@ -555,6 +561,9 @@ def item_rules_dict(version: ItemVersion) -> dict[str, Any]:
         },
         "supervision_measures": version.supervision_measures,
         "exclusions": [_labelled(e) for e in version.exclusion_grounds],
+        "qualification_reasons": version.qualification_reasons or "",
+        "list_approval_document": version.list_approval_document or "",
+        "letter_template_source": version.letter_template_source or "",
         "policy": POLICY_NOTES,
     }
 
@@ -685,6 +694,9 @@ FIELD_LABELS = {
     "breach_consequences": "违反承诺的后果",
     "exclusions": "不得纳入告知承诺制的情形",
     "letter_template": "告知承诺书文本",
+    "qualification_reasons": "纳入告知承诺制的理由",
+    "list_approval_document": "事项清单的批准文件",
+    "letter_template_source": "告知承诺书所依据的省级文本",
 }
 MATERIAL_LABELS = {
     "code": "编码",

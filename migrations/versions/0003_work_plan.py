@@ -15,6 +15,9 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
+ITEM_VERSION_TEXTS = ("qualification_reasons", "list_approval_document",
+                      "letter_template_source")
+
 
 def upgrade():
     # 1. Dual track: the commitment track never comes without the general one.
@@ -83,8 +86,20 @@ def upgrade():
         batch.alter_column("signer_capacity", server_default=None)
         batch.alter_column("capacity_defaulted", server_default=None)
 
+    # 8./9. What the list and the letter stand on: why the item qualifies, the list's approval
+    # document, the provincial standard letter the template follows.
+    with op.batch_alter_table("item_versions") as batch:
+        for name in ITEM_VERSION_TEXTS:
+            batch.add_column(sa.Column(name, sa.Text(), nullable=False, server_default=""))
+    with op.batch_alter_table("item_versions") as batch:
+        for name in ITEM_VERSION_TEXTS:
+            batch.alter_column(name, server_default=None)
+
 
 def downgrade():
+    with op.batch_alter_table("item_versions") as batch:
+        for name in ITEM_VERSION_TEXTS:
+            batch.drop_column(name)
     with op.batch_alter_table("commitment_letters") as batch:
         batch.drop_constraint(op.f("ck_commitment_letters_agent_has_power_of_attorney"),
                               type_="check")

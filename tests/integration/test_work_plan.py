@@ -26,7 +26,7 @@ from licensing.catalogue.demo import DEMO_FILE
 from licensing.catalogue.errors import CatalogueImportFailed, VersionIncomplete
 from licensing.catalogue.importer import import_catalogue
 from licensing.catalogue.models import Track, VerificationRule
-from licensing.catalogue.services import create_item, publication_problems
+from licensing.catalogue.services import create_item, publication_problems, publish_version
 from licensing.credit.models import CreditRecordType
 from licensing.credit.platform import set_platform
 from licensing.credit.services import file_objection, sampling_ratio
@@ -339,3 +339,25 @@ def test_the_commitment_is_signed_by_the_applicant_or_its_authorised_agent(app, 
     for missing in ("{{ signer }}", "{{ breach_consequences }}", "{{ commitment_conditions }}"):
         problems = letter_template_problems(LETTER.replace(missing, ""), required=True)
         assert problems and missing.strip("{} ") in problems[0].message
+
+
+def test_the_list_holds_low_risk_items_on_an_approved_list(session):
+    """将风险可控、纠错成本低……不会产生严重危害后果的行政许可事项，纳入告知承诺制改革范围。
+
+    A commitment item records why it qualifies, the approval document of the list and the
+    provincial letter its template follows; publishing without them is refused.
+    """
+    departments()
+    session.commit()
+    for missing in ("qualification_reasons", "list_approval_document", "letter_template_source"):
+        version = create_item(f"T-LIST-{missing[:6]}", content(**{missing: ""}))
+        with pytest.raises(VersionIncomplete) as refused:
+            publish_version(version, date(2026, 11, 18))
+        assert refused.value.problems[0].path == (missing,)
+        session.rollback()
+    version = create_item("T-LIST-OK", content())
+    publish_version(version, date(2026, 11, 18))
+    session.commit()
+    assert version.list_approval_document == "定政办字〔2022〕96号"
+    assert "风险可控" in version.qualification_reasons
+    assert version.letter_template_source.startswith("河北省")
