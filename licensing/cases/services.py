@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from licensing.applicants.identity import mask_id_number, validate_id_number
 from licensing.applicants.models import Applicant
 from licensing.audit.services import record_audit
+from licensing.auth.models import Role
 from licensing.calendar.deadlines import DeadlineRule
 from licensing.calendar.services import compute_deadline, get_calendar
 from licensing.cases.errors import (
@@ -48,8 +49,10 @@ from licensing.cases.models import (
     SupplementObligation,
     Track,
 )
+from licensing.cases.signals import licence_credit_barred
 from licensing.catalogue.models import ItemVersion, VerificationRule
 from licensing.clock import local_date, local_today, utcnow
+from licensing.credit.signals import recheck_found_barred
 from licensing.errors import DomainError, InvalidTransition, ValidationFailed
 from licensing.extensions import db
 
@@ -681,3 +684,38 @@ def signing_working_day(application: Application) -> date | None:
 def verification_page_data(token: str) -> Licence | None:
     """Return the licence behind a public verification token, if any."""
     return db.session.scalar(select(Licence).where(Licence.verify_token == token))
+
+
+# --- a credit re-check finds the applicant barred ----------------------------------------------
+
+NOTIFY_RECHECK_BARRED = "application.credit_recheck_barred"
+
+
+@recheck_found_barred.connect
+def _recheck_found_barred(recheck, *, applicant, check, degraded_check_id, reasons, **_) -> None:
+    """Tell the approval department of each case decided on the degraded check; pass it on.
+
+    The supervisory side learns through ``licence_credit_barred`` (the enforcement domain
+    opens a breach case with origin ``credit_recheck``).
+    """
+    from licensing.notifications.services import notify_department, register_kind
+
+    register_kind(NOTIFY_RECHECK_BARRED, "信用复核发现失信")
+    applications = db.session.scalars(select(Application).where(
+        Application.credit_check_id == degraded_check_id, Application.track == Track.commitment))
+    for application in applications:
+        licence = application.licence
+        what = f"许可证 {licence.number}" if licence is not None else (
+            f"申请 {application.public_id[:8]}")
+        _audit(application, "credit_recheck_barred", recheck_id=recheck.id,
+               degraded_check_id=degraded_check_id, check_id=check.id, reasons=reasons,
+               licence=licence.number if licence is not None else None)
+        notify_department(
+            application.approval_department_id, [Role.approver], NOTIFY_RECHECK_BARRED,
+            f"信用复核发现失信：{what}"[:200],
+            f"{applicant.name}的告知承诺制申请是在信用平台不可用时依据本地记录核查通过的；"
+            "平台恢复后复核发现：" + "；".join(reasons) + " 已同步告知行业监管部门。",
+            f"/applications/{application.public_id}", "application", application.id,
+            f"credit_recheck_barred:{recheck.id}:{application.id}")
+        licence_credit_barred.send(application, licence=licence, reasons=reasons,
+                                   origin="credit_recheck", recheck_id=recheck.id)

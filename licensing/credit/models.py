@@ -401,3 +401,53 @@ class OutboxMessage(db.Model):
     def __repr__(self) -> str:
         return (f"<OutboxMessage {self.id} {self.kind.value} {self.status.value} "
                 f"attempts={self.attempts}>")
+
+
+class RecheckStatus(enum.StrEnum):
+    """Where a re-check of a degraded credit check stands."""
+
+    pending = "pending"  # the platform has not answered since
+    cleared = "cleared"  # the platform answered: nothing bars the applicant
+    barred = "barred"  # the platform answered: a barring record the local registry missed
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label."""
+        return {"pending": "待复核", "cleared": "复核无异常", "barred": "复核发现失信"}[self.value]
+
+
+class CreditRecheck(db.Model):
+    """A credit check the platform could not answer, queued to be checked again.
+
+    工作方案 三（一）: 通过信用信息共享平台核查其信用记录. A decision made on a degraded check
+    (local records only) stands on incomplete evidence: the check waits here until the
+    platform answers again (``licensing.credit.jobs``), then is resolved with the new check.
+    """
+
+    __tablename__ = "credit_rechecks"
+    __table_args__ = (
+        CheckConstraint("(status = 'pending') = (resolved_dt IS NULL)",
+                        name="resolved_iff_not_pending"),
+        CheckConstraint("status = 'pending' OR result_check_id IS NOT NULL",
+                        name="resolved_with_a_check"),
+        Index("ix_credit_rechecks_status_queued", "status", "queued_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(
+        ForeignKey("applicants.id", ondelete="RESTRICT"), index=True)
+    applicant: Mapped[Applicant] = relationship()
+    #: The degraded check the decision was made on (one re-check per check).
+    degraded_check_id: Mapped[int] = mapped_column(ForeignKey("credit_checks.id"), unique=True)
+    status: Mapped[RecheckStatus] = mapped_column(_enum(RecheckStatus),
+                                                  default=RecheckStatus.pending)
+    queued_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    resolved_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The check with the platform's answer that resolved this re-check.
+    result_check_id: Mapped[int | None] = mapped_column(ForeignKey("credit_checks.id"))
+
+    def __repr__(self) -> str:
+        return f"<CreditRecheck {self.id} check={self.degraded_check_id} {self.status.value}>"

@@ -56,6 +56,7 @@ from licensing.credit.platform import (
     PlatformError,
     get_platform,
 )
+from licensing.credit.rechecks import queue_recheck, resolve_rechecks
 from licensing.errors import DomainError
 from licensing.extensions import db
 
@@ -439,6 +440,12 @@ def check_eligibility(
                           "barring_record_ids": check.barring_record_ids,
                           "suspended_record_ids": check.suspended_record_ids,
                           "risk_level": risk_level})
+    if degraded:
+        # Decided on local records only: check again as soon as the platform answers.
+        queue_recheck(check, actor=actor)
+    elif source == CheckSource.platform:
+        # The platform answers again: this answer settles the applicant's queued re-checks.
+        resolve_rechecks(applicant, check, assessment.barring, actor=actor)
     return check
 
 

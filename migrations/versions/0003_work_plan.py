@@ -95,8 +95,43 @@ def upgrade():
         for name in ITEM_VERSION_TEXTS:
             batch.alter_column(name, server_default=None)
 
+    # 2. The re-check queue of credit checks the platform could not answer.
+    op.create_table(
+        "credit_rechecks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("applicant_id", sa.Integer(), nullable=False),
+        sa.Column("degraded_check_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column("queued_dt", licensing.types.UTCDateTime(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_attempt_dt", licensing.types.UTCDateTime(), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("resolved_dt", licensing.types.UTCDateTime(), nullable=True),
+        sa.Column("result_check_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint("(status = 'pending') = (resolved_dt IS NULL)",
+                           name=op.f("ck_credit_rechecks_resolved_iff_not_pending")),
+        sa.CheckConstraint("status = 'pending' OR result_check_id IS NOT NULL",
+                           name=op.f("ck_credit_rechecks_resolved_with_a_check")),
+        sa.ForeignKeyConstraint(["applicant_id"], ["applicants.id"], ondelete="RESTRICT",
+                                name=op.f("fk_credit_rechecks_applicant_id_applicants")),
+        sa.ForeignKeyConstraint(["degraded_check_id"], ["credit_checks.id"],
+                                name=op.f("fk_credit_rechecks_degraded_check_id_credit_checks")),
+        sa.ForeignKeyConstraint(["result_check_id"], ["credit_checks.id"],
+                                name=op.f("fk_credit_rechecks_result_check_id_credit_checks")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_rechecks")),
+        sa.UniqueConstraint("degraded_check_id",
+                            name=op.f("uq_credit_rechecks_degraded_check_id")),
+    )
+    op.create_index(op.f("ix_credit_rechecks_applicant_id"), "credit_rechecks",
+                    ["applicant_id"])
+    op.create_index("ix_credit_rechecks_status_queued", "credit_rechecks",
+                    ["status", "queued_dt"])
+
 
 def downgrade():
+    op.drop_index("ix_credit_rechecks_status_queued", table_name="credit_rechecks")
+    op.drop_index(op.f("ix_credit_rechecks_applicant_id"), table_name="credit_rechecks")
+    op.drop_table("credit_rechecks")
     with op.batch_alter_table("item_versions") as batch:
         for name in ITEM_VERSION_TEXTS:
             batch.drop_column(name)

@@ -21,14 +21,17 @@ from licensing.calendar.models import CalendarRecomputeEvent
 from licensing.cases import services as cases
 from licensing.cases.models import Channel, Decision, SignerCapacity
 from licensing.cases.models import Track as CaseTrack
+from licensing.cases.signals import licence_credit_barred
 from licensing.catalogue.content import DUAL_TRACK_MESSAGE, letter_template_problems
 from licensing.catalogue.demo import DEMO_FILE
 from licensing.catalogue.errors import CatalogueImportFailed, VersionIncomplete
 from licensing.catalogue.importer import import_catalogue
 from licensing.catalogue.models import Track, VerificationRule
 from licensing.catalogue.services import create_item, publication_problems, publish_version
-from licensing.credit.models import CreditRecordType
+from licensing.credit.jobs import credit_recheck
+from licensing.credit.models import CreditRecheck, CreditRecordType, RecheckStatus
 from licensing.credit.platform import set_platform
+from licensing.credit.rechecks import pending_rechecks
 from licensing.credit.services import file_objection, sampling_ratio
 from licensing.errors import ValidationFailed
 from licensing.extensions import db
@@ -361,3 +364,50 @@ def test_the_list_holds_low_risk_items_on_an_approved_list(session):
     assert version.list_approval_document == "定政办字〔2022〕96号"
     assert "风险可控" in version.qualification_reasons
     assert version.letter_template_source.startswith("河北省")
+
+
+def test_credit_is_checked_on_the_sharing_platform_even_after_an_outage(app, session, platform):
+    """行政审批实施部门通过信用信息共享平台核查其信用记录。
+
+    A decision made while the platform was down goes into a re-check queue; the queue is
+    worked as soon as the platform answers again; a re-check that finds the applicant barred
+    tells the approval department and announces it for a breach case (origin credit_recheck).
+    """
+    calendar_loaded()
+    clerk, approver = staff()
+    version = case_item()
+    barred, clean = applicant(), applicant()
+    platform.add(barred.code, (CreditRecordType.serious_dishonesty, date(2026, 1, 5)))
+    platform.down = True
+    applications = {who.id: licensed(version, who, CaseTrack.commitment, clerk=clerk,
+                                     approver=approver) for who in (barred, clean)}
+    session.commit()
+    assert all(a.credit_check.degraded for a in applications.values())
+    assert [r.applicant_id for r in pending_rechecks()] == [barred.id, clean.id]
+
+    # Still down: the job tries, notes the attempt, resolves nothing.
+    assert credit_recheck(datetime(2026, 12, 1, 2, tzinfo=UTC)) == 0
+    assert pending_rechecks()[0].attempts == 1
+
+    told = []
+
+    def listener(application, **kw):
+        told.append((application.id, kw["licence"].number, kw["origin"], kw["reasons"]))
+
+    licence_credit_barred.connect(listener)
+    try:
+        platform.down = False  # the platform answers again
+        assert credit_recheck(datetime(2026, 12, 1, 2, 1, tzinfo=UTC)) == 2
+    finally:
+        licence_credit_barred.disconnect(listener)
+    assert pending_rechecks() == []
+    statuses = dict(session.execute(sa.select(CreditRecheck.applicant_id,
+                                              CreditRecheck.status)).all())
+    assert statuses == {barred.id: RecheckStatus.barred, clean.id: RecheckStatus.cleared}
+    application = applications[barred.id]
+    assert told == [(application.id, application.licence.number, "credit_recheck", told[0][3])]
+    assert "严重失信" in told[0][3][0]
+    notices = session.scalars(sa.select(Notification).where(
+        Notification.kind == "application.credit_recheck_barred")).all()
+    assert {n.user_id for n in notices} == {approver.id}
+    assert barred.risk_level == "D"
