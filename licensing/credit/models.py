@@ -309,6 +309,8 @@ class OutboxKind(enum.StrEnum):
     commitment_broken = "commitment_broken"
     dishonesty = "dishonesty"  # 失信信息: a commitment found false (虚假承诺)
     revocation = "revocation"  # 撤销行政许可
+    record_repaired = "record_repaired"  # 信用修复: a record repaired here
+    objection_upheld = "objection_upheld"  # 异议处理: a record withdrawn on an upheld objection
 
     @property
     def label(self) -> str:
@@ -319,6 +321,8 @@ class OutboxKind(enum.StrEnum):
             "commitment_broken": "违诺信息",
             "dishonesty": "失信信息",
             "revocation": "撤销许可信息",
+            "record_repaired": "信用修复信息",
+            "objection_upheld": "异议处理结果",
         }[self.value]
 
     @property

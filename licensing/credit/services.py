@@ -36,6 +36,7 @@ from licensing.credit.errors import (
     UnknownCreditEvent,
 )
 from licensing.credit.models import (
+    EVENT_RECORD_TYPES,
     NEUTRAL_TYPES,
     OBJECTION_WORKING_DAYS,
     CheckSource,
@@ -525,6 +526,8 @@ def record_commitment_event(
     if not ref or len(ref) > _MAX_REF:
         raise UnknownCreditEvent("信用事件必须有不超过150个字符的业务编号。",
                                  code="invalid_credit_event_ref")
+    if kind not in EVENT_RECORD_TYPES:
+        raise UnknownCreditEvent(f"“{kind.label}”不是承诺事件，不能记入信用记录。")
     if applicant.id is None:
         db.session.flush()
     key = f"{kind.value}:{ref}"
@@ -564,6 +567,38 @@ def record_commitment_event(
     return CreditEvent(record, message)
 
 
+def _push_record_change(kind: OutboxKind, record: CreditRecord, key: str,
+                        details: Mapping[str, Any], *, actor=None) -> OutboxMessage:
+    """Queue the push of a change to an existing record (its repair, an upheld objection).
+
+    The platform holds the records too (工作方案 二（五）: 信用修复、异议处理工作机制): a change
+    made here goes out through the outbox like the records themselves, in the same
+    transaction as the change. Idempotent by ``key``.
+    """
+    existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+    if existing is not None:
+        return existing
+    applicant = record.applicant
+    body = {
+        "event": kind.value,
+        "record_type": record.record_type.value,
+        "ref": record.external_ref or record.dedupe_key,
+        "record_source": record.source.value,
+        "subject": {"kind": applicant.kind.value, "code": applicant.code,
+                    "name": applicant.name},
+        "details": _jsonable(dict(details)),
+    }
+    message = OutboxMessage(kind=kind, idempotency_key=key, payload=body,
+                            applicant_id=applicant.id, record_id=record.id,
+                            status=OutboxStatus.pending, attempts=0, next_attempt_dt=utcnow())
+    db.session.add(message)
+    db.session.flush()
+    record_audit("credit.push_queued", object_type="credit_record", object_id=record.id,
+                 actor=actor, changes={**_applicant_ref(applicant), "event": kind,
+                                       "outbox_id": message.id})
+    return message
+
+
 # --- repair -----------------------------------------------------------------------------------
 
 
@@ -599,6 +634,8 @@ def mark_repaired(record: CreditRecord, repaired_on: date, basis: str, *, actor=
                  actor=actor,
                  changes={**_applicant_ref(record.applicant), "status": ["active", "repaired"],
                           "repaired_on": repaired_on, "repair_basis": basis})
+    _push_record_change(OutboxKind.record_repaired, record, f"record_repaired:{record.id}",
+                        {"repaired_on": repaired_on, "repair_basis": basis}, actor=actor)
     refresh_risk_level(record.applicant, actor=actor)
     return record
 
@@ -721,6 +758,12 @@ def resolve_objection(objection: CreditObjection, outcome: ObjectionStatus | str
                      changes={**_applicant_ref(record.applicant),
                               "status": ["active", "withdrawn"],
                               "reason": f"异议成立（异议{objection.id}）"})
+    if outcome == ObjectionStatus.upheld:
+        _push_record_change(OutboxKind.objection_upheld, record,
+                            f"objection_upheld:{objection.id}",
+                            {"objection_id": objection.id, "filed_on": objection.filed_on,
+                             "resolved_on": resolved_on, "resolution": resolution},
+                            actor=actor)
     db.session.expire(record, ["objections"])
     refresh_risk_level(record.applicant, actor=actor)
     return objection

@@ -29,10 +29,26 @@ from licensing.catalogue.importer import import_catalogue
 from licensing.catalogue.models import Track, VerificationRule
 from licensing.catalogue.services import create_item, publication_problems, publish_version
 from licensing.credit.jobs import credit_recheck
-from licensing.credit.models import CreditRecheck, CreditRecordType, RecheckStatus
+from licensing.credit.models import (
+    CreditRecheck,
+    CreditRecord,
+    CreditRecordType,
+    CreditSource,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+    RecheckStatus,
+)
+from licensing.credit.outbox import deliver_pending
 from licensing.credit.platform import set_platform
 from licensing.credit.rechecks import pending_rechecks
-from licensing.credit.services import file_objection, sampling_ratio
+from licensing.credit.services import (
+    check_eligibility,
+    file_objection,
+    mark_repaired,
+    resolve_objection,
+    sampling_ratio,
+)
 from licensing.errors import ValidationFailed
 from licensing.extensions import db
 from licensing.jobs.builtin import deadline_recomputed_notices
@@ -411,3 +427,34 @@ def test_credit_is_checked_on_the_sharing_platform_even_after_an_outage(app, ses
         Notification.kind == "application.credit_recheck_barred")).all()
     assert {n.user_id for n in notices} == {approver.id}
     assert barred.risk_level == "D"
+
+
+def test_credit_repair_and_objections_reach_the_sharing_platform(session, platform):
+    """严格执行……告知承诺信用信息记录、信息推送、信用修复、异议处理工作机制。
+
+    A repaired record and an upheld objection are pushed through the outbox to the platform,
+    like the records themselves.
+    """
+    holder = applicant()
+    repaired = credit_record(holder, CreditRecordType.administrative_penalty)
+    platform.add(holder.code, (CreditRecordType.abnormal_operation, date(2026, 3, 1)))
+    check_eligibility(holder)  # mirrors the platform's record
+    mirrored = session.scalars(sa.select(CreditRecord).where(
+        CreditRecord.applicant_id == holder.id,
+        CreditRecord.source == CreditSource.platform)).one()
+    mark_repaired(repaired, date(2026, 10, 1), "修复决定书〔2026〕12号")
+    objection = file_objection(mirrored, "经营异常已移出名录")
+    resolve_objection(objection, "upheld", "经核实，已移出经营异常名录")
+    session.commit()
+
+    kinds = dict(session.execute(sa.select(OutboxMessage.idempotency_key, OutboxMessage.kind)
+                                 ).all())
+    assert kinds == {f"record_repaired:{repaired.id}": OutboxKind.record_repaired,
+                     f"objection_upheld:{objection.id}": OutboxKind.objection_upheld}
+    deliver_pending(platform=platform)
+    pushed = {kind: payload for kind, _key, payload in platform.pushed}
+    assert pushed["record_repaired"]["details"]["repair_basis"] == "修复决定书〔2026〕12号"
+    assert pushed["objection_upheld"]["ref"] == mirrored.external_ref
+    assert pushed["objection_upheld"]["record_source"] == "platform"
+    assert all(m.status == OutboxStatus.delivered
+               for m in session.scalars(sa.select(OutboxMessage)))
