@@ -293,15 +293,20 @@ def sample():
     form = SampleForm()
     result = None
     applicants = {}
-    if request.method == "GET":
-        form.seed.data = local_today().strftime("%Y%m%d")
     if form.validate_on_submit():
         if current_user.department is None or (
                 current_user.department.kind != DepartmentKind.supervisory):
             flash("只有行业监管部门可以抽取日常监管对象。", "error")
         else:
-            result = sampling.draw_routine_sample(current_user.department_id,
-                                                  seed=form.seed.data, actor=current_user)
+            # No seed: a new, unpredictable draw that puts inspections in the inspectors'
+            # work. A seed: the reproduction of a past draw, for checking it (no inspections).
+            replay = bool((form.seed.data or "").strip())
+            result = sampling.draw_routine_sample(
+                current_user.department_id, seed=form.seed.data.strip() if replay else None,
+                actor=current_user, create_inspections=not replay)
+            if not replay:
+                flash(f"已抽取并生成日常监管检查任务；随机种子 {result.seed} 已记录，可据此复核。",
+                      "success")
             from licensing.applicants.models import Applicant
 
             applicants = {a.id: a for a in db.session.scalars(

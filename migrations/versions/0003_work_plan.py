@@ -127,8 +127,47 @@ def upgrade():
     op.create_index("ix_credit_rechecks_status_queued", "credit_rechecks",
                     ["status", "queued_dt"])
 
+    # 4. Routine inspections drawn by the routine sample.
+    op.create_table(
+        "routine_inspections",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("draw_seed", sa.String(length=64), nullable=False),
+        sa.Column("drawn_dt", licensing.types.UTCDateTime(), nullable=False),
+        sa.Column("licence_id", sa.Integer(), nullable=False),
+        sa.Column("applicant_id", sa.Integer(), nullable=False),
+        sa.Column("supervisory_department_id", sa.Integer(), nullable=False),
+        sa.Column("risk_level", sa.String(length=1), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=True),
+        sa.Column("checked_on", sa.Date(), nullable=True),
+        sa.Column("findings", sa.Text(), nullable=True),
+        sa.Column("checked_by_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "(outcome IS NULL AND checked_on IS NULL AND checked_by_id IS NULL) OR "
+            "(outcome IS NOT NULL AND checked_on IS NOT NULL AND checked_by_id IS NOT NULL)",
+            name=op.f("ck_routine_inspections_result_complete")),
+        sa.CheckConstraint("outcome <> 'nonconform' OR (findings IS NOT NULL AND findings <> '')",
+                           name=op.f("ck_routine_inspections_nonconform_has_findings")),
+        sa.ForeignKeyConstraint(["applicant_id"], ["applicants.id"],
+                                name=op.f("fk_routine_inspections_applicant_id_applicants")),
+        sa.ForeignKeyConstraint(["checked_by_id"], ["users.id"],
+                                name=op.f("fk_routine_inspections_checked_by_id_users")),
+        sa.ForeignKeyConstraint(["licence_id"], ["licences.id"],
+                                name=op.f("fk_routine_inspections_licence_id_licences")),
+        sa.ForeignKeyConstraint(
+            ["supervisory_department_id"], ["departments.id"],
+            name=op.f("fk_routine_inspections_supervisory_department_id_departments")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_routine_inspections")),
+    )
+    op.create_index(op.f("ix_routine_inspections_licence_id"), "routine_inspections",
+                    ["licence_id"])
+    op.create_index("ix_routine_inspections_dept_open", "routine_inspections",
+                    ["supervisory_department_id", "checked_on"])
+
 
 def downgrade():
+    op.drop_index("ix_routine_inspections_dept_open", table_name="routine_inspections")
+    op.drop_index(op.f("ix_routine_inspections_licence_id"), table_name="routine_inspections")
+    op.drop_table("routine_inspections")
     op.drop_index("ix_credit_rechecks_status_queued", table_name="credit_rechecks")
     op.drop_index(op.f("ix_credit_rechecks_applicant_id"), table_name="credit_rechecks")
     op.drop_table("credit_rechecks")

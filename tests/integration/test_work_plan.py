@@ -57,7 +57,9 @@ from licensing.reports.dashboards import approver_queue
 from licensing.reports.services import build_monthly_report
 from licensing.supervision import services as supervision
 from licensing.supervision.models import VerificationTask
-from licensing.supervision.sampling import sampling_frame
+from licensing.supervision.sampling import draw_routine_sample, sampling_frame
+from licensing.supervision.services import open_routine_inspections, record_routine_result
+from licensing.supervision.signals import inspection_found_breach
 from tests.case_factories import applicant, calendar_loaded
 from tests.case_factories import published_item as case_item
 from tests.catalogue_factories import LETTER, content, draft_item
@@ -458,3 +460,52 @@ def test_credit_repair_and_objections_reach_the_sharing_platform(session, platfo
     assert pushed["objection_upheld"]["record_source"] == "platform"
     assert all(m.status == OutboxStatus.delivered
                for m in session.scalars(sa.select(OutboxMessage)))
+
+
+def test_breaches_found_in_routine_supervision_are_acted_on(session):
+    """行业监管部门在核查或日常监管中发现存在不实承诺或违反承诺情形的，责令其限期整改。
+
+    The routine sampling draw puts routine inspection tasks in the inspectors' work; its seed
+    is unpredictable and recorded after the draw, so the draw can be reproduced; a nonconform
+    result announces a breach (origin routine_inspection).
+    """
+    calendar_loaded()
+    clerk, approver = staff()
+    inspector = create_test_user(Role.inspector, "wsjkj")
+    version = case_item()
+    holders = [applicant() for _ in range(3)]
+    for holder in holders:
+        licensed(version, holder, CaseTrack.general, clerk=clerk, approver=approver)
+    session.commit()
+
+    department = version.supervisory_department_id
+    draw = draw_routine_sample(department, {"A": 1, "B": 1, "C": 1, "D": 1}, actor=inspector,
+                               create_inspections=True)
+    other = draw_routine_sample(department, {"A": "0.5", "B": "0.5", "C": 1, "D": 1})
+    session.commit()
+    assert len(draw.seed) == 32 and draw.seed != other.seed  # secrets, not the date
+    inspections = open_routine_inspections(inspector)
+    assert {i.applicant_id for i in inspections} == {h.id for h in holders}
+    assert {i.draw_seed for i in inspections} == {draw.seed}
+    audit = session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "routine_sample.drawn").order_by(AuditEntry.id)).first()
+    assert audit.changes["seed"] == draw.seed
+    replay = draw_routine_sample(department, {"A": "0.5", "B": "0.5", "C": 1, "D": 1},
+                                 seed=other.seed)
+    assert replay.applicant_ids == other.applicant_ids
+
+    found = []
+
+    def listener(inspection, **kw):
+        found.append((inspection.id, kw["licence"].id, kw["origin"], kw["findings"]))
+
+    inspection_found_breach.connect(listener)
+    try:
+        first, second = inspections[0], inspections[1]
+        record_routine_result(first, "conform", "", date(2026, 11, 18), actor=inspector)
+        record_routine_result(second, "nonconform", "经营场所与许可不符", date(2026, 11, 18),
+                              actor=inspector)
+    finally:
+        inspection_found_breach.disconnect(listener)
+    assert found == [(second.id, second.licence_id, "routine_inspection", "经营场所与许可不符")]
+    assert len(open_routine_inspections(inspector)) == len(inspections) - 2
