@@ -462,7 +462,7 @@ def test_credit_repair_and_objections_reach_the_sharing_platform(session, platfo
                for m in session.scalars(sa.select(OutboxMessage)))
 
 
-def test_breaches_found_in_routine_supervision_are_acted_on(session):
+def test_breaches_found_in_routine_supervision_are_acted_on(client, session):
     """行业监管部门在核查或日常监管中发现存在不实承诺或违反承诺情形的，责令其限期整改。
 
     The routine sampling draw puts routine inspection tasks in the inspectors' work; its seed
@@ -508,4 +508,12 @@ def test_breaches_found_in_routine_supervision_are_acted_on(session):
     finally:
         inspection_found_breach.disconnect(listener)
     assert found == [(second.id, second.licence_id, "routine_inspection", "经营场所与许可不符")]
-    assert len(open_routine_inspections(inspector)) == len(inspections) - 2
+    session.commit()
+    login_as(client, inspector)
+    page = client.get("/supervision/tasks").get_data(as_text=True)
+    third = inspections[2]
+    assert f'data-routine-id="{third.id}"' in page and draw.seed in page
+    response = client.post(f"/supervision/routine/{third.id}", data={
+        "outcome": "conform", "checked_on": "2026-11-18", "findings": ""})
+    assert response.status_code == 302
+    assert open_routine_inspections(inspector) == []
