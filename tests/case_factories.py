@@ -28,9 +28,13 @@ _seq = itertools.count(1)
 LETTER = """告知承诺书
 申请人：{{ applicant_name }}（{{ applicant_code }}）
 申请事项：{{ item_name }}
-{{ approval_department_name }}已一次性告知许可条件和材料要求。本人（单位）承诺：
+{{ approval_department_name }}已一次性告知许可条件和材料要求。
+许可条件：{{ commitment_conditions }}
+本人（单位）承诺：
 {{ commitments }}
 所填写信息及提交材料真实有效；如有虚假承诺，自愿承担被撤销许可和纳入信用记录的后果。
+违反承诺的后果：{{ breach_consequences }}
+签署人：{{ signer }}
 {{ date }}
 """
 
@@ -129,6 +133,9 @@ def published_item(
         breach_consequences="撤销许可，纳入信用记录。",
         letter_template=LETTER if Track.commitment in tracks else "",
         licence_validity_years=validity_years,
+        qualification_reasons="风险可控、纠错成本低，不会产生严重危害后果。",
+        list_approval_document="定政办字〔2022〕96号",
+        letter_template_source="河北省测试告知承诺书（示范文本）",
         materials=(
             MaterialContent("M1", "申请书", True, ()),
             MaterialContent("M2", "场所平面图", True, (CommitmentMode.supplement,), 20),

@@ -28,8 +28,11 @@ _seq = itertools.count(1)
 LETTER = (
     "{{ item_name }}告知承诺书\n"
     "申请人：{{ applicant_name }}（{{ applicant_code }}）\n"
+    "许可条件：{{ commitment_conditions }}\n"
     "{{ approval_department_name }}已一次性告知。本申请人承诺：\n"
     "{{ commitments }}\n"
+    "违反承诺的后果：{{ breach_consequences }}\n"
+    "签署人：{{ signer }}\n"
     "{{ date }}"
 )
 
@@ -65,6 +68,9 @@ def content(*, general_only: bool = False, public_interest: bool = False,
         commitment_content="所提交材料真实有效，场所符合卫生标准。",
         breach_consequences="责令限期整改；逾期不改的撤销许可，记入信用记录。",
         letter_template=LETTER,
+        qualification_reasons="风险可控、纠错成本低，不会产生严重危害后果。",
+        list_approval_document="定政办字〔2022〕96号",
+        letter_template_source="河北省卫生健康委员会公共场所卫生许可告知承诺书（示范文本）",
         materials=MATERIALS,
     )
     if public_interest:
@@ -72,6 +78,8 @@ def content(*, general_only: bool = False, public_interest: bool = False,
                       verification_working_days=7)
     if general_only:
         values.update(tracks=(Track.general,), letter_template="", commitment_conditions="",
+                      qualification_reasons="", list_approval_document="",
+                      letter_template_source="",
                       commitment_content="", breach_consequences="",
                       materials=tuple(dataclasses.replace(m, modes=(), supplement_days=None)
                                       for m in MATERIALS))

@@ -135,8 +135,11 @@ def submit_application(user, body: schemas.ApplicationIn, key: str) -> Answer:
                                  {c.material_code: c.mode for c in body.commitments})
         text = services.letter_text(application)
         # The letter signed is the letter rendered now, in this transaction (docs/api.md).
-        services.sign_letter(application, body.signature.signer_name,
-                             services.letter_digest(text), Channel.online, actor=user)
+        signature = body.signature
+        services.sign_letter(application, signature.signer_name,
+                             services.letter_digest(text), Channel.online,
+                             capacity=signature.capacity, signer_id_number=signature.id_number,
+                             power_of_attorney=signature.power_of_attorney, actor=user)
     elif body.materials_received is not None:
         services.accept_general(application, list(body.materials_received))
     db.session.refresh(application)

@@ -92,6 +92,8 @@ def application(application) -> schemas.ApplicationOut:
         credit_check=credit_check(application.credit_check),
         materials=materials,
         letter=(schemas.LetterOut(sha256=letter.sha256, signer_name=letter.signer_name,
+                                  signer_capacity=letter.signer_capacity.value,
+                                  capacity_defaulted=bool(letter.capacity_defaulted),
                                   signed_at=letter.signed_dt, channel=letter.channel.value,
                                   text=letter.masked_text) if letter is not None else None),
         statutory_due_on=application.statutory_due_on,

@@ -321,9 +321,19 @@ class CommitmentIn(Request):
 
 
 class SignatureIn(Request):
-    """Who signs the commitment letter."""
+    """Who signs the commitment letter, and in what capacity.
+
+    ``capacity``: ``legal_representative`` or ``agent`` for an enterprise, ``self`` or
+    ``agent`` for a person; ``id_number`` is the signer's resident ID number (checked). An
+    agent also names the power of attorney handed in (``power_of_attorney``). A v1 client
+    that omits ``capacity`` gets the default of the applicant's kind
+    (``legal_representative`` / ``self``), recorded as defaulted and said so in the letter.
+    """
 
     signer_name: Text(100, 1)
+    capacity: Literal["legal_representative", "agent", "self"] | None = None
+    id_number: Text(18, 15) | None = None
+    power_of_attorney: Text(200, 1) | None = None
 
 
 #: What each track takes, as the document states it (``_fits_the_track`` enforces it).
@@ -411,6 +421,8 @@ class LetterOut(Response):
 
     sha256: str
     signer_name: str
+    signer_capacity: Literal["legal_representative", "agent", "self"]
+    capacity_defaulted: bool
     signed_at: datetime
     channel: ChannelName
     text: str

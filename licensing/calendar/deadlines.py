@@ -29,6 +29,17 @@ class DeadlineRule(StrEnum):
     rectification = "rectification"  # 限期整改: the rectification order's deadline
     statement_period = "statement_period"  # 陈述、申辩和听证申请期限 (a city setting, default 5)
     publicity_7 = "publicity_7"  # 双公示: a licensing decision made public within 7
+    objection = "objection"  # 信用异议: the credit objection must be decided by this day
+
+    @property
+    def binds_the_person(self) -> bool:
+        """Whether the deadline binds the applicant or licensee rather than the administration.
+
+        Such a date is given in writing (the licence decision, the rectification order, a
+        notice) and never moves earlier when a holiday notice is loaded; see
+        ``licensing.calendar.services`` and docs/decisions/0014-work-plan-conformance.md.
+        """
+        return self in PERSON_BOUND_RULES
 
     @property
     def label(self) -> str:
@@ -51,7 +62,15 @@ RULE_LABELS: dict[DeadlineRule, str] = {
     DeadlineRule.rectification: "限期整改",
     DeadlineRule.statement_period: "陈述、申辩和要求听证期限",
     DeadlineRule.publicity_7: "行政许可信息公示（7个工作日）",
+    DeadlineRule.objection: "信用异议处理",
 }
+
+#: Deadlines a person must meet (supplements, rectification). Another domain's rule for a
+#: statement or objection period joins this set. The administration's own deadlines
+#: (verification, result push, statutory limit, deciding an objection) are not in it.
+# The statement period (陈述、申辩) is the licensee's time to answer a notice: it binds the person.
+PERSON_BOUND_RULES = frozenset({DeadlineRule.supplement, DeadlineRule.rectification,
+                                DeadlineRule.statement_period})
 
 FIXED_WORKING_DAYS: dict[DeadlineRule, int] = {
     DeadlineRule.standard_60: 60,

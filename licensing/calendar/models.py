@@ -183,6 +183,9 @@ class CalendarRecomputeEvent(db.Model):
     new_due_on: Mapped[date] = mapped_column(Date)
     old_provisional: Mapped[bool] = mapped_column(Boolean)
     new_provisional: Mapped[bool] = mapped_column(Boolean)
+    #: Set when the deadline binds the person and the new calendar would have made it earlier:
+    #: the date the calendar gave, while ``new_due_on`` keeps the date given in writing.
+    computed_due_on: Mapped[date | None] = mapped_column(Date)
     notified_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     __table_args__ = (

@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import event, insert, select, update
@@ -337,6 +337,14 @@ class DeadlineChange:
     ref: DeadlineRef
     old: Deadline
     new: Deadline
+    #: The earlier date the new calendar gives a deadline that binds the person; the date
+    #: given in writing is held instead (``new.due_on == old.due_on``).
+    computed_due_on: date | None = None
+
+    @property
+    def held(self) -> bool:
+        """Return whether a date given in writing was kept against an earlier computed one."""
+        return self.computed_due_on is not None
 
     @property
     def moved(self) -> bool:
@@ -472,8 +480,14 @@ def _make_plan(
             if old is None:
                 continue
             new = recompute_deadline(old, new_calendar)
-            if (new.due_on, new.provisional) != (old.due_on, old.provisional):
-                deadline_changes.append(DeadlineChange(ref, old, new))
+            computed_due_on = None
+            if old.rule.binds_the_person and new.due_on < old.due_on:
+                # A date given to the person in writing never moves against them.
+                computed_due_on = new.due_on
+                new = replace(new, due_on=old.due_on)
+            if computed_due_on is not None or (new.due_on, new.provisional) != (
+                    old.due_on, old.provisional):
+                deadline_changes.append(DeadlineChange(ref, old, new, computed_due_on))
     return CalendarChangePlan(
         reason=reason,
         base_version=base_version,
@@ -693,6 +707,9 @@ def _apply(
                 "due_on": [change.old.due_on, change.new.due_on],
                 "provisional": [change.old.provisional, change.new.provisional],
                 "calendar_version": [change.old.calendar_version, change.new.calendar_version],
+                **({"held": {"computed_due_on": change.computed_due_on,
+                             "reason": "已书面告知当事人的期限不作不利变更"}}
+                   if change.held else {}),
             },
         )
         db.session.add(CalendarRecomputeEvent(
@@ -707,6 +724,7 @@ def _apply(
             new_due_on=change.new.due_on,
             old_provisional=change.old.provisional,
             new_provisional=change.new.provisional,
+            computed_due_on=change.computed_due_on,
         ))
 
     audit_changes: dict = {

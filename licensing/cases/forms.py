@@ -80,7 +80,19 @@ class SignForm(FlaskForm):
 
     signer_name = StringField("签署人姓名",
                               validators=[DataRequired("请填写签署人姓名。"), Length(max=100)])
+    #: Choices are set per applicant kind by the view; the service checks the capacity.
+    capacity = SelectField("签署人身份", choices=[], validate_choice=False,
+                           validators=[Optional()])
+    signer_id_number = StringField("签署人居民身份证号码", validators=[Optional(), Length(max=18)])
+    power_of_attorney = StringField("授权委托书（委托代理人签署时填写：名称、收取日期）",
+                                    validators=[Optional(), Length(max=200)])
     letter_digest = HiddenField(validators=[DataRequired()])
+
+    def set_capacity_choices(self, enterprise: bool) -> None:
+        """Offer the capacities open to the applicant's kind (the first is the default)."""
+        first = ("legal_representative", "法定代表人（负责人）") if enterprise else (
+            "self", "申请人本人")
+        self.capacity.choices = [first, ("agent", "委托代理人")]
 
 
 class DecisionForm(FlaskForm):

@@ -77,6 +77,20 @@ class Purpose(enum.StrEnum):
                 "reissue": "补证"}[self.value]
 
 
+class SignerCapacity(enum.StrEnum):
+    """In what capacity the commitment letter was signed."""
+
+    legal_representative = "legal_representative"  # 法定代表人（负责人）of an enterprise
+    agent = "agent"  # 委托代理人, with a power of attorney
+    self = "self"  # the applicant in person
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label."""
+        return {"legal_representative": "法定代表人（负责人）", "agent": "委托代理人",
+                "self": "申请人本人"}[self.value]
+
+
 class ApplicationStatus(enum.StrEnum):
     """Where an application stands."""
 
@@ -201,6 +215,10 @@ class Application(deadline_mixin("statutory"), db.Model):
     decision: Mapped[Decision | None] = mapped_column(_enum(Decision))
     decided_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_on: Mapped[date | None] = mapped_column(Date, index=True)
+    #: A commitment-track approval made no later than the working day the letter was signed
+    #: (the first working day after it, for a letter signed on a day off): 当场作出审批决定.
+    #: Set at the decision; ``None`` for the general track and for refusals.
+    decided_on_the_spot: Mapped[bool | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_reason: Mapped[str | None] = mapped_column(Text)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -224,6 +242,8 @@ class Application(deadline_mixin("statutory"), db.Model):
                                                     order_by="ClockPause.id")
     supplements: Mapped[list[SupplementObligation]] = relationship(
         back_populates="application", order_by="SupplementObligation.id")
+    ineligibility_notices: Mapped[list[IneligibilityNotice]] = relationship(
+        back_populates="application", order_by="IneligibilityNotice.id")
 
     def __repr__(self) -> str:
         return f"<Application {self.id} {self.status.value} track={self.track}>"
@@ -251,12 +271,24 @@ class CommitmentLetter(db.Model):
     """The exact text the applicant signed: written once, never changed."""
 
     __tablename__ = "commitment_letters"
+    __table_args__ = (
+        CheckConstraint("signer_capacity <> 'agent' OR (power_of_attorney IS NOT NULL"
+                        " AND signer_id_number IS NOT NULL)", name="agent_has_power_of_attorney"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
     text: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     signer_name: Mapped[str] = mapped_column(String(100))
+    #: Who signed for the applicant; ``capacity_defaulted`` when the client did not say (API v1)
+    #: and the default of the applicant's kind was recorded (the letter says so).
+    signer_capacity: Mapped[SignerCapacity] = mapped_column(
+        _enum(SignerCapacity, 24), default=SignerCapacity.legal_representative)
+    signer_id_number: Mapped[str | None] = mapped_column(String(18))
+    capacity_defaulted: Mapped[bool] = mapped_column(default=False)
+    #: The power of attorney handed in as a material (agents only): what and when received.
+    power_of_attorney: Mapped[str | None] = mapped_column(String(200))
     signed_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -501,6 +533,36 @@ class LicenceDocument(db.Model):
 
     def __repr__(self) -> str:
         return f"<LicenceDocument {self.licence_id} {self.kind} {self.sha256[:12]}>"
+class IneligibilityNotice(db.Model):
+    """不适用告知承诺制告知书: the written notice to an applicant the credit check refused.
+
+    工作方案 三（一）: 对不符合适用条件的，应当告知申请人. The notice keeps its own copy of
+    every fact it states (reasons, how to repair the record, the general track offered), so
+    what was served never changes; it is never updated or deleted.
+    """
+
+    __tablename__ = "ineligibility_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    credit_check_id: Mapped[int] = mapped_column(ForeignKey(CREDIT_CHECK_FK))
+    issued_on: Mapped[date] = mapped_column(Date)
+    issued_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    applicant_code: Mapped[str] = mapped_column(String(40))
+    item_name: Mapped[str] = mapped_column(String(200))
+    approval_department_name: Mapped[str] = mapped_column(String(200))
+    #: Why the commitment track does not apply (Chinese, one entry per reason).
+    reasons: Mapped[list] = mapped_column(JSON)
+    #: How to repair the record or object to it, so the track applies again.
+    repair_guidance: Mapped[list] = mapped_column(JSON)
+    #: The general procedure offered instead, with its statutory materials and time limit.
+    general_track: Mapped[str] = mapped_column(Text)
+
+    application: Mapped[Application] = relationship(back_populates="ineligibility_notices")
+
+    def __repr__(self) -> str:
+        return f"<IneligibilityNotice {self.id} application={self.application_id}>"
 
 
 class LicenceCounter(db.Model):
@@ -628,3 +690,10 @@ def _letters_are_immutable(session: Session, flush_context, instances) -> None:
     for obj in session.deleted:
         if isinstance(obj, CommitmentLetter | LicenceVersion | LicenceDocument):
             raise ValueError("a signed letter or an issued record is never deleted")
+    """Refuse any change to a signed commitment letter or a served notice once stored."""
+    for obj in session.dirty:
+        if isinstance(obj, CommitmentLetter | IneligibilityNotice) and session.is_modified(obj):
+            raise ValueError(f"a served {type(obj).__name__} never changes")
+    for obj in session.deleted:
+        if isinstance(obj, CommitmentLetter | IneligibilityNotice):
+            raise ValueError(f"a served {type(obj).__name__} is never deleted")

@@ -16,11 +16,13 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from licensing.applicants.identity import mask_id_number, validate_id_number
 from licensing.applicants.models import Applicant
 from licensing.applicants.services import current_version
 from licensing.audit.services import record_audit
+from licensing.auth.models import Role
 from licensing.calendar.deadlines import DeadlineRule
-from licensing.calendar.services import compute_deadline
+from licensing.calendar.services import compute_deadline, get_calendar
 from licensing.cases import licences
 from licensing.cases.errors import (
     AlreadyDecided,
@@ -40,20 +42,23 @@ from licensing.cases.models import (
     ClockPause,
     CommitmentLetter,
     Decision,
+    IneligibilityNotice,
     Licence,
     LicenceCounter,
     LicenceEvent,
     MaterialHandling,
     PauseReason,
     Purpose,
+    SignerCapacity,
     SupplementObligation,
     Track,
 )
-from licensing.cases.signals import commitment_licence_issued
+from licensing.cases.signals import commitment_licence_issued, licence_credit_barred
 from licensing.catalogue.models import ItemVersion, VerificationRule
 from licensing.catalogue.services import current_version as item_version_in_force
-from licensing.clock import local_today, utcnow
-from licensing.errors import InvalidTransition, ValidationFailed
+from licensing.clock import local_date, local_today, utcnow
+from licensing.credit.signals import recheck_found_barred
+from licensing.errors import DomainError, InvalidTransition, ValidationFailed
 from licensing.event_dates import check_event_date
 from licensing.extensions import db
 from licensing.printable import require_printable
@@ -181,9 +186,10 @@ class TrackChoice:
 def choose_track(application: Application, track: Track) -> TrackChoice:
     """Record the applicant's free choice of track.
 
-    On the commitment track the credit check runs first and is stored with the application as
-    evidence. An ineligible applicant stays on a draft with ``credit_ineligible`` set: the
-    caller tells them why and offers the general track (``choose_track(..., Track.general)``).
+    The credit check runs on either track and is stored with the application as evidence; on
+    the commitment track it decides, on the general track it bars nothing. An ineligible
+    applicant stays on a draft with ``credit_ineligible`` set: the caller tells them why and
+    offers the general track (``choose_track(..., Track.general)``).
     """
     from licensing.credit.services import check_eligibility
 
@@ -202,14 +208,54 @@ def choose_track(application: Application, track: Track) -> TrackChoice:
             application.track = None
             _audit(application, "credit_ineligible", credit_check_id=check.id,
                    source=check.source, reasons=reasons)
+            issue_ineligibility_notice(application, check)
             return TrackChoice(application, False, reasons, bool(check.degraded))
         application.track = Track.commitment
         _audit(application, "track_chosen", track=track, credit_check_id=check.id,
                degraded=bool(check.degraded))
         return TrackChoice(application, True, reasons, bool(check.degraded))
+    # Equal treatment (工作方案 三（四）): every applicant's credit is checked at intake, whatever
+    # the track, so the risk level that sets routine supervision never depends on the track.
+    # On the general track the check is evidence only: it bars nothing. A check made moments
+    # ago for a refused commitment choice is that evidence already.
+    check = application.credit_check
+    if check is None:
+        check = check_eligibility(application.applicant, degraded_allows_commitment=True)
+        application.credit_check = check
     application.track = Track.general
-    _audit(application, "track_chosen", track=track)
-    return TrackChoice(application, True, [])
+    _audit(application, "track_chosen", track=track, credit_check_id=check.id,
+           degraded=bool(check.degraded))
+    return TrackChoice(application, True, [], bool(check.degraded))
+
+
+def issue_ineligibility_notice(application: Application, check) -> IneligibilityNotice:
+    """Write the 不适用告知承诺制告知书 of a refused credit check onto the case.
+
+    工作方案 三（一）: 对不符合适用条件的，应当告知申请人. The notice copies the reasons, how to
+    repair the record, and the general procedure offered instead (the statutory materials and
+    time limit), so the applicant is told in writing, not only on a screen.
+    """
+    from licensing.credit.services import repair_guidance
+
+    version = application.item_version
+    applicant = application.applicant
+    materials = "、".join(f"《{m.name}》" for m in version.materials if m.required_general)
+    general = (f"你（单位）可以按照一般程序办理“{version.name}”：提交全部法定申请材料"
+               f"（{materials}），本机关依法受理后在 {version.statutory_limit_days} 个工作日内"
+               f"作出决定（承诺办结时限 {version.promised_limit_days} 个工作日）。")
+    notice = IneligibilityNotice(
+        application=application, credit_check_id=check.id, issued_on=local_today(),
+        issued_dt=utcnow(), applicant_name=applicant.name, applicant_code=applicant.code,
+        item_name=version.name, approval_department_name=application.approval_department.name,
+        reasons=[r for r in (check.reasons or [])], repair_guidance=repair_guidance(check),
+        general_track=general)
+    db.session.add(notice)
+    db.session.flush()
+    record_audit("application.ineligibility_notice_issued", object_type="application",
+                 object_id=application.id,
+                 changes={"notice_id": notice.id, "credit_check_id": check.id,
+                          "reasons": notice.reasons})
+    return notice
 
 
 def require_eligible(choice: TrackChoice) -> TrackChoice:
@@ -275,15 +321,96 @@ def commitment_choices(application: Application) -> list[tuple]:
             for m in application.item_version.materials]
 
 
-def letter_text(application: Application, on: date | None = None) -> str:
-    """Render the commitment letter from the item's template and the application's data."""
+def letter_text(application: Application, on: date | None = None,
+                signer: str | None = None) -> str:
+    """Render the commitment letter from the item's template and the application's data.
+
+    Without ``signer`` the signer line is left blank: that is the letter shown for reading,
+    whose digest ``sign_letter`` checks; the stored letter has the signer line filled in.
+    """
     from licensing.catalogue.services import render_letter
 
     version = application.item_version
     applicant = application.applicant
     choices = [(material, handling.value) for material, handling in commitment_choices(application)
                if handling != MaterialHandling.submitted]
-    return render_letter(version, applicant.name, applicant.code, choices, on or local_today())
+    return render_letter(version, applicant.name, applicant.code, choices, on or local_today(),
+                         signer=signer)
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signs the letter, checked: name, capacity, ID number, power of attorney."""
+
+    name: str
+    capacity: SignerCapacity
+    id_number: str | None
+    defaulted: bool
+    power_of_attorney: str | None
+
+    @property
+    def line(self) -> str:
+        """The signer line of the letter."""
+        parts = [self.capacity.label]
+        if self.id_number:
+            parts.append(f"身份证号码 {mask_id_number(self.id_number)}")
+        if self.power_of_attorney:
+            parts.append(f"授权委托书：{self.power_of_attorney}")
+        line = f"{self.name}（{'，'.join(parts)}）"
+        if self.defaulted:
+            line += f"（签署时未声明签署身份，按默认记为{self.capacity.label}）"
+        return line
+
+
+def check_signer(applicant: Applicant, name: str | None,
+                 capacity: SignerCapacity | str | None = None,
+                 id_number: str | None = None,
+                 power_of_attorney: str | None = None) -> Signer:
+    """Check who signs for ``applicant``; raise ``ValidationFailed`` saying what is wrong.
+
+    An enterprise signs by its legal representative (法定代表人/负责人) or an agent (委托代理人);
+    a person signs personally or by an agent. An agent needs a power of attorney handed in as
+    a material. The ID number is checked (check digit, birth date); a person signing
+    personally signs with their own. Without a capacity (API v1) the default of the
+    applicant's kind is recorded and the letter says so.
+    """
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed("请填写签署人姓名（不超过 100 个字）。", code="signer_required")
+    enterprise = applicant.kind.value == "enterprise"
+    defaulted = capacity in (None, "")
+    try:
+        capacity = (SignerCapacity.legal_representative if enterprise else SignerCapacity.self
+                    ) if defaulted else SignerCapacity(capacity)
+    except ValueError:
+        raise ValidationFailed("签署人身份无效：应为法定代表人（负责人）、委托代理人或申请人本人。",
+                               code="signer_capacity_invalid") from None
+    if enterprise and capacity == SignerCapacity.self:
+        raise ValidationFailed("企业申请人的承诺书须由其法定代表人（负责人）或委托代理人签署。",
+                               code="signer_capacity_invalid")
+    if not enterprise and capacity == SignerCapacity.legal_representative:
+        raise ValidationFailed("个人申请人的承诺书须由申请人本人或其委托代理人签署。",
+                               code="signer_capacity_invalid")
+    id_number = (id_number or "").strip() or None
+    if capacity == SignerCapacity.self:
+        id_number = id_number or applicant.code
+    if id_number is None and not defaulted:
+        raise ValidationFailed("请填写签署人的居民身份证号码。", code="signer_id_required")
+    if id_number is not None:
+        try:
+            id_number = validate_id_number(id_number)
+        except DomainError as exc:
+            raise ValidationFailed(f"签署人{exc.message}", code="signer_id_invalid") from None
+    if capacity == SignerCapacity.self and id_number != applicant.code:
+        raise ValidationFailed("申请人本人签署的，身份证号码须与申请人的一致；他人代签请选择"
+                               "“委托代理人”并提交授权委托书。", code="signer_id_mismatch")
+    power_of_attorney = (power_of_attorney or "").strip()[:200] or None
+    if capacity == SignerCapacity.agent and not power_of_attorney:
+        raise ValidationFailed("委托代理人签署的，须提交授权委托书作为申请材料。",
+                               code="power_of_attorney_required")
+    if capacity != SignerCapacity.agent:
+        power_of_attorney = None
+    return Signer(name, capacity, id_number, defaulted, power_of_attorney)
 
 
 def letter_digest(text: str) -> str:
@@ -297,30 +424,37 @@ def sign_letter(
     shown_digest: str,
     channel: Channel,
     *,
+    capacity: SignerCapacity | str | None = None,
+    signer_id_number: str | None = None,
+    power_of_attorney: str | None = None,
     actor=None,
 ) -> CommitmentLetter:
-    """Store the signed letter as the exact text shown, and submit the application.
+    """Store the signed letter, the text shown with its signer line filled in; submit.
 
-    ``shown_digest`` is the SHA-256 of the text the signer read; if the letter would render
-    differently now (the data or the template changed in between), signing is refused.
+    ``shown_digest`` is the SHA-256 of the text the signer read (``letter_text`` without a
+    signer); if the letter would render differently now (the data or the template changed in
+    between), signing is refused. The signer is checked by ``check_signer``.
     """
     _require_status(application, ApplicationStatus.draft)
     if application.track != Track.commitment:
         raise InvalidTransition("只有告知承诺制申请需要签署承诺书。")
     if not application.materials:
         raise InvalidTransition("请先为每项材料选择承诺方式。")
-    signer_name = (signer_name or "").strip()
-    if not signer_name or len(signer_name) > 100:
-        raise ValidationFailed("请填写签署人姓名（不超过 100 个字）。", code="signer_required")
-    text = letter_text(application)
-    digest = letter_digest(text)
-    if digest != shown_digest:
+    signer = check_signer(application.applicant, signer_name, capacity, signer_id_number,
+                          power_of_attorney)
+    if letter_digest(letter_text(application)) != shown_digest:
         raise LetterChanged()
+    text = letter_text(application, signer=signer.line)
+    digest = letter_digest(text)
     letter = CommitmentLetter(
         application=application,
         text=text,
         sha256=digest,
-        signer_name=signer_name,
+        signer_name=signer.name,
+        signer_capacity=signer.capacity,
+        signer_id_number=signer.id_number,
+        capacity_defaulted=signer.defaulted,
+        power_of_attorney=signer.power_of_attorney,
         signed_dt=utcnow(),
         channel=channel,
         recorded_by_id=actor.id if actor is not None else None,
@@ -329,7 +463,9 @@ def sign_letter(
     application.status = ApplicationStatus.submitted
     application.submitted_dt = letter.signed_dt
     db.session.flush()
-    _audit(application, "letter_signed", sha256=digest, channel=channel, letter_id=letter.id)
+    _audit(application, "letter_signed", sha256=digest, channel=channel, letter_id=letter.id,
+           signer_capacity=signer.capacity, capacity_defaulted=signer.defaulted,
+           power_of_attorney=signer.power_of_attorney)
     return letter
 
 
@@ -535,6 +671,9 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
                                                 licence=licence, deadline=deadline)
         task = next((value for _, value in opened if value is not None), None)
         supplements = _open_supplements(application, licence, decided_on)
+        # On the spot: no later than the working day the letter was signed (a decision on the
+        # day off the letter came in online is earlier still).
+        application.decided_on_the_spot = decided_on <= signing_working_day(application)
     letter_sha256 = application.letter.sha256 if application.letter else None
 
     if renewing:
@@ -606,6 +745,59 @@ def _open_supplements(application: Application, licence: Licence,
     return supplements
 
 
+def signing_working_day(application: Application) -> date | None:
+    """The working day on which a decision on ``application`` is on the spot (当场).
+
+    The day the letter was signed (local date), or, for a letter signed on a day off (online,
+    at the weekend), the first working day after it. ``None`` before the letter is signed.
+    """
+    if application.submitted_dt is None:
+        return None
+    day = local_date(application.submitted_dt)
+    calendar = get_calendar()
+    try:
+        while not calendar.is_working_day(day):
+            day += timedelta(days=1)
+    except ValueError:  # outside the calendar's range: the signing day itself
+        return local_date(application.submitted_dt)
+    return day
+
+
 def verification_page_data(token: str) -> Licence | None:
     """Return the licence behind a public verification token, if any."""
     return db.session.scalar(select(Licence).where(Licence.verify_token == token))
+
+
+# --- a credit re-check finds the applicant barred ----------------------------------------------
+
+NOTIFY_RECHECK_BARRED = "application.credit_recheck_barred"
+
+
+@recheck_found_barred.connect
+def _recheck_found_barred(recheck, *, applicant, check, degraded_check_id, reasons, **_) -> None:
+    """Tell the approval department of each case decided on the degraded check; pass it on.
+
+    The supervisory side learns through ``licence_credit_barred`` (the enforcement domain
+    opens a breach case with origin ``credit_recheck``).
+    """
+    from licensing.notifications.services import notify_department, register_kind
+
+    register_kind(NOTIFY_RECHECK_BARRED, "信用复核发现失信")
+    applications = db.session.scalars(select(Application).where(
+        Application.credit_check_id == degraded_check_id, Application.track == Track.commitment))
+    for application in applications:
+        licence = application.licence
+        what = f"许可证 {licence.number}" if licence is not None else (
+            f"申请 {application.public_id[:8]}")
+        _audit(application, "credit_recheck_barred", recheck_id=recheck.id,
+               degraded_check_id=degraded_check_id, check_id=check.id, reasons=reasons,
+               licence=licence.number if licence is not None else None)
+        notify_department(
+            application.approval_department_id, [Role.approver], NOTIFY_RECHECK_BARRED,
+            f"信用复核发现失信：{what}"[:200],
+            f"{applicant.name}的告知承诺制申请是在信用平台不可用时依据本地记录核查通过的；"
+            "平台恢复后复核发现：" + "；".join(reasons) + " 已同步告知行业监管部门。",
+            f"/applications/{application.public_id}", "application", application.id,
+            f"credit_recheck_barred:{recheck.id}:{application.id}")
+        licence_credit_barred.send(application, licence=licence, reasons=reasons,
+                                   origin="credit_recheck", recheck_id=recheck.id)

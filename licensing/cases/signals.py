@@ -1,7 +1,8 @@
 """What the licence domain tells the domains above it (blinker signals, see docs/architecture.md).
 
 Receivers are connected by the listening domain's ``listeners.py`` (imported by the app
-factory with the models), so this domain never imports the ones that react.
+factory with the models), so this domain never imports the ones that react. Signals are sent
+inside the service's transaction; receivers flush and never commit.
 """
 
 from __future__ import annotations
@@ -15,4 +16,10 @@ _signals = Namespace()
 #: returns the verification task it opened (the decision's answer names it).
 commitment_licence_issued = _signals.signal("commitment-licence-issued")
 
-__all__ = ["commitment_licence_issued"]
+#: A re-check of the degraded credit check a commitment application was decided on found the
+#: applicant barred (工作方案 三（一）). ``sender`` is the ``Application``; kwargs: ``licence``
+#: (or ``None`` when not approved), ``reasons`` (Chinese), ``origin`` (``"credit_recheck"``),
+#: ``recheck_id``. The enforcement domain opens a breach case for the supervisory department.
+licence_credit_barred = _signals.signal("cases.licence_credit_barred")
+
+__all__ = ["commitment_licence_issued", "licence_credit_barred"]

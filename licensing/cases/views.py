@@ -176,6 +176,7 @@ def _case_context(application: Application) -> dict:
             and application.materials):
         text = services.letter_text(application)
         sign_form = SignForm()
+        sign_form.set_capacity_choices(application.applicant.kind.value == "enterprise")
         sign_form.letter_digest.data = services.letter_digest(text)
         if not sign_form.signer_name.data:
             sign_form.signer_name.data = (application.applicant.name
@@ -277,7 +278,10 @@ def sign(public_id: str):
     if form.validate_on_submit():
         try:
             services.sign_letter(application, form.signer_name.data, form.letter_digest.data,
-                                 _channel(), actor=current_user)
+                                 _channel(), capacity=form.capacity.data or None,
+                                 signer_id_number=form.signer_id_number.data,
+                                 power_of_attorney=form.power_of_attorney.data,
+                                 actor=current_user)
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -377,6 +381,18 @@ def decision_pdf(public_id: str):
             abort(404)
         data = licences.render_document(stored)
     return _pdf(data, f"decision-{application.public_id}.pdf")
+
+
+@bp.route("/applications/<public_id>/ineligibility/<int:notice_id>.pdf")
+@roles_required(*VIEWERS)
+def ineligibility_notice_pdf(public_id: str, notice_id: int):
+    """The written notice that the commitment track does not apply (不适用告知承诺制告知书)."""
+    application = load_application(public_id, current_user)
+    notice = next((n for n in application.ineligibility_notices if n.id == notice_id), None)
+    if notice is None:
+        abort(404)
+    return _pdf(documents.ineligibility_notice_pdf(notice),
+                f"ineligibility-{application.public_id}-{notice.id}.pdf")
 
 
 @bp.route("/applications/<public_id>/letter.txt")

@@ -28,10 +28,15 @@ from licensing.catalogue.models import (
 #: Placeholders a letter template may use (docs/catalogue-format.md).
 LETTER_PLACEHOLDERS = frozenset({
     "applicant_name", "applicant_code", "item_name", "approval_department_name",
-    "commitments", "date",
+    "commitments", "commitment_conditions", "breach_consequences", "signer", "date",
 })
-#: Placeholders the letter of a commitment-track item must contain: who commits, to what.
-REQUIRED_LETTER_PLACEHOLDERS = ("applicant_name", "commitments")
+#: Placeholders the letter of a commitment-track item must contain: who commits, to which
+#: item, on what conditions, which materials in which modes, what breaking it costs, who
+#: signs and when.
+REQUIRED_LETTER_PLACEHOLDERS = ("applicant_name", "item_name", "commitment_conditions",
+                                "commitments", "breach_consequences", "signer", "date")
+#: What ``{{ signer }}`` shows before the letter is signed.
+UNSIGNED_SIGNER = "（签署时填写签署人姓名、身份和身份证号码）"
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 MAX_SUPPLEMENT_DAYS = 120
@@ -40,6 +45,9 @@ MAX_MATERIALS = 50
 
 #: The policy clause every exclusion refers to.
 EXCLUSION_CLAUSE = "工作方案 二（一）"
+#: The dual-track rule: whoever will not or cannot commit goes the general way (工作方案 三（一）).
+DUAL_TRACK_MESSAGE = ("提供告知承诺制的事项必须同时提供一般程序：“申请人不愿承诺或者无法承诺的，"
+                      "应当提交法定申请材料，按照一般程序办理”（工作方案 三（一））。")
 
 Path = tuple[str | int, ...]
 
@@ -91,6 +99,12 @@ class VersionContent:
     letter_template: str = ""
     #: The licence's validity in years (有效期); ``None`` for a licence without a term.
     licence_validity_years: int | None = None
+    #: Why the item qualifies for the list (工作方案 二（一）: 风险可控、纠错成本低……).
+    qualification_reasons: str = ""
+    #: The document that approved the list the item is on (e.g. 定政办字〔2022〕96号).
+    list_approval_document: str = ""
+    #: The provincial standard letter (省行业主管部门制定的告知承诺书) the template follows.
+    letter_template_source: str = ""
     materials: tuple[MaterialContent, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
@@ -115,7 +129,8 @@ class VersionContent:
 #: Free-text fields, stripped of surrounding white space everywhere.
 TEXT_FIELDS = ("name", "legal_basis", "verification_basis", "supervision_measures",
                "commitment_conditions", "commitment_content", "breach_consequences",
-               "letter_template")
+               "letter_template", "qualification_reasons", "list_approval_document",
+               "letter_template_source")
 VERSION_FIELDS = tuple(f.name for f in fields(VersionContent) if f.name != "materials")
 MATERIAL_FIELDS = tuple(f.name for f in fields(MaterialContent))
 
@@ -185,6 +200,9 @@ def content_problems(content: VersionContent, *, complete: bool = True) -> list[
         add(("applicant_kinds",), "至少选择一类申请人（企业或个人）。")
     if not content.tracks:
         add(("tracks",), "至少提供一种办理程序（一般程序或告知承诺制）。")
+    elif content.offers_commitment and Track.general not in content.tracks:
+        # Checked on drafts too: the database refuses such a row (commitment_requires_general).
+        add(("tracks",), DUAL_TRACK_MESSAGE)
 
     if not 0 < content.statutory_limit_days <= MAX_LIMIT_DAYS:
         add(("statutory_limit_days",), f"法定办结时限应为 1–{MAX_LIMIT_DAYS} 个工作日。")
@@ -200,7 +218,12 @@ def content_problems(content: VersionContent, *, complete: bool = True) -> list[
         for name, label in (("commitment_conditions", "承诺条件"),
                             ("commitment_content", "承诺内容"),
                             ("breach_consequences", "违反承诺的后果"),
-                            ("supervision_measures", "事中事后监管措施")):
+                            ("supervision_measures", "事中事后监管措施"),
+                            ("qualification_reasons",
+                             "纳入告知承诺制的理由（风险可控、纠错成本低、不会产生严重危害后果）"),
+                            ("list_approval_document", "事项清单的批准文件"),
+                            ("letter_template_source",
+                             "告知承诺书所依据的省行业主管部门告知承诺书文本")):
             if not getattr(content, name):
                 add((name,), f"提供告知承诺制的事项必须写明{label}。")
         if not content.verification_checklist:
@@ -418,4 +441,6 @@ def sample_letter_values() -> dict[str, Any]:
             "item_name": "示例事项", "approval_department_name": "市行政审批局",
             "commitments": commitment_lines([("M01", "示例材料", "supplement", 10),
                                              ("M02", "示例材料二", "substitute", None)]),
+            "commitment_conditions": "示例许可条件", "breach_consequences": "示例违诺后果",
+            "signer": "张三（法定代表人（负责人），身份证号码 130682********0011）",
             "date": "2022年12月1日"}

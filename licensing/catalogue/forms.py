@@ -123,6 +123,10 @@ class VersionForm(FlaskForm):
     exclusions = MultiCheckboxField("涉及的不得纳入情形（工作方案 二（一））",
                                     choices=_choices(Exclusion))
     letter_template = TextAreaField("告知承诺书文本", render_kw={"rows": 16})
+    qualification_reasons = TextAreaField(
+        "纳入告知承诺制的理由（风险可控、纠错成本低、不会产生严重危害后果）")
+    list_approval_document = StringField("事项清单的批准文件")
+    letter_template_source = StringField("告知承诺书所依据的省行业主管部门文本")
     materials = FieldList(FormField(MaterialForm))
 
     def __init__(self, *args, **kwargs) -> None:
@@ -138,7 +142,9 @@ class VersionForm(FlaskForm):
         for name in ("name", "legal_basis", "approval_department", "supervisory_department",
                      "statutory_limit_days", "promised_limit_days", "verification_working_days",
                      "verification_basis", "supervision_measures", "commitment_conditions",
-                     "commitment_content", "breach_consequences", "letter_template"):
+                     "commitment_content", "breach_consequences", "letter_template",
+                     "qualification_reasons", "list_approval_document",
+                     "letter_template_source"):
             getattr(self, name).data = getattr(content, name)
         for name in ("applicant_kinds", "tracks", "moved_checks", "exclusions"):
             getattr(self, name).data = [m.value for m in getattr(content, name)]
@@ -197,6 +203,9 @@ class VersionForm(FlaskForm):
             breach_consequences=self.breach_consequences.data or "",
             exclusions=tuple(self.exclusions.data or ()),
             letter_template=self.letter_template.data or "",
+            qualification_reasons=self.qualification_reasons.data or "",
+            list_approval_document=self.list_approval_document.data or "",
+            letter_template_source=self.letter_template_source.data or "",
             materials=tuple(materials),
         )
 

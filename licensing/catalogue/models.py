@@ -239,6 +239,9 @@ class ItemVersion(db.Model):
         CheckConstraint("for_enterprise OR for_individual", name="serves_an_applicant_kind"),
         CheckConstraint("offers_general OR offers_commitment", name="offers_a_track"),
         CheckConstraint("statutory_limit_days > 0", name="statutory_limit_positive"),
+        # Dual track (工作方案 三（一）): the commitment track never comes without the general one.
+        CheckConstraint("offers_general OR NOT offers_commitment",
+                        name="commitment_requires_general"),
         CheckConstraint("promised_limit_days >= 0 AND promised_limit_days <= statutory_limit_days",
                         name="promised_within_statutory"),
         CheckConstraint(
@@ -312,6 +315,12 @@ class ItemVersion(db.Model):
     letter_template: Mapped[str] = mapped_column(Text, default="")
     #: The licence's validity in years (有效期), counted from the decision; ``None``: no term.
     licence_validity_years: Mapped[int | None] = mapped_column(Integer)
+    #: Why the item qualifies for the list (风险可控、纠错成本低、不会产生严重危害后果).
+    qualification_reasons: Mapped[str] = mapped_column(Text, default="")
+    #: The approval document of the list the item is on (事项清单的批准文件).
+    list_approval_document: Mapped[str] = mapped_column(Text, default="")
+    #: The provincial standard letter the template follows (省行业主管部门制定的告知承诺书).
+    letter_template_source: Mapped[str] = mapped_column(Text, default="")
     #: What changed in this version, written by the administrator.
     change_note: Mapped[str] = mapped_column(String(500), default="")
 

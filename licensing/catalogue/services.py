@@ -28,6 +28,7 @@ from licensing.auth.models import Department, DepartmentKind
 from licensing.catalogue.content import (
     CODE_RE,
     MATERIAL_FIELDS,
+    UNSIGNED_SIGNER,
     VERSION_FIELDS,
     LetterTemplateError,
     MaterialContent,
@@ -37,6 +38,7 @@ from licensing.catalogue.content import (
     content_problems,
     exclusion_message,
     format_letter_date,
+    parse_letter_template,
     render_letter_template,
 )
 from licensing.catalogue.errors import (
@@ -217,6 +219,9 @@ def version_content(version: ItemVersion) -> VersionContent:
         exclusions=tuple(version.exclusion_grounds),
         letter_template=version.letter_template,
         licence_validity_years=version.licence_validity_years,
+        qualification_reasons=version.qualification_reasons or "",
+        list_approval_document=version.list_approval_document or "",
+        letter_template_source=version.letter_template_source or "",
         materials=tuple(
             MaterialContent(code=m.code, name=m.name, required_general=m.required_general,
                             modes=tuple(m.allowed_modes), supplement_days=m.supplement_days,
@@ -274,6 +279,9 @@ def _write_content(version: ItemVersion, content: VersionContent) -> None:
     version.exclusions = [e.value for e in content.exclusions]
     version.letter_template = content.letter_template
     version.licence_validity_years = content.licence_validity_years
+    version.qualification_reasons = content.qualification_reasons
+    version.list_approval_document = content.list_approval_document
+    version.letter_template_source = content.letter_template_source
     version.updated_dt = utcnow()
     if inspect(version).persistent:
         # Always UPDATE the version row, even when only materials changed, so its version
@@ -556,6 +564,9 @@ def item_rules_dict(version: ItemVersion) -> dict[str, Any]:
         },
         "supervision_measures": version.supervision_measures,
         "exclusions": [_labelled(e) for e in version.exclusion_grounds],
+        "qualification_reasons": version.qualification_reasons or "",
+        "list_approval_document": version.list_approval_document or "",
+        "letter_template_source": version.letter_template_source or "",
         "policy": POLICY_NOTES,
     }
 
@@ -594,8 +605,13 @@ def render_letter(
     applicant_code: str,
     commitments: Sequence[tuple[Material | str, CommitmentMode | str]],
     date: date,
+    signer: str | None = None,
 ) -> str:
     """Render the commitment letter of ``version`` for an applicant and their chosen modes.
+
+    ``signer`` is the signer line (name, capacity, ID number); without it the letter shows a
+    blank to be filled in at signing. A template without ``{{ signer }}`` (published before
+    it was required) gets the signer line appended, so every signed letter shows it.
 
     ``commitments`` pairs each material (object or code) with the chosen mode; a material of
     another version, or a mode it does not allow, raises ``ModeNotAllowed``. The template is
@@ -615,22 +631,31 @@ def render_letter(
             raise ModeNotAllowed(f"材料《{material.name}》不允许“{mode.label}”。")
         choices.append((material.code, material.name, mode, material.supplement_days))
     return _render_letter(version, applicant_name, applicant_code, choices,
-                          format_letter_date(date))
+                          format_letter_date(date), signer)
 
 
 def _render_letter(version: ItemVersion, applicant_name: str, applicant_code: str,
-                   choices: list, date_text: str) -> str:
+                   choices: list, date_text: str, signer: str | None = None) -> str:
+    signer_text = signer or UNSIGNED_SIGNER
     try:
-        return render_letter_template(version.letter_template, {
+        text = render_letter_template(version.letter_template, {
             "applicant_name": applicant_name,
             "applicant_code": applicant_code,
             "item_name": version.name,
             "approval_department_name": version.approval_department.name,
             "commitments": commitment_lines(choices),
+            "commitment_conditions": version.commitment_conditions,
+            "breach_consequences": version.breach_consequences,
+            "signer": signer_text,
             "date": date_text,
         })
+        used = {part[0] for part in parse_letter_template(version.letter_template)
+                if not isinstance(part, str)}
     except LetterTemplateError as exc:  # a template published before the rule: re-publish it
         raise ValidationFailed(str(exc), code="letter_template_invalid") from None
+    if "signer" not in used:  # an older template: the signer is stated below the text
+        text = f"{text.rstrip()}\n签署人：{signer_text}"
+    return text
 
 
 def _own_material(version: ItemVersion, ref: Material | str) -> Material:
@@ -677,6 +702,9 @@ FIELD_LABELS = {
     "breach_consequences": "违反承诺的后果",
     "exclusions": "不得纳入告知承诺制的情形",
     "letter_template": "告知承诺书文本",
+    "qualification_reasons": "纳入告知承诺制的理由",
+    "list_approval_document": "事项清单的批准文件",
+    "letter_template_source": "告知承诺书所依据的省级文本",
 }
 MATERIAL_LABELS = {
     "code": "编码",

@@ -44,7 +44,7 @@ ITEM_KEYS = (
     "applicant_kinds", "tracks", "statutory_limit_days", "promised_limit_days", "verification",
     "supervision_measures", "commitment_conditions", "commitment_content",
     "breach_consequences", "exclusions", "letter_template", "licence_validity_years",
-    "materials",
+    "materials", "qualification_reasons", "list_approval_document", "letter_template_source",
 )
 REQUIRED_ITEM_KEYS = ("code", "name", "approval_department", "supervisory_department",
                       "applicant_kinds", "tracks", "statutory_limit_days",
@@ -53,7 +53,8 @@ VERIFICATION_KEYS = ("rule", "working_days", "basis", "method", "checklist", "mo
 MATERIAL_KEYS = ("code", "name", "required_general", "modes", "supplement_days",
                  "paper_at_counter")
 ITEM_TEXT_KEYS = ("legal_basis", "supervision_measures", "commitment_conditions",
-                  "commitment_content", "breach_consequences", "letter_template")
+                  "commitment_content", "breach_consequences", "letter_template",
+                  "qualification_reasons", "list_approval_document", "letter_template_source")
 
 
 @dataclass(frozen=True)
@@ -504,6 +505,9 @@ def content_to_data(code: str, content: VersionContent) -> dict[str, Any]:
         ("commitment_content", content.commitment_content),
         ("breach_consequences", content.breach_consequences),
         ("exclusions", _Flow([e.value for e in content.exclusions])),
+        ("qualification_reasons", content.qualification_reasons),
+        ("list_approval_document", content.list_approval_document),
+        ("letter_template_source", content.letter_template_source),
         ("letter_template", content.letter_template),
         ("materials", [_material_data(m) for m in content.materials]),
     ]

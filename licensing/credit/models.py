@@ -18,10 +18,13 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from licensing.applicants.models import Applicant
+from licensing.calendar.deadlines import Deadline, DeadlineRule
+from licensing.calendar.registry import DeadlineRef, register_deadline_provider
 from licensing.clock import utcnow
 from licensing.extensions import db
 from licensing.types import UTCDateTime
@@ -171,6 +174,10 @@ class ObjectionStatus(enum.StrEnum):
         return {"open": "处理中", "upheld": "异议成立", "rejected": "异议不成立"}[self.value]
 
 
+#: Working days within which an objection must be decided (see docs/credit-rules.md).
+OBJECTION_WORKING_DAYS = 15
+
+
 class CreditObjection(db.Model):
     """An objection against a record: it suspends the record's use until it is decided.
 
@@ -198,6 +205,8 @@ class CreditObjection(db.Model):
     due_on: Mapped[date] = mapped_column(Date)
     due_provisional: Mapped[bool] = mapped_column(default=False)
     due_basis: Mapped[str] = mapped_column(String(100))
+    #: The working-day calendar version ``due_on`` was computed on (none for the fallback).
+    due_calendar_version: Mapped[int | None]
     status: Mapped[ObjectionStatus] = mapped_column(
         _enum(ObjectionStatus), default=ObjectionStatus.open)
     resolution: Mapped[str | None] = mapped_column(Text)
@@ -206,8 +215,35 @@ class CreditObjection(db.Model):
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    @property
+    def due_deadline(self) -> Deadline:
+        """The decision deadline as a ``Deadline`` (so a holiday notice can recompute it)."""
+        return Deadline(rule=DeadlineRule.objection, working_days=OBJECTION_WORKING_DAYS,
+                        start_event="objection_filed", start_on=self.filed_on,
+                        due_on=self.due_on, provisional=bool(self.due_provisional),
+                        calendar_version=self.due_calendar_version or 0)
+
+    @due_deadline.setter
+    def due_deadline(self, deadline: Deadline) -> None:
+        self.due_on = deadline.due_on
+        self.due_provisional = deadline.provisional
+        self.due_calendar_version = deadline.calendar_version
+        self.due_basis = f"{OBJECTION_WORKING_DAYS}个工作日"
+
     def __repr__(self) -> str:
         return f"<CreditObjection {self.id} record={self.record_id} {self.status.value}>"
+
+
+def _open_objection_deadlines(first_day: date, last_day: date):
+    """Open objections whose decision deadline a calendar change can move (registry provider)."""
+    stmt = select(CreditObjection).where(
+        CreditObjection.status == ObjectionStatus.open,
+        CreditObjection.due_on >= first_day, CreditObjection.filed_on < last_day)
+    for objection in db.session.scalars(stmt):
+        yield DeadlineRef(objection, "due", "credit_objections.due", "credit_objection")
+
+
+register_deadline_provider("credit_objections.due", _open_objection_deadlines)
 
 
 class CheckSource(enum.StrEnum):
@@ -273,6 +309,8 @@ class OutboxKind(enum.StrEnum):
     commitment_broken = "commitment_broken"
     dishonesty = "dishonesty"  # 失信信息: a commitment found false (虚假承诺)
     revocation = "revocation"  # 撤销行政许可
+    record_repaired = "record_repaired"  # 信用修复: a record repaired here
+    objection_upheld = "objection_upheld"  # 异议处理: a record withdrawn on an upheld objection
 
     @property
     def label(self) -> str:
@@ -283,6 +321,8 @@ class OutboxKind(enum.StrEnum):
             "commitment_broken": "违诺信息",
             "dishonesty": "失信信息",
             "revocation": "撤销许可信息",
+            "record_repaired": "信用修复信息",
+            "objection_upheld": "异议处理结果",
         }[self.value]
 
     @property
@@ -365,3 +405,53 @@ class OutboxMessage(db.Model):
     def __repr__(self) -> str:
         return (f"<OutboxMessage {self.id} {self.kind.value} {self.status.value} "
                 f"attempts={self.attempts}>")
+
+
+class RecheckStatus(enum.StrEnum):
+    """Where a re-check of a degraded credit check stands."""
+
+    pending = "pending"  # the platform has not answered since
+    cleared = "cleared"  # the platform answered: nothing bars the applicant
+    barred = "barred"  # the platform answered: a barring record the local registry missed
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label."""
+        return {"pending": "待复核", "cleared": "复核无异常", "barred": "复核发现失信"}[self.value]
+
+
+class CreditRecheck(db.Model):
+    """A credit check the platform could not answer, queued to be checked again.
+
+    工作方案 三（一）: 通过信用信息共享平台核查其信用记录. A decision made on a degraded check
+    (local records only) stands on incomplete evidence: the check waits here until the
+    platform answers again (``licensing.credit.jobs``), then is resolved with the new check.
+    """
+
+    __tablename__ = "credit_rechecks"
+    __table_args__ = (
+        CheckConstraint("(status = 'pending') = (resolved_dt IS NULL)",
+                        name="resolved_iff_not_pending"),
+        CheckConstraint("status = 'pending' OR result_check_id IS NOT NULL",
+                        name="resolved_with_a_check"),
+        Index("ix_credit_rechecks_status_queued", "status", "queued_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(
+        ForeignKey("applicants.id", ondelete="RESTRICT"), index=True)
+    applicant: Mapped[Applicant] = relationship()
+    #: The degraded check the decision was made on (one re-check per check).
+    degraded_check_id: Mapped[int] = mapped_column(ForeignKey("credit_checks.id"), unique=True)
+    status: Mapped[RecheckStatus] = mapped_column(_enum(RecheckStatus),
+                                                  default=RecheckStatus.pending)
+    queued_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    resolved_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The check with the platform's answer that resolved this re-check.
+    result_check_id: Mapped[int | None] = mapped_column(ForeignKey("credit_checks.id"))
+
+    def __repr__(self) -> str:
+        return f"<CreditRecheck {self.id} check={self.degraded_check_id} {self.status.value}>"

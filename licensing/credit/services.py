@@ -24,6 +24,7 @@ from licensing.applicants.identity import mask_code
 from licensing.applicants.models import RISK_LEVELS, Applicant
 from licensing.audit.services import record_audit
 from licensing.auth.acting import acting_user
+from licensing.calendar.services import current_version as current_calendar_version
 from licensing.clock import local_today, utcnow
 from licensing.credit.errors import (
     InvalidObjection,
@@ -36,7 +37,9 @@ from licensing.credit.errors import (
     UnknownCreditEvent,
 )
 from licensing.credit.models import (
+    EVENT_RECORD_TYPES,
     NEUTRAL_TYPES,
+    OBJECTION_WORKING_DAYS,
     CheckSource,
     CreditCheck,
     CreditObjection,
@@ -55,13 +58,12 @@ from licensing.credit.platform import (
     PlatformError,
     get_platform,
 )
+from licensing.credit.rechecks import queue_recheck, resolve_rechecks
 from licensing.errors import DomainError
 from licensing.extensions import db
 
 log = logging.getLogger(__name__)
 
-#: Working days within which an objection must be decided (see docs/credit-rules.md).
-OBJECTION_WORKING_DAYS = 15
 #: Used, and marked provisional, when the working-day calendar cannot answer.
 OBJECTION_FALLBACK_CALENDAR_DAYS = 21
 #: A barring record repaired less than this long ago still puts the applicant in level C.
@@ -440,7 +442,40 @@ def check_eligibility(
                           "barring_record_ids": check.barring_record_ids,
                           "suspended_record_ids": check.suspended_record_ids,
                           "risk_level": risk_level})
+    if degraded:
+        # Decided on local records only: check again as soon as the platform answers.
+        queue_recheck(check, actor=actor)
+    elif source == CheckSource.platform:
+        # The platform answers again: this answer settles the applicant's queued re-checks.
+        resolve_rechecks(applicant, check, assessment.barring, actor=actor)
     return check
+
+
+def repair_guidance(check: CreditCheck) -> list[str]:
+    """How an applicant refused by ``check`` can make the commitment track apply again.
+
+    One line per barring record (repair through its issuer, or an objection when it is
+    wrong), one for records under objection, and one when the platform could not answer.
+    """
+    lines: list[str] = []
+    records = {r.id: r for r in db.session.scalars(select(CreditRecord).where(
+        CreditRecord.id.in_(list(check.barring_record_ids or [])
+                            + list(check.suspended_record_ids or []))))}
+    for record_id in check.barring_record_ids or []:
+        record = records.get(record_id)
+        if record is None:
+            continue
+        issuer = record.issuer or "认定该记录的部门"
+        lines.append(f"{record.describe()}：可依法向{issuer}申请信用修复，修复完成后"
+                     "（信用信息共享平台更新后）可重新申请以告知承诺制方式办理；认为记录有误的，"
+                     "可以向本机关或认定部门提出异议，异议处理期间该记录暂停使用。")
+    for record_id in check.suspended_record_ids or []:
+        record = records.get(record_id)
+        if record is not None:
+            lines.append(f"{record.describe()}正在异议处理中，处理结果作出后可重新申请核查。")
+    if check.degraded:
+        lines.append("省信用信息共享平台恢复后，可以申请重新核查信用；也可以现在按一般程序办理。")
+    return lines
 
 
 def _current_user_id() -> int | None:
@@ -488,6 +523,8 @@ def record_commitment_event(
     if not ref or len(ref) > _MAX_REF:
         raise UnknownCreditEvent("信用事件必须有不超过150个字符的业务编号。",
                                  code="invalid_credit_event_ref")
+    if kind not in EVENT_RECORD_TYPES:
+        raise UnknownCreditEvent(f"“{kind.label}”不是承诺事件，不能记入信用记录。")
     if applicant.id is None:
         db.session.flush()
     key = f"{kind.value}:{ref}"
@@ -527,6 +564,38 @@ def record_commitment_event(
     return CreditEvent(record, message)
 
 
+def _push_record_change(kind: OutboxKind, record: CreditRecord, key: str,
+                        details: Mapping[str, Any], *, actor=None) -> OutboxMessage:
+    """Queue the push of a change to an existing record (its repair, an upheld objection).
+
+    The platform holds the records too (工作方案 二（五）: 信用修复、异议处理工作机制): a change
+    made here goes out through the outbox like the records themselves, in the same
+    transaction as the change. Idempotent by ``key``.
+    """
+    existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+    if existing is not None:
+        return existing
+    applicant = record.applicant
+    body = {
+        "event": kind.value,
+        "record_type": record.record_type.value,
+        "ref": record.external_ref or record.dedupe_key,
+        "record_source": record.source.value,
+        "subject": {"kind": applicant.kind.value, "code": applicant.code,
+                    "name": applicant.name},
+        "details": _jsonable(dict(details)),
+    }
+    message = OutboxMessage(kind=kind, idempotency_key=key, payload=body,
+                            applicant_id=applicant.id, record_id=record.id,
+                            status=OutboxStatus.pending, attempts=0, next_attempt_dt=utcnow())
+    db.session.add(message)
+    db.session.flush()
+    record_audit("credit.push_queued", object_type="credit_record", object_id=record.id,
+                 actor=actor, changes={**_applicant_ref(applicant), "event": kind,
+                                       "outbox_id": message.id})
+    return message
+
+
 # --- repair -----------------------------------------------------------------------------------
 
 
@@ -562,6 +631,8 @@ def mark_repaired(record: CreditRecord, repaired_on: date, basis: str, *, actor=
                  actor=actor,
                  changes={**_applicant_ref(record.applicant), "status": ["active", "repaired"],
                           "repaired_on": repaired_on, "repair_basis": basis})
+    _push_record_change(OutboxKind.record_repaired, record, f"record_repaired:{record.id}",
+                        {"repaired_on": repaired_on, "repair_basis": basis}, actor=actor)
     refresh_risk_level(record.applicant, actor=actor)
     return record
 
@@ -594,6 +665,13 @@ def objection_due(filed_on: date) -> tuple[date, bool, str]:
             f"{OBJECTION_FALLBACK_CALENDAR_DAYS}个自然日（工作日历不可用，暂定）")
 
 
+def _calendar_version(basis: str) -> int | None:
+    """The calendar version a working-day objection deadline was computed on."""
+    if basis != f"{OBJECTION_WORKING_DAYS}个工作日":
+        return None
+    return current_calendar_version()
+
+
 def file_objection(record: CreditRecord, reason: str, *, filed_on: date | None = None,
                    actor=None) -> CreditObjection:
     """File an objection (异议) against an active adverse record; it suspends the record's use.
@@ -622,7 +700,8 @@ def file_objection(record: CreditRecord, reason: str, *, filed_on: date | None =
     actor_id = getattr(actor, "id", None) or _current_user_id()
     objection = CreditObjection(record=record, filed_on=filed_on, reason=reason, due_on=due_on,
                                 due_provisional=provisional, due_basis=basis,
-                                status=ObjectionStatus.open, filed_by_id=actor_id)
+                                status=ObjectionStatus.open, filed_by_id=actor_id,
+                                due_calendar_version=_calendar_version(basis))
     db.session.add(objection)
     db.session.flush()
     record_audit("credit.objection.filed", object_type="credit_objection",
@@ -676,6 +755,12 @@ def resolve_objection(objection: CreditObjection, outcome: ObjectionStatus | str
                      changes={**_applicant_ref(record.applicant),
                               "status": ["active", "withdrawn"],
                               "reason": f"异议成立（异议{objection.id}）"})
+    if outcome == ObjectionStatus.upheld:
+        _push_record_change(OutboxKind.objection_upheld, record,
+                            f"objection_upheld:{objection.id}",
+                            {"objection_id": objection.id, "filed_on": objection.filed_on,
+                             "resolved_on": resolved_on, "resolution": resolution},
+                            actor=actor)
     db.session.expire(record, ["objections"])
     refresh_risk_level(record.applicant, actor=actor)
     return objection

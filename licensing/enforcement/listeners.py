@@ -6,9 +6,14 @@ commit, so both sides commit or roll back together.
 
 from __future__ import annotations
 
+from licensing.cases.licences import public_status
+from licensing.cases.models import LicenceStatus
+from licensing.cases.signals import licence_credit_barred
+from licensing.clock import local_today
 from licensing.enforcement import services
 from licensing.enforcement.models import BreachOrigin, BreachStatus, Finding, RevocationOrigin
 from licensing.supervision.signals import (
+    inspection_found_breach,
     nonconform_result_pushed,
     rectification_ordered,
     rectification_outcome_recorded,
@@ -58,3 +63,35 @@ def _open_supplement_case(sender, *, obligation, origin, reason, actor=None, **_
     return services.open_revocation_case(
         obligation.licence, RevocationOrigin(origin), supplement=obligation, reason=reason,
         finding=Finding.breach, requested_by=actor)
+
+
+@inspection_found_breach.connect
+def _open_breach_of_routine_inspection(sender, *, licence, findings, found_on, actor=None,
+                                       finding=None, **_):
+    """A routine inspection (日常监管检查) that finds a breach opens a breach case.
+
+    The inspector's classification goes with it; without one it is 违反承诺, the lesser
+    finding, until the supervisory department states otherwise with its reasons.
+    """
+    if public_status(licence) != LicenceStatus.valid:
+        return None
+    return services.open_breach_case(
+        licence, origin=BreachOrigin.routine_inspection, finding=finding or Finding.breach,
+        facts=findings or "", found_on=found_on, actor=actor)
+
+
+@licence_credit_barred.connect
+def _open_breach_of_credit_recheck(sender, *, licence, reasons, **_):
+    """A credit re-check that finds the licensee barred opens a breach case (credit_recheck).
+
+    The commitment was decided on a degraded check; the supervisory department classifies
+    the finding. Opened as 违反承诺 (it bars nothing by itself) with the re-check's reasons
+    as the facts. Nothing to do for an application not approved or a licence no longer in
+    force.
+    """
+    if licence is None or public_status(licence) != LicenceStatus.valid:
+        return None
+    return services.open_breach_case(
+        licence, origin=BreachOrigin.credit_recheck, finding=Finding.breach,
+        facts="信用信息共享平台恢复后复核发现：" + "；".join(reasons),
+        found_on=local_today())

@@ -131,7 +131,12 @@ def deadline_recomputed_notices(now: datetime) -> int:
         rule = DeadlineRule(event.rule).label
         old = event.old_due_on.isoformat() + ("（暂定）" if event.old_provisional else "")
         new = event.new_due_on.isoformat() + ("（暂定）" if event.new_provisional else "")
-        if event.old_due_on != event.new_due_on:
+        if event.computed_due_on is not None:
+            title = f"期限不变：{owner.label}"
+            body = (f"节假日安排通知导入后，按新的工作日历计算，{owner.label}的「{rule}」"
+                    f"期限将提前至 {event.computed_due_on.isoformat()}；"
+                    f"已书面告知的期限不作不利变更，仍为 {new}。")
+        elif event.old_due_on != event.new_due_on:
             title = f"期限已调整：{owner.label}"
             body = (f"节假日安排通知导入后，{owner.label}的「{rule}」期限由 {old} "
                     f"调整为 {new}。")

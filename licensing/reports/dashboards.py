@@ -7,14 +7,14 @@ only their own department); the lists link to the pages where the work is done.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
 from licensing.auth.access import department_scope
 from licensing.auth.models import DepartmentKind, User
 from licensing.cases.models import Application, ApplicationStatus
-from licensing.clock import local_today
+from licensing.clock import local_today, utcnow
 from licensing.extensions import db
 from licensing.reports import charts
 from licensing.reports.figures import on_time_rate
@@ -139,6 +139,18 @@ class Queue:
     revocations_open: int
     oldest_waiting: list[Application]
     soon_limit: date
+
+    def waited(self, application: Application, now: datetime | None = None) -> str:
+        """How long a signed letter has waited for its decision, in Chinese (``2天3小时``)."""
+        if application.submitted_dt is None:
+            return ""
+        minutes = max(0, int(((now or utcnow()) - application.submitted_dt).total_seconds()
+                             // 60))
+        days, rest = divmod(minutes, 24 * 60)
+        hours, minutes = divmod(rest, 60)
+        if days:
+            return f"{days}天{hours}小时"
+        return f"{hours}小时{minutes}分钟" if hours else f"{minutes}分钟"
 
     @property
     def total(self) -> int:

@@ -175,7 +175,7 @@ def to_xlsx(report: MonthlyReportData) -> bytes:
 # --- PDF ---------------------------------------------------------------------------------------
 
 _APPROVAL_COLUMNS = ("applications_commitment", "applications_general", "approved_on_the_spot",
-                     "credit_ineligible", "revocations")
+                     "approved_later", "credit_ineligible", "revocations")
 _SUPERVISORY_COLUMNS = ("tasks_due", "tasks_on_time", "tasks_done_late", "tasks_overdue",
                         "results_pushed_late", "breaches", "rectifications_ordered",
                         "judicial_transfers", "provisional_deadlines")

@@ -42,7 +42,10 @@ FIGURES: tuple[Figure, ...] = (
     Figure("applications_general", "一般程序申请", "件", Side.approval, "申请与审批",
            "按一般程序提交全部法定材料并受理的申请，按受理提交时间（北京时间）计入当月。"),
     Figure("approved_on_the_spot", "告知承诺制当场审批", "件", Side.approval, "申请与审批",
-           "告知承诺制申请当场作出准予许可决定的，按决定日期计入当月。"),
+           "告知承诺制申请不晚于签署告知承诺书的当个工作日（非工作日签署的，为其后第一个"
+           "工作日）作出准予许可决定的，按决定日期计入当月。"),
+    Figure("approved_later", "告知承诺制未当场审批", "件", Side.approval, "申请与审批",
+           "告知承诺制申请在签署告知承诺书的工作日之后才作出准予许可决定的，按决定日期计入当月。"),
     Figure("credit_ineligible", "信用核查不予适用承诺制", "人次", Side.approval, "申请与审批",
            "申请告知承诺制时信用核查发现严重失信或虚假承诺记录、不予适用的申请，"
            "按申请创建时间（北京时间）计入当月，一件申请计一人次。"),
@@ -95,7 +98,7 @@ DEPARTMENTAL: tuple[str, ...] = tuple(f.key for f in FIGURES if f.side != Side.c
 
 #: Version of these definitions, stored with every snapshot: a change of a definition is a
 #: new version, so a frozen report always says which rules it was counted by.
-DEFINITIONS_VERSION = 1
+DEFINITIONS_VERSION = 2  # 2: on the spot means the signing working day
 
 
 def zero(keys: tuple[str, ...] = FIGURE_KEYS) -> dict[str, int]:

@@ -79,7 +79,12 @@ def application_conditions(period: Period) -> dict[str, object]:
         "applications_general": and_(submitted, a.track == Track.general),
         "approved_on_the_spot": and_(a.decided_on.between(period.first_day, period.last_day),
                                      a.track == Track.commitment,
-                                     a.decision == Decision.approve),
+                                     a.decision == Decision.approve,
+                                     a.decided_on_the_spot == true()),
+        "approved_later": and_(a.decided_on.between(period.first_day, period.last_day),
+                               a.track == Track.commitment, a.decision == Decision.approve,
+                               or_(a.decided_on_the_spot.is_(None),
+                                   a.decided_on_the_spot == false())),
         "credit_ineligible": and_(a.credit_ineligible == true(),
                                   _in_instants(a.created_dt, period)),
     }

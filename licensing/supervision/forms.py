@@ -88,5 +88,5 @@ class JudicialTransferForm(FlaskForm):
 class SampleForm(FlaskForm):
     """Draw the routine supervision sample (双随机抽查) by credit risk level."""
 
-    seed = StringField("随机种子（公开，可复核）",
-                       validators=[DataRequired("请填写随机种子。"), Length(max=64)])
+    seed = StringField("复核已有抽取时填写其随机种子（新抽取请留空，系统随机生成并记录）",
+                       validators=[Optional(), Length(max=64)])

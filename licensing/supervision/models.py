@@ -340,3 +340,44 @@ register_deadline_model(
     is_open=lambda: RectificationOrder.status == RectificationStatus.ordered,
     object_type="rectification",
 )
+
+
+class RoutineInspection(db.Model):
+    """A routine inspection (日常监管检查) of one licence, drawn by the routine sample.
+
+    The draw (``licensing.supervision.sampling``) picks licensees by credit risk level only;
+    each valid licence of a drawn licensee under the department becomes one inspection in the
+    inspectors' work. ``draw_seed`` is the seed recorded after the draw, with which the draw can
+    be reproduced. A ``nonconform`` result sends ``signals.inspection_found_breach`` (origin
+    ``routine_inspection``), the path on which a breach case is opened.
+    """
+
+    __tablename__ = "routine_inspections"
+    __table_args__ = (
+        CheckConstraint(
+            "(outcome IS NULL AND checked_on IS NULL AND checked_by_id IS NULL) OR "
+            "(outcome IS NOT NULL AND checked_on IS NOT NULL AND checked_by_id IS NOT NULL)",
+            name="result_complete"),
+        CheckConstraint("outcome <> 'nonconform' OR (findings IS NOT NULL AND findings <> '')",
+                        name="nonconform_has_findings"),
+        db.Index("ix_routine_inspections_dept_open", "supervisory_department_id", "checked_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_seed: Mapped[str] = mapped_column(String(64))
+    drawn_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id"), index=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("applicants.id"))
+    supervisory_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    #: The credit risk level the licensee was drawn at (the only input of the draw).
+    risk_level: Mapped[str] = mapped_column(String(1))
+    outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome, 16))
+    checked_on: Mapped[date | None] = mapped_column(Date)
+    findings: Mapped[str | None] = mapped_column(Text)
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    licence = relationship("Licence")
+    supervisory_department = relationship("Department")
+
+    def __repr__(self) -> str:
+        return f"<RoutineInspection {self.id} licence={self.licence_id}>"

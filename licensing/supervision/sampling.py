@@ -11,6 +11,7 @@ the track is stored. docs/no-discrimination.md explains the guarantees and their
 from __future__ import annotations
 
 import random
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
@@ -22,7 +23,9 @@ from licensing.audit.services import record_audit
 from licensing.auth.models import Department
 from licensing.cases.models import Licence, LicenceStatus
 from licensing.catalogue.models import ItemVersion
+from licensing.clock import utcnow
 from licensing.extensions import db
+from licensing.supervision.models import RoutineInspection
 
 #: The level used for a licensee whose risk level was never computed.
 UNKNOWN_LEVEL = "B"
@@ -109,25 +112,50 @@ def draw_from_frame(frame: list[Licensee], ratios: Mapping[str, Decimal | float 
 
 def draw_routine_sample(department: Department | int,
                         ratio_by_risk_level: Mapping[str, Decimal | float | str] | None = None,
-                        seed: str | int = "",
-                        *, actor=None) -> RoutineSample:
+                        seed: str | int | None = None,
+                        *, actor=None, create_inspections: bool = False) -> RoutineSample:
     """Draw a department's routine supervision sample by credit risk level only.
 
     ``ratio_by_risk_level`` maps ``A``-``D`` to a share between 0 and 1 (default: the credit
-    domain's ``sampling_ratios()``); ``seed`` makes the draw reproducible (publish it with the
-    result, as 双随机 sampling requires). The draw is audited with its seed and counts, so it can
-    be re-run and checked.
+    domain's ``sampling_ratios()``). Without ``seed`` the draw is unpredictable: a fresh seed
+    from ``secrets`` (nobody, the department head included, can know the sample beforehand);
+    the seed is recorded after the draw (audit entry, and on each inspection) and published
+    with the result, so the draw can be reproduced for an audit by passing it back as
+    ``seed``. With ``create_inspections`` each valid licence of a drawn licensee under the
+    department becomes a ``RoutineInspection`` for the inspectors (a reproduction creates
+    none).
     """
     department_id = department if isinstance(department, int) else department.id
     ratios = {level: Decimal(str(value)) for level, value in
               (ratio_by_risk_level or default_ratios()).items() if level in RISK_LEVELS}
-    seed = str(seed)
+    seed = secrets.token_hex(16) if seed is None or str(seed) == "" else str(seed)
     frame = sampling_frame(department_id)
     drawn = draw_from_frame(frame, ratios, seed)
     population = {level: sum(1 for lic in frame if lic.risk_level == level)
                   for level in RISK_LEVELS}
+    inspections = (_open_inspections(department_id, drawn, seed) if create_inspections
+                   else [])
     record_audit("routine_sample.drawn", object_type="department", object_id=department_id,
                  actor=actor,
                  changes={"seed": seed, "ratios": ratios, "population": population,
-                          "drawn": [lic.applicant_id for lic in drawn]})
+                          "drawn": [lic.applicant_id for lic in drawn],
+                          "inspections": [i.id for i in inspections]})
     return RoutineSample(department_id, seed, ratios, population, drawn)
+
+
+def _open_inspections(department_id: int, drawn, seed: str) -> list[RoutineInspection]:
+    levels = {lic.applicant_id: lic.risk_level for lic in drawn}
+    licences = db.session.scalars(
+        select(Licence).join(ItemVersion, ItemVersion.id == Licence.item_version_id)
+        .where(ItemVersion.supervisory_department_id == department_id,
+               Licence.status == LicenceStatus.valid,
+               Licence.applicant_id.in_(list(levels)))
+        .order_by(Licence.applicant_id, Licence.id))
+    inspections = [RoutineInspection(draw_seed=seed, drawn_dt=utcnow(), licence_id=lic.id,
+                                     applicant_id=lic.applicant_id,
+                                     supervisory_department_id=department_id,
+                                     risk_level=levels[lic.applicant_id])
+                   for lic in licences]
+    db.session.add_all(inspections)
+    db.session.flush()
+    return inspections

@@ -54,11 +54,13 @@ from licensing.supervision.models import (
     Outcome,
     RectificationOrder,
     RectificationStatus,
+    RoutineInspection,
     TaskEvidence,
     TaskStatus,
     VerificationTask,
 )
 from licensing.supervision.signals import (
+    inspection_found_breach,
     nonconform_result_pushed,
     rectification_ordered,
     rectification_outcome_recorded,
@@ -813,3 +815,53 @@ __all__ = [
     "record_result", "results_for_approval", "revocation_dismissed", "task_counts",
     "task_inbox",
 ]
+
+
+# --- routine inspections (日常监管检查) ----------------------------------------------------------
+
+
+def open_routine_inspections(user: User) -> list[RoutineInspection]:
+    """The department's routine inspections still to be done, oldest draw first."""
+    return list(db.session.scalars(department_scope(
+        select(RoutineInspection).where(RoutineInspection.checked_on.is_(None))
+        .order_by(RoutineInspection.drawn_dt, RoutineInspection.id),
+        RoutineInspection.supervisory_department_id, user=user)))
+
+
+def record_routine_result(inspection: RoutineInspection, outcome: Outcome | str,
+                          findings: str | None, checked_on: date, *,
+                          actor: User) -> RoutineInspection:
+    """Record a routine inspection's result; a ``nonconform`` one announces a breach.
+
+    Only an inspector or head of the inspection's department; findings are required when the
+    licensee falls short. ``nonconform`` sends ``inspection_found_breach`` (origin
+    ``routine_inspection``) so a breach case is opened, as for a verification that finds one.
+    """
+    if actor is None or actor.department_id != inspection.supervisory_department_id or (
+            actor.role not in (Role.inspector, Role.head)):
+        raise NotYourTask("只有该检查所属监管部门的监管人员或负责人可以办理。")
+    if inspection.checked_on is not None:
+        raise InvalidResult("该日常监管检查已记录结果。", code="already_checked")
+    try:
+        outcome = Outcome(outcome)
+    except ValueError:
+        raise InvalidResult("请选择检查结果：符合或不符合。", code="outcome_required") from None
+    findings = _clean(findings)
+    if outcome == Outcome.nonconform and not findings:
+        raise InvalidResult("检查不符合时，必须写明发现的问题。", code="findings_required")
+    if not isinstance(checked_on, date) or checked_on > local_today():
+        raise InvalidResult("检查日期不能晚于今天。", code="checked_on_future")
+    inspection.outcome = outcome
+    inspection.findings = findings or None
+    inspection.checked_on = checked_on
+    inspection.checked_by_id = actor.id
+    db.session.flush()
+    record_audit("routine_inspection.checked", object_type="routine_inspection",
+                 object_id=inspection.id, actor=actor,
+                 changes={"licence_id": inspection.licence_id, "outcome": outcome,
+                          "checked_on": checked_on, "draw_seed": inspection.draw_seed})
+    if outcome == Outcome.nonconform:
+        inspection_found_breach.send(inspection, licence=inspection.licence, findings=findings,
+                                     found_on=checked_on, origin="routine_inspection",
+                                     actor=actor)
+    return inspection

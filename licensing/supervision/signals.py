@@ -2,6 +2,9 @@
 
 Sent inside the service's transaction; a receiver flushes and never commits, so the
 verification task and what the receivers do commit or roll back together.
+
+``inspection_found_breach`` is sent when a routine inspection (日常监管检查) finds the licence
+holder short of its conditions or commitments (工作方案 三（四）).
 """
 
 from __future__ import annotations
@@ -21,5 +24,10 @@ rectification_ordered = _signals.signal("rectification-ordered")
 #: ``note``, ``reinspected_on``, ``actor``. A receiver that opens a revocation case returns it.
 rectification_outcome_recorded = _signals.signal("rectification-outcome-recorded")
 
-__all__ = ["nonconform_result_pushed", "rectification_ordered",
+#: A routine inspection (日常监管检查) found a breach. ``sender`` is the ``RoutineInspection``;
+#: kwargs: ``licence``, ``findings``, ``found_on``, ``origin`` (``"routine_inspection"``),
+#: ``actor``. The enforcement domain opens a breach case.
+inspection_found_breach = _signals.signal("supervision.inspection_found_breach")
+
+__all__ = ["inspection_found_breach", "nonconform_result_pushed", "rectification_ordered",
            "rectification_outcome_recorded"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -9,7 +11,7 @@ from wtforms import SelectChoice
 
 from licensing.applicants.identity import mask_code
 from licensing.audit.services import entries_for
-from licensing.auth.access import roles_required
+from licensing.auth.access import get_scoped_or_404, roles_required
 from licensing.auth.home import Panel, register_panel
 from licensing.auth.models import DepartmentKind, Role, User
 from licensing.auth.navigation import register_nav
@@ -32,6 +34,7 @@ from licensing.supervision.forms import (
 )
 from licensing.supervision.models import (
     Outcome,
+    RoutineInspection,
     TaskEvidence,
     TaskStatus,
     VerificationTask,
@@ -104,7 +107,31 @@ def inbox():
         soon_limit=limit, flag=lambda t: services.deadline_flag(t.current_due_on, today, limit),
         statuses=list(TaskStatus), items=services.visible_items(current_user),
         inspectors=services.department_inspectors(current_user),
-        counts=services.task_counts(current_user, today), mask_code=mask_code)
+        counts=services.task_counts(current_user, today), mask_code=mask_code,
+        routine=services.open_routine_inspections(current_user))
+
+
+@bp.route("/supervision/routine/<int:inspection_id>", methods=["POST"])
+@roles_required(Role.inspector, Role.head)
+def routine_result(inspection_id: int):
+    """Record the result of a routine inspection (日常监管检查)."""
+    inspection = get_scoped_or_404(RoutineInspection, inspection_id,
+                                   RoutineInspection.supervisory_department_id)
+    try:
+        checked_on = date.fromisoformat(request.form.get("checked_on") or "")
+    except ValueError:
+        flash("请填写检查日期。", "error")
+        return redirect(url_for("supervision.inbox"))
+    try:
+        services.record_routine_result(inspection, request.form.get("outcome") or "",
+                                       request.form.get("findings"), checked_on,
+                                       actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash("日常监管检查结果已记录。", "success")
+    return redirect(url_for("supervision.inbox"))
 
 
 # --- the task page ----------------------------------------------------------------------------
@@ -311,15 +338,20 @@ def sample():
     form = SampleForm()
     result = None
     applicants = {}
-    if request.method == "GET":
-        form.seed.data = local_today().strftime("%Y%m%d")
     if form.validate_on_submit():
         if current_user.department is None or (
                 current_user.department.kind != DepartmentKind.supervisory):
             flash("只有行业监管部门可以抽取日常监管对象。", "error")
         else:
-            result = sampling.draw_routine_sample(current_user.department_id,
-                                                  seed=form.seed.data, actor=current_user)
+            # No seed: a new, unpredictable draw that puts inspections in the inspectors'
+            # work. A seed: the reproduction of a past draw, for checking it (no inspections).
+            replay = bool((form.seed.data or "").strip())
+            result = sampling.draw_routine_sample(
+                current_user.department_id, seed=form.seed.data.strip() if replay else None,
+                actor=current_user, create_inspections=not replay)
+            if not replay:
+                flash(f"已抽取并生成日常监管检查任务；随机种子 {result.seed} 已记录，可据此复核。",
+                      "success")
             from licensing.applicants.models import Applicant
 
             applicants = {a.id: a for a in db.session.scalars(

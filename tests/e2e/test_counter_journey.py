@@ -36,6 +36,7 @@ def test_clerk_and_approver_issue_a_licence(page):
     page.wait_for_selector("#letter")
     assert "定州市浏览器测试有限公司" in page.inner_text("pre.letter")
     page.fill("input[name=signer_name]", "赵六")
+    page.fill("input[name=signer_id_number]", "11010519491231002X")
     page.click("button:has-text('确认签署并提交')")
     page.wait_for_selector("text=承诺书已签署")
     case_url = page.url

@@ -270,6 +270,9 @@ def form_data(version: ItemVersion, **overrides) -> dict:
         "breach_consequences": c.breach_consequences,
         "exclusions": [e.value for e in c.exclusions],
         "letter_template": c.letter_template,
+        "qualification_reasons": c.qualification_reasons,
+        "list_approval_document": c.list_approval_document,
+        "letter_template_source": c.letter_template_source,
     }
     for i, m in enumerate(c.materials):
         data[f"materials-{i}-code"] = m.code

@@ -278,6 +278,7 @@ EXPECTED_OCTOBER_CITY = {
     "applications_commitment": 11,  # T1 T2 T3 T5 T6 T7 T9 T10 T11 B1 R1
     "applications_general": 2,  # G1 C1
     "approved_on_the_spot": 10,  # the commitment ones but R1
+    "approved_later": 0,  # each decided no later than the working day of its letter
     "credit_ineligible": 1,  # C1
     "tasks_due": 8,  # T1 T2 T3 T5 T6 T7 T8 T9 (not T11: revoked unchecked on 10-12)
     "tasks_on_time": 6,  # T1 T5 T6 T7 T8 T9

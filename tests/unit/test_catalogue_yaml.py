@@ -7,7 +7,6 @@ import textwrap
 import pytest
 
 from licensing.catalogue.demo import DEMO_FILE
-from licensing.catalogue.models import Track
 from licensing.catalogue.yaml_format import (
     CatalogueFileError,
     dump_catalogue,
@@ -33,9 +32,16 @@ GOOD_ITEM = """\
     commitment_conditions: 具备场所。
     commitment_content: 材料真实。
     breach_consequences: 撤销许可。
+    qualification_reasons: 风险可控、纠错成本低，不会产生严重危害后果。
+    list_approval_document: 定政办字〔2022〕96号
+    letter_template_source: 河北省测试告知承诺书（示范文本）
     letter_template: |
+      {{ item_name }}告知承诺书
       申请人：{{ applicant_name }}
+      许可条件：{{ commitment_conditions }}
       {{ commitments }}
+      违反承诺的后果：{{ breach_consequences }}
+      签署人：{{ signer }}  {{ date }}
     materials:
       - code: "01"
         name: 申请书
@@ -58,7 +64,7 @@ def test_good_file_parses_with_defaults():
     assert item.code == "A-001"
     assert item.content.verification_working_days == 7  # the public-interest rule's default
     assert item.content.materials[0].code == "01"  # kept as written, not the number 1
-    assert item.content.letter_template.endswith("{{ commitments }}")
+    assert item.content.letter_template.endswith("{{ signer }}  {{ date }}")
 
 
 def test_every_error_is_reported_with_its_line():
@@ -121,7 +127,8 @@ def test_every_error_is_reported_with_its_line():
 
 def test_duplicate_item_codes():
     errors = errors_of("format_version: 1\nitems:\n" + GOOD_ITEM + GOOD_ITEM)
-    assert errors == ["第 27 行：事项编码“A-001”重复（第 3 行已出现）。"]
+    second = 3 + GOOD_ITEM.count("\n")
+    assert errors == [f"第 {second} 行：事项编码“A-001”重复（第 3 行已出现）。"]
 
 
 def test_syntax_error_points_at_its_line():
@@ -154,7 +161,7 @@ def test_top_level_errors(text, fragment):
 
 def test_dump_reads_back_to_the_same_content():
     items = [("A-001", content()), ("A-002", content(general_only=True)),
-             ("007", content(public_interest=True, tracks=(Track.commitment,)))]
+             ("007", content(public_interest=True))]
     text = dump_catalogue(items)
     parsed = parse_catalogue(text)
     assert [(p.code, p.content) for p in parsed] == items
