@@ -11,7 +11,7 @@ from alembic import op
 import licensing.types
 
 revision = "0003_issue15"
-down_revision = "0002"
+down_revision = "0003_issue16"
 branch_labels = None
 depends_on = None
 

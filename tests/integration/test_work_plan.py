@@ -49,6 +49,7 @@ from licensing.credit.services import (
     resolve_objection,
     sampling_ratio,
 )
+from licensing.enforcement.models import BreachCase, BreachOrigin, Finding
 from licensing.errors import ValidationFailed
 from licensing.extensions import db
 from licensing.jobs.builtin import deadline_recomputed_notices
@@ -429,6 +430,11 @@ def test_credit_is_checked_on_the_sharing_platform_even_after_an_outage(app, ses
         Notification.kind == "application.credit_recheck_barred")).all()
     assert {n.user_id for n in notices} == {approver.id}
     assert barred.risk_level == "D"
+    # the enforcement domain listens: a breach case for the supervisory department
+    cases = session.scalars(sa.select(BreachCase)).all()
+    assert [(c.licence_id, c.origin, c.finding) for c in cases] == [
+        (application.licence.id, BreachOrigin.credit_recheck, Finding.breach)]
+    assert cases[0].supervisory_department_id == version.supervisory_department_id
 
 
 def test_credit_repair_and_objections_reach_the_sharing_platform(session, platform):
@@ -508,6 +514,10 @@ def test_breaches_found_in_routine_supervision_are_acted_on(client, session):
     finally:
         inspection_found_breach.disconnect(listener)
     assert found == [(second.id, second.licence_id, "routine_inspection", "经营场所与许可不符")]
+    # the enforcement domain listens: a breach case on the general-track licence
+    cases = session.scalars(sa.select(BreachCase)).all()
+    assert [(c.licence_id, c.origin, c.facts) for c in cases] == [
+        (second.licence_id, BreachOrigin.routine_inspection, "经营场所与许可不符")]
     session.commit()
     login_as(client, inspector)
     page = client.get("/supervision/tasks").get_data(as_text=True)
