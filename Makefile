@@ -60,6 +60,8 @@ scheduler: migrate
 	$(FLASK) scheduler run
 
 ## The TrueType font PDFs embed (WenQuanYi Micro Hei, Apache-2.0), from Debian; needs root.
+## The CJK font the PDFs embed (Debian's package; needs root). Without it PDFs fall back to a
+## font that is not embedded, and the font tests are skipped (required in CI).
 fonts:
 	apt-get install -y --no-install-recommends fonts-wqy-microhei
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 
 import pytest
@@ -250,7 +251,10 @@ def test_pdfs_embed_their_font_and_print_the_middle_dot(world):
     """「·」 printed as a box in viewers without the CID font; the subset is embedded now."""
     from licensing import pdf
 
-    assert pdf.EMBEDDED, "install the font: make fonts (fonts-wqy-microhei)"
+    if not pdf.EMBEDDED:
+        if os.environ.get("CI"):
+            pytest.fail("CI needs the PDF font: make fonts (fonts-wqy-microhei)")
+        pytest.skip("the PDF font is not installed (make fonts): embedding not tested")
     assert pdf.covers("·") and pdf.covers("定")
     clerk, approver = world
     licence = issue(clerk, approver, who=_holder("定州市润泽·食品有限公司", seed=88))
