@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -55,13 +56,43 @@ class DecisionForm(FlaskForm):
 class PauseForm(FlaskForm):
     """Stop the statutory clock."""
 
-    reason = SelectField("暂停事由（行政许可法第四十五条）",
+    reason = SelectField("暂停事由（行政许可法第四十五条）", id="pause-reason",
                          choices=[(r.value, r.label) for r in PauseReason])
     paused_on = DateField("暂停日期", validators=[DataRequired("请填写日期。")])
-    note = StringField("说明", validators=[Optional(), Length(max=500)])
+    note = StringField("说明", id="pause-note", validators=[Optional(), Length(max=500)])
 
 
 class ResumeForm(FlaskForm):
     """Restart the statutory clock."""
 
     resumed_on = DateField("恢复计时日期", validators=[DataRequired("请填写日期。")])
+
+
+class PaperSignForm(FlaskForm):
+    """At the counter: the signed paper original of the printed letter was received."""
+
+    signer_name = StringField("签署人姓名（与纸质原件一致）", id="paper-signer-name",
+                              validators=[DataRequired("请填写签署人姓名。"), Length(max=100)])
+    letter_digest = HiddenField(id="paper-letter-digest", validators=[DataRequired()])
+    scan = FileField("签署原件扫描件（可选，照片或 PDF）")
+
+
+class WithdrawForm(FlaskForm):
+    """Withdraw (撤回) an application before the decision."""
+
+    reason = TextAreaField("撤回理由", id="withdraw-reason",
+                           validators=[DataRequired("请填写撤回理由。"), Length(max=500)])
+
+
+class NotAcceptForm(FlaskForm):
+    """General track: do not accept (不予受理)."""
+
+    reason = TextAreaField("不予受理理由", id="not-accept-reason",
+                           validators=[DataRequired("请填写不予受理的理由。"), Length(max=2000)])
+
+
+class CorrectionForm(FlaskForm):
+    """General track: tell at once everything missing (补正材料通知书)."""
+
+    note = TextAreaField("补正说明（可选）", id="correction-note",
+                         validators=[Optional(), Length(max=1000)])

@@ -7,10 +7,12 @@ import secrets
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -69,6 +71,7 @@ class ApplicationStatus(enum.StrEnum):
     approved = "approved"
     rejected = "rejected"
     withdrawn = "withdrawn"
+    not_accepted = "not_accepted"  # general track: 不予受理 (行政许可法 第三十二条)
 
     @property
     def label(self) -> str:
@@ -83,9 +86,36 @@ APPLICATION_STATUS_LABELS = {
     ApplicationStatus.approved: "准予许可",
     ApplicationStatus.rejected: "不予许可",
     ApplicationStatus.withdrawn: "已撤回",
+    ApplicationStatus.not_accepted: "不予受理",
 }
 
 DECIDABLE = (ApplicationStatus.submitted, ApplicationStatus.accepted)
+#: Where an applicant may still withdraw (撤回): any time before the decision.
+WITHDRAWABLE = (ApplicationStatus.draft, *DECIDABLE)
+
+
+CASE_NUMBER_PREFIX = "SL"  # 受理
+
+
+def format_case_number(year: int, application_id: int) -> str:
+    """The case number (受理编号) people read aloud and type: ``SL2026-000123``.
+
+    Built from the application's own id, so it is unique without a counter and never reused;
+    the year makes it easy to say and to place, the prefix keeps it apart from licence numbers.
+    """
+    return f"{CASE_NUMBER_PREFIX}{year}-{application_id:06d}"
+
+
+def normalise_case_number(text: str) -> str | None:
+    """Return the case number a user typed, or ``None`` if it is not one.
+
+    Spaces, a missing dash, lower case and a missing ``SL`` prefix are tolerated.
+    """
+    compact = "".join((text or "").split()).replace("-", "").upper()
+    compact = compact.removeprefix(CASE_NUMBER_PREFIX)
+    if len(compact) != 10 or not compact.isascii() or not compact.isdigit():
+        return None
+    return f"{CASE_NUMBER_PREFIX}{compact[:4]}-{compact[4:]}"
 
 
 class Decision(enum.StrEnum):
@@ -182,6 +212,10 @@ class Application(deadline_mixin("statutory"), db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_reason: Mapped[str | None] = mapped_column(Text)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    # 受理编号: set in the same flush that creates the application (see start_application).
+    case_number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    withdrawn_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
     item_version = relationship("ItemVersion", lazy="joined")
     applicant = relationship("Applicant", lazy="joined")
@@ -200,9 +234,11 @@ class Application(deadline_mixin("statutory"), db.Model):
                                                     order_by="ClockPause.id")
     supplements: Mapped[list[SupplementObligation]] = relationship(
         back_populates="application", order_by="SupplementObligation.id")
+    documents: Mapped[list[CaseDocument]] = relationship(
+        back_populates="application", order_by="CaseDocument.id")
 
     def __repr__(self) -> str:
-        return f"<Application {self.id} {self.status.value} track={self.track}>"
+        return f"<Application {self.case_number or self.id} {self.status.value} track={self.track}>"
 
 
 class ApplicationMaterial(db.Model):
@@ -223,8 +259,25 @@ class ApplicationMaterial(db.Model):
         return f"<ApplicationMaterial {self.application_id}/{self.material_id} {self.handling}>"
 
 
+class SigningMethod(enum.StrEnum):
+    """How the letter was signed: on screen, or on paper at the counter."""
+
+    electronic = "electronic"
+    paper = "paper"
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label."""
+        return {"electronic": "电子签署", "paper": "纸质签署"}[self.value]
+
+
 class CommitmentLetter(db.Model):
-    """The exact text the applicant signed: written once, never changed."""
+    """The exact text the applicant signed: written once, never changed.
+
+    On paper, the text is the one printed (its digest was printed on the page and is checked
+    again when the clerk records the signed original); the original's scan is optional and kept
+    with its SHA-256.
+    """
 
     __tablename__ = "commitment_letters"
 
@@ -236,11 +289,56 @@ class CommitmentLetter(db.Model):
     signed_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signing_method: Mapped[SigningMethod] = mapped_column(
+        _enum(SigningMethod), default=SigningMethod.electronic, server_default="electronic")
+    original_received_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scan_stored_name: Mapped[str | None] = mapped_column(String(64))
+    scan_original_name: Mapped[str | None] = mapped_column(String(200))
+    scan_sha256: Mapped[str | None] = mapped_column(String(64))
 
     application: Mapped[Application] = relationship(back_populates="letter")
+    recorded_by = relationship("User")
 
     def __repr__(self) -> str:
         return f"<CommitmentLetter app={self.application_id} {self.sha256[:12]}>"
+
+
+class CaseDocumentKind(enum.StrEnum):
+    """The general track's paperwork (行政许可法 第三十二条)."""
+
+    acceptance_notice = "acceptance_notice"
+    refusal_decision = "refusal_decision"
+    correction_notice = "correction_notice"
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese title of the document."""
+        return {"acceptance_notice": "受理通知书", "refusal_decision": "不予受理决定书",
+                "correction_notice": "补正材料通知书"}[self.value]
+
+
+class CaseDocument(db.Model):
+    """A notice issued on a case, kept as the PDF that was handed out, with the facts it states.
+
+    Written once and never changed: a later notice is a new row.
+    """
+
+    __tablename__ = "case_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    kind: Mapped[CaseDocumentKind] = mapped_column(_enum(CaseDocumentKind))
+    issued_on: Mapped[date] = mapped_column(Date)
+    issued_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    facts: Mapped[dict] = mapped_column(JSON, default=dict)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    application: Mapped[Application] = relationship(back_populates="documents")
+
+    def __repr__(self) -> str:
+        return f"<CaseDocument {self.id} {self.kind.value} app={self.application_id}>"
 
 
 class LicenceStatus(enum.StrEnum):
@@ -401,3 +499,6 @@ def _letters_are_immutable(session: Session, flush_context, instances) -> None:
     for obj in session.deleted:
         if isinstance(obj, CommitmentLetter):
             raise ValueError("a signed commitment letter is never deleted")
+    for obj in session.dirty:
+        if isinstance(obj, CaseDocument) and session.is_modified(obj):
+            raise ValueError("an issued notice never changes")
