@@ -25,6 +25,8 @@ class NewApplicationForm(FlaskForm):
     applicant_name = StringField("申请人名称 / 姓名",
                                  validators=[DataRequired("请填写申请人名称。"), Length(max=200)])
     applicant_phone = StringField("联系电话", validators=[Optional(), Length(max=32)])
+    business_address = StringField("经营场所地址", validators=[Optional(), Length(max=300)])
+    contact_name = StringField("联系人", validators=[Optional(), Length(max=50)])
     submission_token = HiddenField()
 
 

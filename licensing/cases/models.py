@@ -216,6 +216,9 @@ class Application(deadline_mixin("statutory"), db.Model):
     case_number: Mapped[str | None] = mapped_column(String(20), unique=True)
     withdrawn_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    # Where the licensed activity takes place and whom to ask for: the inspector goes there.
+    business_address: Mapped[str | None] = mapped_column(String(300))
+    contact_name: Mapped[str | None] = mapped_column(String(50))
 
     item_version = relationship("ItemVersion", lazy="joined")
     applicant = relationship("Applicant", lazy="joined")

@@ -97,6 +97,8 @@ def start_application(
     *,
     actor=None,
     idempotency_key: str | None = None,
+    business_address: str | None = None,
+    contact_name: str | None = None,
 ) -> Application:
     """Open an application (a draft) for a published item version and an applicant.
 
@@ -123,6 +125,8 @@ def start_application(
         status=ApplicationStatus.draft,
         created_by_id=actor.id if actor is not None else None,
         idempotency_key=idempotency_key,
+        business_address=(business_address or "").strip()[:300] or None,
+        contact_name=(contact_name or "").strip()[:50] or None,
     )
     db.session.add(application)
     db.session.flush()

@@ -136,7 +136,9 @@ def new_application():
                 token = form.submission_token.data or None
                 application = services.start_application(
                     version, applicant, _channel(), actor=current_user,
-                    idempotency_key=f"form:{current_user.id}:{token}" if token else None)
+                    idempotency_key=f"form:{current_user.id}:{token}" if token else None,
+                    business_address=form.business_address.data,
+                    contact_name=form.contact_name.data)
             except DomainError as exc:
                 db.session.rollback()
                 field = (form.applicant_phone if exc.code == "invalid_phone"

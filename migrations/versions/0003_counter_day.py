@@ -1,4 +1,4 @@
-"""issue 17: case numbers, paper signing, withdrawal, the general track's notices
+"""issue 17: case numbers, paper signing, withdrawal, notices, the business address
 
 Revision ID: 0003_issue17
 Revises: 0002
@@ -22,6 +22,8 @@ def upgrade():
         batch.add_column(sa.Column("withdrawn_dt", licensing.types.UTCDateTime(),
                                    nullable=True))
         batch.add_column(sa.Column("withdrawal_reason", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("business_address", sa.String(length=300), nullable=True))
+        batch.add_column(sa.Column("contact_name", sa.String(length=50), nullable=True))
         batch.create_unique_constraint(batch.f("uq_applications_case_number"), ["case_number"])
     # Existing applications get their case number from their year and id, as new ones do.
     bind = op.get_bind()
@@ -75,5 +77,6 @@ def downgrade():
             batch.drop_column(column)
     with op.batch_alter_table("applications") as batch:
         batch.drop_constraint(batch.f("uq_applications_case_number"), type_="unique")
-        for column in ("withdrawal_reason", "withdrawn_dt", "case_number"):
+        for column in ("contact_name", "business_address", "withdrawal_reason",
+                       "withdrawn_dt", "case_number"):
             batch.drop_column(column)
