@@ -158,7 +158,7 @@ def test_xlsx_opens_with_every_sheet_and_the_right_figures(month, client):
     rate_cell = next(row[2] for row in city.iter_rows(min_row=9) if row[1].value == "按期核查率")
     assert rate_cell.number_format == "0.0%"
     departments_rates = [row[-1] for row in workbook["各部门"].iter_rows(min_row=4)]
-    assert all(c.value is None or isinstance(c.value, float) for c in departments_rates)
+    assert all(c.value is None or isinstance(c.value, int | float) for c in departments_rates)
     assert {c.number_format for c in departments_rates} == {"0.0%"}
 
     departments = workbook["各部门"]
