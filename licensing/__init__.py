@@ -73,8 +73,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO if not settings.testing else logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from licensing import web
+    from licensing import form_meta, web
     from licensing.extensions import csrf, db, login_manager, migrate
+
+    form_meta.install()
 
     import_models()
     db.init_app(app)

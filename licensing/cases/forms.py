@@ -21,7 +21,9 @@ class NewApplicationForm(FlaskForm):
         default="enterprise", validators=[DataRequired("请选择申请人类型。")])
     applicant_code = StringField(
         "统一社会信用代码 / 身份证号码",
-        validators=[DataRequired("请填写统一社会信用代码或身份证号码。"), Length(max=18)])
+        # No maxlength of 18 in the page: a code pasted with a space around it would be cut
+        # short by the browser. Spaces are trimmed; the identity check counts the 18.
+        validators=[DataRequired("请填写统一社会信用代码或身份证号码。"), Length(max=40)])
     applicant_name = StringField("申请人名称 / 姓名",
                                  validators=[DataRequired("请填写申请人名称。"), Length(max=200)])
     applicant_phone = StringField("联系电话", validators=[Optional(), Length(max=32)])
