@@ -23,6 +23,7 @@ from licensing.auth.access import roles_required
 from licensing.auth.home import Panel, register_panel
 from licensing.auth.models import DepartmentKind, Role, User
 from licensing.auth.navigation import register_nav
+from licensing.auth.services import people_labels
 from licensing.clock import local_today
 from licensing.errors import Conflict, DomainError
 from licensing.extensions import db
@@ -132,6 +133,7 @@ def _task_context(task: VerificationTask, *, result_form=None, evidence_form=Non
                              inspector_id=task.assigned_to_id or 0)
     assign_form.inspector_id.choices = [SelectChoice(0, "— 请选择 —")] + [
         SelectChoice(u.id, u.display_name) for u in services.assignable_inspectors(task)]
+    history = entries_for("verification_task", task.id)
     revocation = db.session.scalar(select(RevocationCase).where(
         RevocationCase.licence_id == task.licence_id).order_by(RevocationCase.id.desc()))
     return {
@@ -159,7 +161,8 @@ def _task_context(task: VerificationTask, *, result_form=None, evidence_form=Non
         "outcome_form": RectificationOutcomeForm(formdata=None, lock_version=task.lock_version),
         "judicial_form": JudicialTransferForm(formdata=None, transferred_on=today),
         "revocation": revocation,
-        "history": entries_for("verification_task", task.id),
+        "history": history,
+        "people": people_labels(e.actor_id for e in history),
         "action_label": services.action_label,
         "Status": TaskStatus,
         "Outcome": Outcome,

@@ -128,3 +128,23 @@ def test_upload_over_the_limit_answers_on_the_task_page(world, task, client, app
     page = response.get_data(as_text=True)
     assert "文件过大" in page and f"不能超过 {limit // (1024 * 1024)} MB" in page
     assert 'id="evidence-form"' in page and 'data-max-bytes="' in page
+
+
+def test_the_timeline_names_people_not_logins(world, task, client):
+    services.record_result(task, "nonconform", "无健康证明", CHECKED_ON, actor=world.inspector)
+    db.session.commit()
+    login_as(client, world.inspector)
+    page = client.get(f"/supervision/tasks/{task.id}").get_data(as_text=True)
+    history = page.split('id="history"')[1]
+    assert f"{world.inspector.display_name}（监管人员）" in history
+    assert f"· {world.inspector.username} ·" not in history
+    favicon = page.split('rel="icon"')[1].split('href="')[1].split('"')[0]
+    assert client.get(favicon).status_code == 200
+
+
+def test_credit_records_name_the_licence_not_an_internal_key():
+    from licensing.credit.models import _reference_for_people
+
+    assert _reference_for_people("licence:XZSPJ-2026-000002") == "，许可证号XZSPJ-2026-000002"
+    assert _reference_for_people("task:12") == ""
+    assert _reference_for_people("HB-YZSX-2025-0612") == "，文号HB-YZSX-2025-0612"
