@@ -6,7 +6,7 @@ through Flask-Babel, which this system does not need: so its forms fall back to 
 are part of the value unless a filter removes them, so a length is checked on them.
 
 ``install()`` gives ``FlaskForm``'s meta class both behaviours once, at start-up, so every
-form of every domain gets them (see docs/decisions/0016-forms-speak-chinese-and-trim.md).
+form of every domain gets them (see docs/decisions/0016-counter-day.md).
 """
 
 from __future__ import annotations
