@@ -389,3 +389,26 @@ def test_general_track_step_bar_never_shows_a_commitment(counter):
     page = client.get(url).get_data(as_text=True)
     steps = page.split('<ol class="steps"')[1].split("</ol>")[0]
     assert "承诺" not in steps and "核收材料" in steps
+
+
+def test_the_applicant_reads_words_written_for_them(app, counter):
+    from tests.case_factories import applicant as make_applicant
+
+    _, version, _, _ = counter
+    user = create_test_user(Role.applicant)
+    client = app.test_client()
+    login_as(client, user)
+    page = client.get("/").get_data(as_text=True)
+    nav = page.split('id="mainnav"')[1].split("</nav>")[0]
+    assert "网上申请" in nav and "我的申请" in nav and "受理申请" not in nav
+    applicant = make_applicant(seed=81)
+    applicant.user_id = user.id
+    db.session.commit()
+    response = client.post("/applications/new", data={
+        "item_code": version.code, "applicant_kind": applicant.kind.value,
+        "applicant_code": applicant.code, "applicant_name": applicant.name,
+        "submission_token": "own-1"})
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert "请您阅读以下全部内容" in page and "我已阅读，下一步" in page
+    assert "请向申请人告知" not in page
