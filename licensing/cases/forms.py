@@ -75,7 +75,8 @@ class ResumeForm(FlaskForm):
 class PaperSignForm(FlaskForm):
     """At the counter: the signed paper original of the printed letter was received."""
 
-    signer_name = StringField("签署人姓名（与纸质原件一致）", id="paper-signer-name",
+    # Its own name: the electronic form on the same page has ``signer_name``.
+    original_signer_name = StringField("签署人姓名（与纸质原件一致）", id="paper-signer-name",
                               validators=[DataRequired("请填写签署人姓名。"), Length(max=100)])
     letter_digest = HiddenField(id="paper-letter-digest", validators=[DataRequired()])
     scan = FileField("签署原件扫描件（可选，照片或 PDF）")

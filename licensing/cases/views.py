@@ -202,7 +202,7 @@ def _case_context(application: Application) -> dict:
                                           else "")
         paper_form = PaperSignForm()
         paper_form.letter_digest.data = sign_form.letter_digest.data
-        paper_form.signer_name.data = sign_form.signer_name.data
+        paper_form.original_signer_name.data = sign_form.signer_name.data
         context.update(letter_preview=text, sign_form=sign_form, paper_form=paper_form)
     task = _task_of(application)
     context["task"] = task
@@ -330,8 +330,9 @@ def sign_paper(public_id: str):
         upload = form.scan.data
         if upload and upload.filename:
             scan = store_upload(upload.stream, upload.filename, "letter_scans")
-        services.sign_letter(application, form.signer_name.data, form.letter_digest.data,
-                             Channel.counter, actor=current_user, paper=True, scan=scan)
+        services.sign_letter(application, form.original_signer_name.data,
+                             form.letter_digest.data, Channel.counter, actor=current_user,
+                             paper=True, scan=scan)
     except DomainError as exc:
         db.session.rollback()
         if scan is not None:

@@ -113,7 +113,7 @@ def test_letter_pdf_before_signing_then_paper_original_with_scan(counter):
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
     response = client.post(f"{url}/sign-paper", data={
-        "signer_name": "王五", "letter_digest": digest,
+        "original_signer_name": "王五", "letter_digest": digest,
         "scan": (io.BytesIO(PNG), "原件.png")}, content_type="multipart/form-data",
         follow_redirects=True)
     text = response.get_data(as_text=True)
@@ -142,7 +142,7 @@ def test_paper_signing_without_scan_and_with_a_stale_print(counter):
     # the modes change after printing: the old print no longer matches, nothing is stored
     client.post(f"{url}/commitments", data={"mode-M1": "submitted", "mode-M2": "submitted",
                                             "mode-M3": "substitute", "mode-M4": "substitute"})
-    response = client.post(f"{url}/sign-paper", data={"signer_name": "王五",
+    response = client.post(f"{url}/sign-paper", data={"original_signer_name": "王五",
                                                       "letter_digest": digest},
                            follow_redirects=True)
     assert "承诺书内容已发生变化" in response.get_data(as_text=True)
@@ -150,7 +150,8 @@ def test_paper_signing_without_scan_and_with_a_stale_print(counter):
     assert db.session.get(Application, application.id).letter is None
     _, fresh = _to_letter(client, url, {"mode-M1": "submitted", "mode-M2": "submitted",
                                         "mode-M3": "substitute", "mode-M4": "substitute"})
-    client.post(f"{url}/sign-paper", data={"signer_name": "王五", "letter_digest": fresh})
+    client.post(f"{url}/sign-paper", data={"original_signer_name": "王五",
+                                           "letter_digest": fresh})
     db.session.expire_all()
     letter = db.session.get(Application, application.id).letter
     assert letter.signing_method == SigningMethod.paper and letter.scan_sha256 is None
@@ -161,7 +162,7 @@ def test_a_refused_scan_keeps_the_case_a_draft(counter):
     application, url = _start(client, version)
     _, digest = _to_letter(client, url)
     response = client.post(f"{url}/sign-paper", data={
-        "signer_name": "王五", "letter_digest": digest,
+        "original_signer_name": "王五", "letter_digest": digest,
         "scan": (io.BytesIO(b"not an image"), "x.txt")}, content_type="multipart/form-data",
         follow_redirects=True)
     assert "只能上传照片" in response.get_data(as_text=True)
@@ -190,7 +191,7 @@ def test_applicant_cannot_record_a_paper_signature(app, counter):
     applicant_user = create_test_user(Role.applicant)
     other = app.test_client()
     login_as(other, applicant_user)
-    assert other.post(f"{url}/sign-paper", data={"signer_name": "王五",
+    assert other.post(f"{url}/sign-paper", data={"original_signer_name": "王五",
                                                  "letter_digest": digest}).status_code in (403,
                                                                                           404)
 
