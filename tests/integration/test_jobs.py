@@ -81,8 +81,11 @@ def decided_case(people, decided_on: str, *, who=None, rule=VerificationRule.pub
 
 
 def notices(kind: str | None = None) -> Counter:
-    """(kind, username) -> how many notifications."""
-    stmt = select(Notification)
+    """(kind, username) -> how many notifications the sweeps sent.
+
+    The approvers' 「待决定」 notice is sent at signing, not by a sweep: left out.
+    """
+    stmt = select(Notification).where(Notification.kind != "application.awaiting_decision")
     if kind is not None:
         stmt = stmt.where(Notification.kind == kind)
     return Counter((n.kind, n.user.username) for n in db.session.scalars(stmt))
