@@ -12,7 +12,7 @@ form of every domain gets them (see docs/decisions/0016-counter-day.md).
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.meta import DefaultMeta
 
 
@@ -31,9 +31,15 @@ class ChineseTrimmingMeta:
         return DefaultMeta.get_translations(self, form)
 
     def bind_field(self, form, unbound_field, options):
-        """Add ``strip_text`` to text fields (passwords keep every character typed)."""
+        """Add ``strip_text`` to one-line text fields.
+
+        Passwords keep every character typed; text areas and hidden fields may carry text that
+        must stay byte for byte (a notice file whose digest is checked), and their services
+        trim what they store themselves.
+        """
         field_class = unbound_field.field_class
-        if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
+        if issubclass(field_class, StringField) and not issubclass(
+                field_class, PasswordField | TextAreaField | HiddenField):
             filters = tuple(unbound_field.kwargs.get("filters") or ())
             if strip_text not in filters:
                 options = {**options, "filters": (strip_text, *filters)}
