@@ -88,13 +88,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO if not settings.testing else logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from licensing import web
+    from licensing import form_meta, web
     from licensing.auth import throttle
     from licensing.extensions import csrf, db, login_manager, migrate
     from licensing.url_ints import BoundedIntConverter
 
     # before any blueprint: every <int:...> of every domain is bounded to 1..2**31-1
     app.url_map.converters["int"] = BoundedIntConverter
+    form_meta.install()
     import_models()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,

@@ -80,6 +80,7 @@ def application(application) -> schemas.ApplicationOut:
                      if any(row.material_id == m.id for row in application.materials)]
     return schemas.ApplicationOut(
         id=application.public_id,
+        case_number=application.case_number,
         status=application.status.value,
         purpose=application.purpose.value if application.purpose else "issue",
         track=application.track.value if application.track else None,

@@ -468,6 +468,8 @@ class ApplicationOut(Response):
     """An application and everything that followed it."""
 
     id: str = Field(description="The application's public id (unguessable).")
+    case_number: str | None = Field(
+        None, description="The case number (受理编号) people read aloud, e.g. SL2026-000123.")
     status: ApplicationStatusName
     purpose: Literal["issue", "change", "renewal", "reissue"] = Field(
         "issue", description="A new licence, or a change, renewal or reissue of ``licence``.")

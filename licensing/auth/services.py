@@ -257,3 +257,16 @@ def load_session_user(session_id: str) -> User | None:
     if user is None or not user.active or user.session_token != token:
         return None
     return user
+
+
+def people_labels(user_ids) -> dict[int, str]:
+    """Name users for a timeline: ``张三（监管人员）``, never their login.
+
+    Returns a label for each id found; callers fall back to the audit entry's own label (the
+    system, or a user since removed).
+    """
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    users = db.session.scalars(select(User).where(User.id.in_(ids)))
+    return {u.id: f"{u.display_name}（{u.role.label}）" for u in users}

@@ -38,7 +38,7 @@ class NoticeSource(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the Chinese label."""
-        return {"python_holidays": "内置数据（python-holidays）",
+        return {"python_holidays": "内置数据（开源节假日数据包）",
                 "import_file": "管理员导入"}[self.value]
 
 

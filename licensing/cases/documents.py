@@ -7,10 +7,29 @@ application's own record (the applicant's data as filed).
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import current_app
 
-from licensing.cases.models import Application, IneligibilityNotice, Licence
+from licensing.cases.models import Application, CaseDocumentKind, IneligibilityNotice, Licence
 from licensing.pdf import Document, Section, render
+
+REMEDIES = ("如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，"
+            "或者在六个月内依法向人民法院提起行政诉讼。")
+
+
+def _day(value: date | str) -> str:
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+REMEDIES = ("如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，"
+            "或者在六个月内依法向人民法院提起行政诉讼。")
+
+
+def _day(value: date | str) -> str:
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def verify_url(licence: Licence) -> str:
@@ -55,3 +74,56 @@ def ineligibility_notice_pdf(notice: IneligibilityNotice) -> bytes:
     return render(Document(
         title="不适用告知承诺制告知书", subtitle=f"{notice.approval_department_name} · {day}",
         sections=sections, footer=f"{notice.approval_department_name}（印章）  {day}"))
+
+
+def letter_pdf(application: Application, text: str, digest: str, *, signed: bool) -> bytes:
+    """The commitment letter to print and sign on paper, or the signed text as stored.
+
+    The fingerprint printed at the foot is the SHA-256 of the exact text: the clerk's record of
+    the signed original is checked against it, so the stored text is the one printed.
+    """
+    pairs = [("受理编号", application.case_number or ""),
+             ("申请事项", application.item_version.name),
+             ("申请人", application.applicant.name)]
+    note = ("本页为已签署承诺书的存档文本。" if signed else
+            "请申请人阅读全文并同时阅读一次性告知书后，在下方签字（单位申请人加盖公章）。")
+    sections = [Section(pairs=pairs), Section(paragraphs=[text]),
+                Section(paragraphs=[note, "签署人（签字）：__________________　　"
+                                    "日期：______年____月____日"])]
+    return render(Document(title="告知承诺书", subtitle=f"受理编号 {application.case_number}",
+                           sections=sections, footer=f"文本指纹 SHA-256：{digest}"))
+
+
+def case_document_pdf(kind: CaseDocumentKind, issued_on: date, facts: dict) -> bytes:
+    """Render a general-track notice from the facts it states (kept with the case as issued)."""
+    day = _day(issued_on)
+    head = [f"{facts['applicant']}："]
+    sections: list[Section] = []
+    if kind == CaseDocumentKind.acceptance_notice:
+        head.append(f"你（单位）提出的“{facts['item']}”申请，申请材料齐全、符合法定形式，"
+                    f"本机关决定予以受理。本机关将自受理之日起 {facts['working_days']} 个工作日内"
+                    f"（{_day(facts['due_on'])}前）作出行政许可决定，依法需要听证、检验、检测、"
+                    "鉴定、专家评审的时间不计算在内。")
+        sections.append(Section(paragraphs=head))
+        sections.append(Section(heading="已收取的申请材料",
+                                rows=[("序号", "材料名称")] + [
+                                    (str(i), name) for i, name in
+                                    enumerate(facts.get("received", []), 1)]))
+    elif kind == CaseDocumentKind.refusal_decision:
+        head += [f"你（单位）提出的“{facts['item']}”申请，经审查，决定不予受理。",
+                 f"理由：{facts['reason']}", REMEDIES]
+        sections.append(Section(paragraphs=head))
+    else:
+        head.append(f"你（单位）提出的“{facts['item']}”申请，申请材料不齐全或者不符合法定形式。"
+                    "根据《中华人民共和国行政许可法》第三十二条，现一次性告知你（单位）需要补正的"
+                    "全部内容如下。请补正后再次提交，补正材料齐全后本机关依法受理。")
+        sections.append(Section(paragraphs=head))
+        sections.append(Section(heading="需要补正的全部材料",
+                                rows=[("序号", "材料名称")] + [
+                                    (str(i), name) for i, name in
+                                    enumerate(facts.get("missing", []), 1)]))
+        if facts.get("note"):
+            sections.append(Section(paragraphs=[f"补正说明：{facts['note']}"]))
+    return render(Document(title=kind.label,
+                           subtitle=f"{facts['department']} · 受理编号 {facts['case_number']}",
+                           sections=sections, footer=f"{facts['department']}（印章）  {day}"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -20,14 +21,18 @@ class NewApplicationForm(FlaskForm):
         default="enterprise", validators=[DataRequired("请选择申请人类型。")])
     applicant_code = StringField(
         "统一社会信用代码 / 身份证号码",
-        validators=[DataRequired("请填写统一社会信用代码或身份证号码。"), Length(max=18)])
+        # No maxlength of 18 in the page: a code pasted with a space around it would be cut
+        # short by the browser. Spaces are trimmed; the identity check counts the 18.
+        validators=[DataRequired("请填写统一社会信用代码或身份证号码。"), Length(max=40)])
     applicant_name = StringField("申请人名称 / 姓名",
                                  validators=[DataRequired("请填写申请人名称。"), Length(max=200)])
     applicant_phone = StringField("联系电话", validators=[Optional(), Length(max=32)])
     legal_representative = StringField("法定代表人（负责人）",
                                        validators=[Optional(), Length(max=100)])
-    address = StringField("住所（经营场所）", validators=[Optional(), Length(max=300)])
+    address = StringField("住所", validators=[Optional(), Length(max=300)])
     licensed_scope = TextAreaField("许可内容", validators=[Optional(), Length(max=2000)])
+    business_address = StringField("经营场所地址", validators=[Optional(), Length(max=300)])
+    contact_name = StringField("联系人", validators=[Optional(), Length(max=50)])
     submission_token = HiddenField()
 
 
@@ -38,7 +43,7 @@ class LicenceRequestForm(FlaskForm):
     holder_name = StringField("持证人名称", validators=[Optional(), Length(max=200)])
     legal_representative = StringField("法定代表人（负责人）",
                                        validators=[Optional(), Length(max=100)])
-    address = StringField("住所（经营场所）", validators=[Optional(), Length(max=300)])
+    address = StringField("住所", validators=[Optional(), Length(max=300)])
     scope = TextAreaField("许可内容", validators=[Optional(), Length(max=2000)])
 
 
@@ -105,13 +110,51 @@ class DecisionForm(FlaskForm):
 class PauseForm(FlaskForm):
     """Stop the statutory clock."""
 
-    reason = SelectField("暂停事由（行政许可法第四十五条）",
+    reason = SelectField("暂停事由（行政许可法第四十五条）", id="pause-reason",
                          choices=[(r.value, r.label) for r in PauseReason])
     paused_on = DateField("暂停日期", validators=[DataRequired("请填写日期。")])
-    note = StringField("说明", validators=[Optional(), Length(max=500)])
+    note = StringField("说明", id="pause-note", validators=[Optional(), Length(max=500)])
 
 
 class ResumeForm(FlaskForm):
     """Restart the statutory clock."""
 
     resumed_on = DateField("恢复计时日期", validators=[DataRequired("请填写日期。")])
+
+
+class PaperSignForm(FlaskForm):
+    """At the counter: the signed paper original of the printed letter was received."""
+
+    # Its own name: the electronic form on the same page has ``signer_name``.
+    original_signer_name = StringField("签署人姓名（与纸质原件一致）", id="paper-signer-name",
+                              validators=[DataRequired("请填写签署人姓名。"), Length(max=100)])
+    capacity = SelectField("签署人身份", id="paper-capacity", choices=[], validate_choice=False,
+                           validators=[Optional()])
+    signer_id_number = StringField("签署人居民身份证号码", id="paper-signer-id",
+                                   validators=[Optional(), Length(max=18)])
+    power_of_attorney = StringField("授权委托书（委托代理人签署时填写：名称、收取日期）",
+                                    id="paper-power-of-attorney",
+                                    validators=[Optional(), Length(max=200)])
+    letter_digest = HiddenField(id="paper-letter-digest", validators=[DataRequired()])
+    scan = FileField("签署原件扫描件（可选，照片或 PDF）")
+
+
+class WithdrawForm(FlaskForm):
+    """Withdraw (撤回) an application before the decision."""
+
+    reason = TextAreaField("撤回理由", id="withdraw-reason",
+                           validators=[DataRequired("请填写撤回理由。"), Length(max=500)])
+
+
+class NotAcceptForm(FlaskForm):
+    """General track: do not accept (不予受理)."""
+
+    reason = TextAreaField("不予受理理由", id="not-accept-reason",
+                           validators=[DataRequired("请填写不予受理的理由。"), Length(max=2000)])
+
+
+class CorrectionForm(FlaskForm):
+    """General track: tell at once everything missing (补正材料通知书)."""
+
+    note = TextAreaField("补正说明（可选）", id="correction-note",
+                         validators=[Optional(), Length(max=1000)])

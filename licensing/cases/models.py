@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -100,6 +101,7 @@ class ApplicationStatus(enum.StrEnum):
     approved = "approved"
     rejected = "rejected"
     withdrawn = "withdrawn"
+    not_accepted = "not_accepted"  # general track: 不予受理 (行政许可法 第三十二条)
 
     @property
     def label(self) -> str:
@@ -114,9 +116,36 @@ APPLICATION_STATUS_LABELS = {
     ApplicationStatus.approved: "准予许可",
     ApplicationStatus.rejected: "不予许可",
     ApplicationStatus.withdrawn: "已撤回",
+    ApplicationStatus.not_accepted: "不予受理",
 }
 
 DECIDABLE = (ApplicationStatus.submitted, ApplicationStatus.accepted)
+#: Where an applicant may still withdraw (撤回): any time before the decision.
+WITHDRAWABLE = (ApplicationStatus.draft, *DECIDABLE)
+
+
+CASE_NUMBER_PREFIX = "SL"  # 受理
+
+
+def format_case_number(year: int, application_id: int) -> str:
+    """The case number (受理编号) people read aloud and type: ``SL2026-000123``.
+
+    Built from the application's own id, so it is unique without a counter and never reused;
+    the year makes it easy to say and to place, the prefix keeps it apart from licence numbers.
+    """
+    return f"{CASE_NUMBER_PREFIX}{year}-{application_id:06d}"
+
+
+def normalise_case_number(text: str) -> str | None:
+    """Return the case number a user typed, or ``None`` if it is not one.
+
+    Spaces, a missing dash, lower case and a missing ``SL`` prefix are tolerated.
+    """
+    compact = "".join((text or "").split()).replace("-", "").upper()
+    compact = compact.removeprefix(CASE_NUMBER_PREFIX)
+    if len(compact) != 10 or not compact.isascii() or not compact.isdigit():
+        return None
+    return f"{CASE_NUMBER_PREFIX}{compact[:4]}-{compact[4:]}"
 
 
 class Decision(enum.StrEnum):
@@ -222,6 +251,13 @@ class Application(deadline_mixin("statutory"), db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_reason: Mapped[str | None] = mapped_column(Text)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    # 受理编号: set in the same flush that creates the application (see start_application).
+    case_number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    withdrawn_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    # Where the licensed activity takes place and whom to ask for: the inspector goes there.
+    business_address: Mapped[str | None] = mapped_column(String(300))
+    contact_name: Mapped[str | None] = mapped_column(String(50))
 
     item_version = relationship("ItemVersion", lazy="joined")
     applicant = relationship("Applicant", lazy="joined")
@@ -244,9 +280,11 @@ class Application(deadline_mixin("statutory"), db.Model):
         back_populates="application", order_by="SupplementObligation.id")
     ineligibility_notices: Mapped[list[IneligibilityNotice]] = relationship(
         back_populates="application", order_by="IneligibilityNotice.id")
+    documents: Mapped[list[CaseDocument]] = relationship(
+        back_populates="application", order_by="CaseDocument.id")
 
     def __repr__(self) -> str:
-        return f"<Application {self.id} {self.status.value} track={self.track}>"
+        return f"<Application {self.case_number or self.id} {self.status.value} track={self.track}>"
 
 
 class ApplicationMaterial(db.Model):
@@ -267,8 +305,25 @@ class ApplicationMaterial(db.Model):
         return f"<ApplicationMaterial {self.application_id}/{self.material_id} {self.handling}>"
 
 
+class SigningMethod(enum.StrEnum):
+    """How the letter was signed: on screen, or on paper at the counter."""
+
+    electronic = "electronic"
+    paper = "paper"
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label."""
+        return {"electronic": "电子签署", "paper": "纸质签署"}[self.value]
+
+
 class CommitmentLetter(db.Model):
-    """The exact text the applicant signed: written once, never changed."""
+    """The exact text the applicant signed: written once, never changed.
+
+    On paper, the text is the one printed (its digest was printed on the page and is checked
+    again when the clerk records the signed original); the original's scan is optional and kept
+    with its SHA-256.
+    """
 
     __tablename__ = "commitment_letters"
     __table_args__ = (
@@ -292,8 +347,15 @@ class CommitmentLetter(db.Model):
     signed_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signing_method: Mapped[SigningMethod] = mapped_column(
+        _enum(SigningMethod), default=SigningMethod.electronic, server_default="electronic")
+    original_received_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scan_stored_name: Mapped[str | None] = mapped_column(String(64))
+    scan_original_name: Mapped[str | None] = mapped_column(String(200))
+    scan_sha256: Mapped[str | None] = mapped_column(String(64))
 
     application: Mapped[Application] = relationship(back_populates="letter")
+    recorded_by = relationship("User")
 
     @property
     def masked_text(self) -> str:
@@ -304,6 +366,44 @@ class CommitmentLetter(db.Model):
 
     def __repr__(self) -> str:
         return f"<CommitmentLetter app={self.application_id} {self.sha256[:12]}>"
+
+
+class CaseDocumentKind(enum.StrEnum):
+    """The general track's paperwork (行政许可法 第三十二条)."""
+
+    acceptance_notice = "acceptance_notice"
+    refusal_decision = "refusal_decision"
+    correction_notice = "correction_notice"
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese title of the document."""
+        return {"acceptance_notice": "受理通知书", "refusal_decision": "不予受理决定书",
+                "correction_notice": "补正材料通知书"}[self.value]
+
+
+class CaseDocument(db.Model):
+    """A notice issued on a case, kept as the PDF that was handed out, with the facts it states.
+
+    Written once and never changed: a later notice is a new row.
+    """
+
+    __tablename__ = "case_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    kind: Mapped[CaseDocumentKind] = mapped_column(_enum(CaseDocumentKind))
+    issued_on: Mapped[date] = mapped_column(Date)
+    issued_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    facts: Mapped[dict] = mapped_column(JSON, default=dict)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    application: Mapped[Application] = relationship(back_populates="documents")
+
+    def __repr__(self) -> str:
+        return f"<CaseDocument {self.id} {self.kind.value} app={self.application_id}>"
 
 
 class LicenceStatus(enum.StrEnum):
@@ -681,19 +781,13 @@ def _letters_are_immutable(session: Session, flush_context, instances) -> None:
     for obj in session.dirty:
         if not session.is_modified(obj):
             continue
-        if isinstance(obj, CommitmentLetter):
-            raise ValueError("a signed commitment letter never changes")
+        if isinstance(obj, CommitmentLetter | IneligibilityNotice | CaseDocument):
+            raise ValueError(f"a signed or served {type(obj).__name__} never changes")
         if isinstance(obj, LicenceVersion):
             raise ValueError("a licence version never changes")
         if isinstance(obj, LicenceDocument) and (_changed_fields(obj) - _SERVICE_FIELDS):
             raise ValueError("an issued document never changes")
     for obj in session.deleted:
-        if isinstance(obj, CommitmentLetter | LicenceVersion | LicenceDocument):
+        if isinstance(obj, CommitmentLetter | LicenceVersion | LicenceDocument
+                      | IneligibilityNotice | CaseDocument):
             raise ValueError("a signed letter or an issued record is never deleted")
-    """Refuse any change to a signed commitment letter or a served notice once stored."""
-    for obj in session.dirty:
-        if isinstance(obj, CommitmentLetter | IneligibilityNotice) and session.is_modified(obj):
-            raise ValueError(f"a served {type(obj).__name__} never changes")
-    for obj in session.deleted:
-        if isinstance(obj, CommitmentLetter | IneligibilityNotice):
-            raise ValueError(f"a served {type(obj).__name__} is never deleted")

@@ -35,9 +35,12 @@ from licensing.cases.errors import (
 )
 from licensing.cases.models import (
     DECIDABLE,
+    WITHDRAWABLE,
     Application,
     ApplicationMaterial,
     ApplicationStatus,
+    CaseDocument,
+    CaseDocumentKind,
     Channel,
     ClockPause,
     CommitmentLetter,
@@ -50,8 +53,10 @@ from licensing.cases.models import (
     PauseReason,
     Purpose,
     SignerCapacity,
+    SigningMethod,
     SupplementObligation,
     Track,
+    format_case_number,
 )
 from licensing.cases.signals import commitment_licence_issued, licence_credit_barred
 from licensing.catalogue.models import ItemVersion, VerificationRule
@@ -61,7 +66,13 @@ from licensing.credit.signals import recheck_found_barred
 from licensing.errors import DomainError, InvalidTransition, ValidationFailed
 from licensing.event_dates import check_event_date
 from licensing.extensions import db
+from licensing.notifications.services import notify_department, register_kind
 from licensing.printable import require_printable
+
+NOTIFY_AWAITING_DECISION = register_kind("application.awaiting_decision", "待决定的申请")
+
+#: 行政许可法 第三十二条: what is missing is told at once, within five days of receipt.
+CORRECTION_NOTICE_WORKING_DAYS = 5
 
 VERIFICATION_RULES = {
     VerificationRule.standard: DeadlineRule.standard_60,
@@ -100,6 +111,8 @@ def start_application(
     actor=None,
     idempotency_key: str | None = None,
     licensed_scope: str | None = None,
+    business_address: str | None = None,
+    contact_name: str | None = None,
 ) -> Application:
     """Open an application (a draft) for a published item version and an applicant.
 
@@ -136,11 +149,15 @@ def start_application(
         status=ApplicationStatus.draft,
         created_by_id=actor.id if actor is not None else None,
         idempotency_key=idempotency_key,
+        business_address=(business_address or "").strip()[:300] or None,
+        contact_name=(contact_name or "").strip()[:50] or None,
     )
     db.session.add(application)
     db.session.flush()
+    application.case_number = format_case_number(local_today().year, application.id)
+    db.session.flush()
     _audit(application, "started", item=version.code, version=version.number,
-           channel=channel, applicant_id=applicant.id)
+           channel=channel, applicant_id=applicant.id, case_number=application.case_number)
     return application
 
 
@@ -428,13 +445,21 @@ def sign_letter(
     signer_id_number: str | None = None,
     power_of_attorney: str | None = None,
     actor=None,
+    paper: bool = False,
+    scan=None,
 ) -> CommitmentLetter:
     """Store the signed letter, the text shown with its signer line filled in; submit.
 
     ``shown_digest`` is the SHA-256 of the text the signer read (``letter_text`` without a
     signer); if the letter would render differently now (the data or the template changed in
     between), signing is refused. The signer is checked by ``check_signer``.
+
+    ``paper=True`` records, at the counter, that the signed paper original of the printed
+    letter was received (the digest printed on the page is the one checked); ``scan`` is an
+    optional ``StoredUpload`` of that original, kept with its SHA-256.
     """
+    if paper and channel != Channel.counter:
+        raise InvalidTransition("纸质签署只能在政务服务窗口登记。")
     _require_status(application, ApplicationStatus.draft)
     if application.track != Track.commitment:
         raise InvalidTransition("只有告知承诺制申请需要签署承诺书。")
@@ -458,22 +483,84 @@ def sign_letter(
         signed_dt=utcnow(),
         channel=channel,
         recorded_by_id=actor.id if actor is not None else None,
+        signing_method=SigningMethod.paper if paper else SigningMethod.electronic,
     )
+    if paper:
+        letter.original_received_dt = letter.signed_dt
+        if scan is not None:
+            letter.scan_stored_name = scan.stored_name
+            letter.scan_original_name = scan.original_name
+            letter.scan_sha256 = scan.sha256
     db.session.add(letter)
     application.status = ApplicationStatus.submitted
     application.submitted_dt = letter.signed_dt
     db.session.flush()
     _audit(application, "letter_signed", sha256=digest, channel=channel, letter_id=letter.id,
            signer_capacity=signer.capacity, capacity_defaulted=signer.defaulted,
-           power_of_attorney=signer.power_of_attorney)
+           power_of_attorney=signer.power_of_attorney,
+           method=letter.signing_method, scan_sha256=letter.scan_sha256)
+    notify_deciders(application)
     return letter
+
+
+# --- who decides next -------------------------------------------------------------------------
+
+
+def deciders(application: Application) -> list:
+    """The approvers of the application's approval department: who decides next."""
+    from licensing.auth.models import Role
+    from licensing.notifications.services import recipients
+
+    return recipients([Role.approver], application.approval_department_id)
+
+
+def notify_deciders(application: Application) -> None:
+    """Tell the approval department's approvers that a case waits for their decision."""
+    from licensing.auth.models import Role
+
+    what = ("已签署告知承诺书，待当场作出决定" if application.track == Track.commitment
+            else "已受理，待审查决定")
+    notify_department(
+        application.approval_department_id, [Role.approver], NOTIFY_AWAITING_DECISION,
+        f"待决定：{application.case_number} {application.item_version.name}"[:200],
+        f"受理编号 {application.case_number}，申请人 {application.applicant.name}，{what}。",
+        f"/applications/{application.public_id}", "application", application.id,
+        f"awaiting_decision:{application.id}")
+
+
+def waiting_for_decision(stmt):
+    """Narrow a visible-applications query to the cases waiting for a decision, oldest first."""
+    return stmt.where(Application.status.in_(DECIDABLE)).order_by(
+        Application.submitted_dt, Application.id)
+
+
+# --- withdrawal -------------------------------------------------------------------------------
+
+
+def withdraw(application: Application, reason: str, *, actor=None) -> None:
+    """Withdraw (撤回) a draft or a submitted application before the decision, with a reason."""
+    if application.status in (ApplicationStatus.approved, ApplicationStatus.rejected):
+        raise InvalidTransition("已作出决定的申请不能撤回。")
+    _require_status(application, *WITHDRAWABLE)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("请填写撤回理由。", code="withdrawal_reason_required")
+    if len(reason) > 500:
+        raise ValidationFailed(f"撤回理由不能超过 500 个字，当前为 {len(reason)} 个字。",
+                               code="withdrawal_reason_too_long")
+    previous = application.status
+    application.status = ApplicationStatus.withdrawn
+    application.withdrawn_dt = utcnow()
+    application.withdrawal_reason = reason
+    db.session.flush()
+    _audit(application, "withdrawn", reason=reason, previous_status=previous)
 
 
 # --- general track ----------------------------------------------------------------------------
 
 
 def accept_general(application: Application, received_codes: list[str],
-                   accepted_on: date | None = None) -> None:
+                   accepted_on: date | None = None, *, actor=None) -> None:
     """Accept a general-track application with all its statutory materials.
 
     Acceptance starts the item's statutory time limit in working days.
@@ -499,6 +586,88 @@ def accept_general(application: Application, received_codes: list[str],
     db.session.flush()
     _audit(application, "accepted", accepted_on=accepted_on,
            deadline=application.statutory_deadline.as_dict())
+    _issue_document(application, CaseDocumentKind.acceptance_notice, accepted_on, {
+        "received": [m.name for m in version.materials if m.code in received_codes],
+        "due_on": application.statutory_due_on.isoformat(),
+        "working_days": version.statutory_limit_days,
+    }, actor)
+    notify_deciders(application)
+
+
+def _issue_document(application: Application, kind: CaseDocumentKind, issued_on: date,
+                    facts: dict, actor=None) -> CaseDocument:
+    """Render a notice to PDF once and keep it with the case, with the facts it states."""
+    from licensing.cases.documents import case_document_pdf
+
+    facts = {**facts, "case_number": application.case_number,
+             "applicant": application.applicant.name, "item": application.item_version.name,
+             "department": application.approval_department.name}
+    pdf = case_document_pdf(kind, issued_on, facts)
+    document = CaseDocument(application=application, kind=kind, issued_on=issued_on,
+                            issued_dt=utcnow(), issued_by_id=actor.id if actor else None,
+                            facts=facts, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest())
+    db.session.add(document)
+    db.session.flush()
+    _audit(application, "document_issued", kind=kind, document_id=document.id,
+           sha256=document.sha256)
+    return document
+
+
+def refuse_acceptance(application: Application, reason: str,
+                      refused_on: date | None = None, *, actor=None) -> CaseDocument:
+    """Do not accept (不予受理) a general-track application: the decision states the reason
+    and the remedies (行政复议, 行政诉讼)."""
+    _require_status(application, ApplicationStatus.draft)
+    if application.track != Track.general:
+        raise InvalidTransition("不予受理决定只适用于一般程序申请。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("请填写不予受理的理由。", code="reason_required")
+    if len(reason) > 2000:
+        raise ValidationFailed(f"理由不能超过 2000 个字，当前为 {len(reason)} 个字。",
+                               code="reason_too_long")
+    refused_on = refused_on or local_today()
+    application.status = ApplicationStatus.not_accepted
+    db.session.flush()
+    _audit(application, "not_accepted", reason=reason, refused_on=refused_on)
+    return _issue_document(application, CaseDocumentKind.refusal_decision, refused_on,
+                           {"reason": reason}, actor)
+
+
+def correction_notice_due_on(application: Application) -> date:
+    """The last day to tell the applicant everything missing: 5 working days after receipt."""
+    from licensing.calendar.services import get_calendar
+
+    received_on = local_date(application.created_dt)
+    return get_calendar().add_working_days(received_on, CORRECTION_NOTICE_WORKING_DAYS).due_on
+
+
+def issue_correction_notice(application: Application, missing_codes: list[str],
+                            note: str = "", issued_on: date | None = None, *,
+                            actor=None) -> CaseDocument:
+    """Tell the applicant, at once, every material missing or incomplete (补正材料通知书).
+
+    The application stays open (a draft) so it can be accepted when the materials come in.
+    Refused after the five working days: by law the application then counts as accepted on
+    receipt, and the clerk accepts it.
+    """
+    _require_status(application, ApplicationStatus.draft)
+    if application.track != Track.general:
+        raise InvalidTransition("补正材料通知书只适用于一般程序申请。")
+    version = application.item_version
+    missing = [m for m in version.materials if m.code in set(missing_codes)]
+    if not missing:
+        raise ValidationFailed("请勾选需要补正的全部材料。", code="nothing_missing")
+    issued_on = issued_on or local_today()
+    last_day = correction_notice_due_on(application)
+    if issued_on > last_day:
+        raise ValidationFailed(
+            f"补正通知应在收到申请材料后 5 个工作日内（{last_day} 前）一次性告知；逾期未告知的，"
+            "自收到申请材料之日起即为受理，请直接受理。", code="correction_notice_late")
+    note = (note or "").strip()[:1000]
+    return _issue_document(application, CaseDocumentKind.correction_notice, issued_on, {
+        "missing": [m.name for m in missing], "note": note, "last_day": last_day.isoformat(),
+    }, actor)
 
 
 def pause_clock(application: Application, reason: PauseReason, paused_on: date,

@@ -18,28 +18,36 @@ from licensing.auth.navigation import register_nav
 from licensing.cases import documents, licence_pages, licences, services
 from licensing.cases.errors import AlreadyDecided
 from licensing.cases.forms import (
+    CorrectionForm,
     DecisionForm,
     NewApplicationForm,
+    NotAcceptForm,
+    PaperSignForm,
     PauseForm,
     ResumeForm,
     SignForm,
     StepForm,
     TrackForm,
+    WithdrawForm,
 )
 from licensing.cases.models import (
+    WITHDRAWABLE,
     Application,
     ApplicationStatus,
+    CaseDocument,
     Channel,
     Decision,
     Licence,
     MaterialHandling,
     PauseReason,
     Track,
+    normalise_case_number,
 )
 from licensing.cases.queries import load_application, visible_applications
 from licensing.catalogue.models import ItemVersion
 from licensing.errors import DomainError
 from licensing.extensions import db
+from licensing.uploads import discard, store_upload, stored_path
 from licensing.url_ints import bounded_int
 
 bp = Blueprint("cases", __name__)
@@ -49,10 +57,12 @@ VIEWERS = (Role.clerk, Role.approver, Role.head, Role.inspector, Role.reform_off
            Role.admin, Role.applicant)
 INTAKE = (Role.clerk, Role.approver, Role.applicant)
 
-register_nav("受理申请", "cases.new_application", Role.clerk, Role.approver, Role.applicant,
-             order=10)
+register_nav("受理申请", "cases.new_application", Role.clerk, Role.approver, order=10)
+register_nav("网上申请", "cases.new_application", Role.applicant, order=10)
+register_nav("待决定", "cases.waiting", Role.approver, order=15)
 register_nav("申请列表", "cases.list_applications", Role.clerk, Role.approver, Role.head,
-             Role.reform_office, Role.admin, Role.applicant, order=20)
+             Role.reform_office, Role.admin, order=20)
+register_nav("我的申请", "cases.list_applications", Role.applicant, order=20)
 
 
 def _channel() -> Channel:
@@ -78,7 +88,10 @@ def list_applications():
         stmt = stmt.where(Application.status == ApplicationStatus(status))
     if track in Track.__members__:
         stmt = stmt.where(Application.track == Track(track))
-    if q:
+    case_number = normalise_case_number(q)
+    if case_number:
+        stmt = stmt.where(Application.case_number == case_number)
+    elif q:
         # a subquery, not a join: an applicant's own list already joins Applicant
         stmt = stmt.where(Application.applicant_id.in_(select(Applicant.id).where(
             or_(Applicant.name.contains(q), Applicant.code == q.upper()))))
@@ -131,7 +144,9 @@ def new_application():
                 application = services.start_application(
                     version, applicant, _channel(), actor=current_user,
                     idempotency_key=f"form:{current_user.id}:{token}" if token else None,
-                    licensed_scope=form.licensed_scope.data)
+                    licensed_scope=form.licensed_scope.data,
+                    business_address=form.business_address.data,
+                    contact_name=form.contact_name.data)
             except DomainError as exc:
                 db.session.rollback()
                 field = (form.applicant_phone if exc.code == "invalid_phone"
@@ -147,6 +162,16 @@ def new_application():
             else:
                 return redirect(url_for("cases.show", public_id=application.public_id))
     return render_template("cases/new.html", form=form, own=own)
+
+
+@bp.route("/applications/waiting")
+@roles_required(Role.approver)
+def waiting():
+    """The approver's waiting list: cases signed or accepted, waiting for a decision."""
+    applications = db.session.scalars(
+        services.waiting_for_decision(visible_applications(current_user)).limit(200)).all()
+    return render_template("cases/waiting.html", applications=applications,
+                           mask_code=mask_code)
 
 
 def _case_context(application: Application) -> dict:
@@ -168,9 +193,19 @@ def _case_context(application: Application) -> dict:
         "mask_code": mask_code,
         "mask_phone": mask_phone,
         "can_intake": current_user.role in INTAKE,
+        "at_counter": current_user.role in (Role.clerk, Role.approver),
         "can_decide": current_user.role == Role.approver,
         "licence_status": licences.public_status,
         "changeable": licences.CHANGEABLE,
+        "can_withdraw": (current_user.role in INTAKE
+                         and application.status in WITHDRAWABLE),
+        "withdraw_form": WithdrawForm(),
+        "not_accept_form": NotAcceptForm(),
+        "correction_form": CorrectionForm(),
+        "applicant_view": current_user.role == Role.applicant,
+        "deciders": (services.deciders(application)
+                     if application.status in (ApplicationStatus.submitted,
+                                               ApplicationStatus.accepted) else []),
     }
     if (application.status == ApplicationStatus.draft and application.track == Track.commitment
             and application.materials):
@@ -182,7 +217,11 @@ def _case_context(application: Application) -> dict:
             sign_form.signer_name.data = (application.applicant.name
                                           if application.applicant.kind.value == "individual"
                                           else "")
-        context.update(letter_preview=text, sign_form=sign_form)
+        paper_form = PaperSignForm()
+        paper_form.capacity.choices = _capacity_choices(application)
+        paper_form.letter_digest.data = sign_form.letter_digest.data
+        paper_form.original_signer_name.data = sign_form.signer_name.data
+        context.update(letter_preview=text, sign_form=sign_form, paper_form=paper_form)
     context["task"] = None
     context["revocation"] = None
     for extra in CASE_PAGE_CONTEXT:
@@ -286,7 +325,7 @@ def sign(public_id: str):
             db.session.rollback()
             flash(exc.message, "error")
         else:
-            flash("承诺书已签署，申请已提交。", "success")
+            flash(_signed_message(application), "success")
     else:
         for errors in form.errors.values():
             for error in errors:
@@ -294,13 +333,138 @@ def sign(public_id: str):
     return redirect(url_for("cases.show", public_id=public_id))
 
 
+def _signed_message(application: Application) -> str:
+    names = "、".join(u.display_name for u in services.deciders(application))
+    who = f"{application.approval_department.name}审批人员" + (f"（{names}）" if names else "")
+    return (f"承诺书已签署，申请已提交。受理编号 {application.case_number}。"
+            f"下一步由{who}当场作出决定，已通知。")
+
+
+def _capacity_choices(application: Application) -> list[tuple[str, str]]:
+    """The signer capacities open to the applicant's kind (the first is the default)."""
+    form = SignForm(formdata=None)
+    form.set_capacity_choices(application.applicant.kind.value == "enterprise")
+    return form.capacity.choices
+
+
+@bp.route("/applications/<public_id>/sign-paper", methods=["POST"])
+@roles_required(Role.clerk, Role.approver)
+def sign_paper(public_id: str):
+    """At the counter: record that the signed paper original of the printed letter came back."""
+    application = load_application(public_id, current_user, for_update=True)
+    form = PaperSignForm()
+    form.capacity.choices = _capacity_choices(application)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(url_for("cases.show", public_id=public_id, _anchor="letter"))
+    scan = None
+    try:
+        upload = form.scan.data
+        if upload and upload.filename:
+            scan = store_upload(upload.stream, upload.filename, "letter_scans")
+        services.sign_letter(application, form.original_signer_name.data,
+                             form.letter_digest.data, Channel.counter, actor=current_user,
+                             capacity=form.capacity.data or None,
+                             signer_id_number=form.signer_id_number.data,
+                             power_of_attorney=form.power_of_attorney.data,
+                             paper=True, scan=scan)
+    except DomainError as exc:
+        db.session.rollback()
+        if scan is not None:
+            discard("letter_scans", scan.stored_name)
+        flash(exc.message, "error")
+    else:
+        flash(_signed_message(application), "success")
+    return redirect(url_for("cases.show", public_id=public_id))
+
+
+@bp.route("/applications/<public_id>/letter.pdf")
+@roles_required(*VIEWERS)
+def letter_pdf(public_id: str):
+    """The commitment letter to print: the draft text with its fingerprint, or as signed."""
+    application = load_application(public_id, current_user)
+    if application.letter is not None:
+        text, digest, signed = application.letter.text, application.letter.sha256, True
+    elif (application.status == ApplicationStatus.draft
+          and application.track == Track.commitment and application.materials):
+        text = services.letter_text(application)
+        digest, signed = services.letter_digest(text), False
+    else:
+        abort(404)
+    return _pdf(documents.letter_pdf(application, text, digest, signed=signed),
+                f"letter-{application.case_number}.pdf")
+
+
+@bp.route("/applications/<public_id>/letter-scan")
+@roles_required(Role.clerk, Role.approver, Role.head, Role.inspector, Role.reform_office,
+                Role.admin)
+def letter_scan(public_id: str):
+    """The scan of the signed paper original, if one was kept."""
+    from flask import send_file
+
+    application = load_application(public_id, current_user)
+    letter = application.letter
+    if letter is None or not letter.scan_stored_name:
+        abort(404)
+    response = send_file(stored_path("letter_scans", letter.scan_stored_name),
+                         download_name=letter.scan_original_name or "scan")
+    response.headers["X-Content-SHA256"] = letter.scan_sha256
+    return response
+
+
+@bp.route("/applications/<public_id>/withdraw", methods=["POST"])
+@roles_required(*INTAKE)
+def withdraw(public_id: str):
+    """Withdraw (撤回) the application before the decision, with a reason."""
+    form = WithdrawForm()
+    return _step(public_id, lambda a: services.withdraw(a, form.reason.data,
+                                                        actor=current_user),
+                 "申请已撤回。", form=form, invalid="请填写撤回理由（不超过 500 个字）。")
+
+
+@bp.route("/applications/<public_id>/not-accept", methods=["POST"])
+@roles_required(Role.clerk, Role.approver)
+def not_accept(public_id: str):
+    """General track: do not accept, with the reason and the remedies (不予受理决定书)."""
+    form = NotAcceptForm()
+    return _step(public_id, lambda a: services.refuse_acceptance(a, form.reason.data,
+                                                                 actor=current_user),
+                 "已作出不予受理决定，请打印不予受理决定书交申请人。", form=form,
+                 invalid="请填写不予受理的理由（不超过 2000 个字）。")
+
+
+@bp.route("/applications/<public_id>/correction", methods=["POST"])
+@roles_required(Role.clerk, Role.approver)
+def correction(public_id: str):
+    """General track: tell at once everything missing (补正材料通知书)."""
+    form = CorrectionForm()
+    missing = request.form.getlist("missing")
+    return _step(public_id, lambda a: services.issue_correction_notice(
+        a, missing, form.note.data or "", actor=current_user),
+        "已出具补正材料通知书，请打印交申请人。", form=form,
+        invalid="补正说明不能超过 1000 个字。")
+
+
+@bp.route("/applications/<public_id>/documents/<int:document_id>.pdf")
+@roles_required(*VIEWERS)
+def document_pdf(public_id: str, document_id: int):
+    """A notice as it was issued and kept with the case."""
+    application = load_application(public_id, current_user)
+    document = db.session.get(CaseDocument, document_id)
+    if document is None or document.application_id != application.id:
+        abort(404)
+    return _pdf(document.pdf, f"{document.kind.value}-{application.case_number}.pdf")
+
+
 @bp.route("/applications/<public_id>/accept", methods=["POST"])
 @roles_required(Role.clerk, Role.approver)
 def accept(public_id: str):
     """General track: accept with all statutory materials received."""
     received = request.form.getlist("received")
-    return _step(public_id, lambda a: services.accept_general(a, received),
-                 "已受理，法定时限开始计算。")
+    return _step(public_id, lambda a: services.accept_general(a, received, actor=current_user),
+                 "已受理，法定时限开始计算。请打印受理通知书交申请人；已通知审批人员。")
 
 
 @bp.route("/applications/<public_id>/pause", methods=["POST"])
@@ -435,7 +599,8 @@ def _counter_panel(user):
         figures=[("待当场决定", waiting or 0), ("一般程序在办", accepted or 0),
                  ("填报中", drafts or 0)],
         links=[("受理新申请", url_for("cases.new_application")),
-               ("待决定的申请", url_for("cases.list_applications", status="submitted"))],
+               ("待决定的申请", url_for("cases.waiting") if user.role == Role.approver
+                else url_for("cases.list_applications", status="submitted"))],
         order=10,
     )
 

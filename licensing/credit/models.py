@@ -106,6 +106,22 @@ class CreditRecordStatus(enum.StrEnum):
         return {"active": "有效", "repaired": "已修复", "withdrawn": "已撤销"}[self.value]
 
 
+def _reference_for_people(ref: str | None) -> str:
+    """Say a record's reference the way people read it; internal keys never reach a page.
+
+    Records this system wrote carry ``licence:<number>``, ``task:<id>`` or
+    ``supplement:<id>``: the licence number is worth saying, the ids are not.
+    """
+    if not ref:
+        return ""
+    kind, sep, value = ref.partition(":")
+    if sep and kind == "licence":
+        return f"，许可证号{value}"
+    if sep and kind in ("task", "supplement"):
+        return ""
+    return f"，文号{ref}"
+
+
 class CreditRecord(db.Model):
     """One fact in an applicant's credit record, from the platform, an import or this system.
 
@@ -151,7 +167,7 @@ class CreditRecord(db.Model):
 
     def describe(self) -> str:
         """Name the record for people: type, date, source and reference (Chinese)."""
-        ref = f"，编号{self.external_ref}" if self.external_ref else ""
+        ref = _reference_for_people(self.external_ref)
         issuer = f"，认定部门：{self.issuer}" if self.issuer else ""
         return (f"{self.record_type.label}记录（{self.start_on.isoformat()}起，"
                 f"来源：{self.source.label}{issuer}{ref}）")

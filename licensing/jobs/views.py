@@ -41,7 +41,7 @@ def _scheduler_panel(user: User) -> Panel | None:
     warnings = []
     if info.heartbeat_dt is None or now - info.heartbeat_dt > STALE_HEARTBEAT:
         warnings.append("没有运行中的调度进程：期限提醒、逾期标记和推送都已停止。"
-                        "请启动「flask scheduler run」。")
+                        "请联系运维人员启动调度进程（见运维说明）。")
     if failing:
         warnings.append("最近一次运行失败的任务：" + "、".join(failing) + "。")
     if not warnings:

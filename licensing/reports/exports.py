@@ -73,6 +73,15 @@ def meta_lines(report: MonthlyReportData) -> list[tuple[str, str]]:
     return lines
 
 
+RATE_FORMAT = "0.0%"
+
+
+def _rate_value(figures: dict[str, int]) -> float | None:
+    """The on-time rate as a number for a spreadsheet cell (0.875 shown as 87.5%), or empty."""
+    due = figures.get("tasks_due", 0)
+    return figures.get("tasks_on_time", 0) / due if due else None
+
+
 def _rate_text(figures: dict[str, int]) -> str:
     rate = on_time_rate(figures)
     return f"{rate:.1f}%" if rate is not None else "—"
@@ -110,10 +119,12 @@ def _table_sheet(workbook: Workbook, name: str, report: MonthlyReportData, lead:
     sheet.append(header)
     first = sheet.max_row
     for labels, figures in rows:
-        sheet.append([*labels, *(figures[k] for k in DEPARTMENTAL), _rate_text(figures)])
+        sheet.append([*labels, *(figures[k] for k in DEPARTMENTAL), _rate_value(figures)])
     total = {k: sum(f[k] for _, f in rows) for k in DEPARTMENTAL}
     sheet.append(["合计", *([""] * (len(lead) - 1)), *(total[k] for k in DEPARTMENTAL),
-                  _rate_text(total)])
+                  _rate_value(total)])
+    for row in range(first + 1, sheet.max_row + 1):
+        sheet.cell(row=row, column=len(header)).number_format = RATE_FORMAT
     _style_table(sheet, first, sheet.max_row, len(header), total_row=sheet.max_row)
     sheet.freeze_panes = sheet.cell(row=first + 1, column=len(lead) + 1)
     sheet.column_dimensions["A"].width = 16 if lead[0] == "事项编码" else 28
@@ -143,7 +154,8 @@ def to_xlsx(report: MonthlyReportData) -> bytes:
         if value is None:
             continue
         summary.append([figure.group, figure.label, value, figure.unit])
-    summary.append(["现场核查", "按期核查率", _rate_text(report.totals), ""])
+    summary.append(["现场核查", "按期核查率", _rate_value(report.totals), ""])
+    summary.cell(row=summary.max_row, column=3).number_format = RATE_FORMAT
     _style_table(summary, first, summary.max_row, 4)
     for column, width in zip("ABCD", (22, 30, 14, 8), strict=True):
         summary.column_dimensions[column].width = width

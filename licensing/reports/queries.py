@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Integer, and_, cast, false, func, join, or_, select, true
 from sqlalchemy.sql import Select
@@ -23,6 +24,7 @@ from sqlalchemy.sql import Select
 from licensing.auth.access import department_scope
 from licensing.calendar.models import CalendarRecomputeEvent
 from licensing.cases.models import Application, Decision, Track
+from licensing.clock import local_today
 from licensing.credit.models import OutboxMessage, OutboxStatus
 from licensing.enforcement.models import RevocationCase, RevocationStatus
 from licensing.extensions import db
@@ -115,12 +117,15 @@ def task_conditions(period: Period) -> dict[str, object]:
     not_ended_unchecked = or_(t.checked_on.is_not(None), t.closed_dt.is_(None),
                               t.closed_dt >= period.end)
     due = and_(t.verification_due_on.between(first, last), not_ended_unchecked)
+    # During the month in progress only a task whose due date has passed is overdue: one due
+    # on the 29th is not overdue on the 1st. Once the month is over the cut-off is its last day.
+    overdue_through = min(last, local_today() - timedelta(days=1))
     return {
         "tasks_due": due,
         "tasks_on_time": and_(due, t.checked_on <= t.verification_due_on),
         "tasks_done_late": and_(t.checked_on.between(first, last),
                                 t.checked_on > t.verification_due_on),
-        "tasks_overdue": and_(t.verification_due_on <= last, not_checked_by_end,
+        "tasks_overdue": and_(t.verification_due_on <= overdue_through, not_checked_by_end,
                               not_closed_by_end),
         "results_pushed": pushed,
         "results_pushed_late": and_(pushed, t.pushed_late == true()),

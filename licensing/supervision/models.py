@@ -81,6 +81,19 @@ class Outcome(enum.StrEnum):
         return {"conform": "符合承诺", "nonconform": "不符合承诺"}[self.value]
 
 
+class ChecklistVerdict(enum.StrEnum):
+    """The inspector's answer to one point of the checklist."""
+
+    conform = "conform"
+    nonconform = "nonconform"
+    not_applicable = "not_applicable"
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label."""
+        return {"conform": "符合", "nonconform": "不符合", "not_applicable": "不适用"}[self.value]
+
+
 #: The task's state machine: event -> (states it may happen in, state it leads to).
 #: ``licensing.supervision.services`` refuses every other move with ``TaskTransitionRefused``.
 TASK_TRANSITIONS: dict[str, tuple[frozenset[TaskStatus], TaskStatus]] = {
@@ -171,7 +184,9 @@ class VerificationTask(deadline_mixin("verification"), deadline_mixin("result_pu
     #: For a nonconform result: ``false_commitment`` (不实承诺) or ``breach`` (违反承诺), the
     #: classification the breach case carries (``licensing.enforcement.models.Finding``).
     finding: Mapped[str | None] = mapped_column(String(24))
-    #: The item's checklist as ticked: ``[{"item": "...", "ok": true}, ...]``.
+    #: The item's checklist as answered, point by point:
+    #: ``[{"item": "...", "verdict": "conform" | "nonconform" | "not_applicable" | None,
+    #: "ok": true}, ...]`` (``ok``: answered 符合, kept for earlier readers).
     checklist: Mapped[list | None] = mapped_column(JSON)
     checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     result_recorded_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)

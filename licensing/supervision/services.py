@@ -51,6 +51,7 @@ from licensing.supervision.models import (
     TASK_EVENT_LABELS,
     TASK_TRANSITIONS,
     TERMINAL_TASK_STATES,
+    ChecklistVerdict,
     Outcome,
     RectificationOrder,
     RectificationStatus,
@@ -65,9 +66,9 @@ from licensing.supervision.signals import (
     rectification_ordered,
     rectification_outcome_recorded,
 )
-from licensing.supervision.uploads import store_upload
 from licensing.transitions import allowed_events as _allowed_events
 from licensing.transitions import guarded_transition
+from licensing.uploads import store_upload
 from licensing.url_ints import parse_id
 
 #: A deadline within this many working days from today is "due soon" (临期).
@@ -257,6 +258,32 @@ def checklist_items(task: VerificationTask) -> list[str]:
     return items + [f"{label}（审批后实施）" for label in moved_check_labels(task)]
 
 
+def open_supplements(task: VerificationTask) -> list:
+    """The promised supplements of the task's case not yet handed in and accepted.
+
+    A conform check does not settle them: each stays open until it is handed in and
+    accepted, or lapses by its own deadline.
+    """
+    from licensing.cases.models import OPEN_SUPPLEMENT
+
+    return [s for s in task.application.supplements if s.status in OPEN_SUPPLEMENT]
+
+
+def working_days_left(task: VerificationTask, today: date | None = None) -> int | None:
+    """Working days from today to the task's current due date (negative when overdue)."""
+    from licensing.calendar.core import CalendarRangeError
+    from licensing.calendar.errors import CalendarNotLoaded, CalendarOutOfRange
+    from licensing.calendar.services import get_calendar
+
+    due_on = task.current_due_on
+    if due_on is None:
+        return None
+    try:
+        return get_calendar().working_days_between(today or local_today(), due_on)
+    except (CalendarRangeError, CalendarNotLoaded, CalendarOutOfRange):
+        return None
+
+
 def verification_method_label(task: VerificationTask) -> str:
     """Return how the item's commitment is checked (现场核查 / 书面核查 / 网上核查)."""
     method = task.item_version.verification_method
@@ -277,16 +304,50 @@ def moved_check_labels(task: VerificationTask) -> list[str]:
     return labels
 
 
+def _verdict(value) -> ChecklistVerdict | None:
+    if value is True:
+        return ChecklistVerdict.conform
+    if value is False:
+        return ChecklistVerdict.nonconform
+    try:
+        return ChecklistVerdict(value) if value else None
+    except ValueError:
+        raise InvalidResult("核查要点的结论只能是符合、不符合或不适用。",
+                            code="checklist_verdict_invalid") from None
+
+
 def _normalise_checklist(task: VerificationTask,
-                         ticked: Mapping[str, bool] | Iterable[str] | None) -> list[dict] | None:
-    if ticked is None:
+                         answers: Mapping[str, Any] | Iterable[str] | None) -> list[dict] | None:
+    """Return the checklist as answered: a verdict (or ``None``) for every point, in order.
+
+    ``answers`` maps a point to its verdict (``ChecklistVerdict`` value; ``True``/``False``
+    for 符合/不符合), or lists the points found 符合.
+    """
+    if answers is None:
         return None
     items = checklist_items(task)
-    if isinstance(ticked, Mapping):
-        marks = {str(k): bool(v) for k, v in ticked.items()}
+    if isinstance(answers, Mapping):
+        marks = {str(k): _verdict(v) for k, v in answers.items()}
     else:
-        marks = {str(k): True for k in ticked}
-    return [{"item": item, "ok": marks.get(item, False)} for item in items]
+        marks = {str(k): ChecklistVerdict.conform for k in answers}
+    return [{"item": item, "verdict": marks[item].value if marks.get(item) else None,
+             "ok": marks.get(item) == ChecklistVerdict.conform} for item in items]
+
+
+def check_checklist(outcome: Outcome, checklist: list[dict] | None) -> None:
+    """「符合承诺」 needs every point answered and none 不符合; refuse anything else."""
+    if checklist is None or outcome != Outcome.conform:
+        return
+    unanswered = [c["item"] for c in checklist if not c["verdict"]]
+    if unanswered:
+        raise InvalidResult(
+            f"结论为符合承诺时，每个核查要点都须作出结论（符合、不符合或不适用）。"
+            f"尚未作出结论：{'、'.join(unanswered)}。", code="checklist_incomplete")
+    failed = [c["item"] for c in checklist if c["verdict"] == ChecklistVerdict.nonconform]
+    if failed:
+        raise InvalidResult(
+            f"核查要点“{'、'.join(failed)}”不符合，结论不能为符合承诺。",
+            code="checklist_contradicts_outcome")
 
 
 def record_result(
@@ -296,7 +357,7 @@ def record_result(
     checked_on: date,
     *,
     actor: User | None = None,
-    checklist: Mapping[str, bool] | Iterable[str] | None = None,
+    checklist: Mapping[str, Any] | Iterable[str] | None = None,
     push: bool = True,
     expected_version: int | None = None,
     finding: str | None = None,
@@ -330,6 +391,8 @@ def record_result(
         finding = None
     if not isinstance(checked_on, date):
         raise InvalidResult("请填写核查日期。", code="checked_on_required")
+    checklist = _normalise_checklist(task, checklist)
+    check_checklist(outcome, checklist)
     today = local_today()
     if checked_on > today:
         raise InvalidResult("核查日期不能晚于今天。", code="checked_on_future")
@@ -344,7 +407,7 @@ def record_result(
         "checked_on": checked_on,
         "findings": findings or None,
         "finding": finding,
-        "checklist": _normalise_checklist(task, checklist),
+        "checklist": checklist,
         "checked_by_id": actor.id,
         "result_recorded_dt": utcnow(),
         **deadline_values("result_push", push_deadline),

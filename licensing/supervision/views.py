@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -15,6 +25,7 @@ from licensing.auth.access import get_scoped_or_404, roles_required
 from licensing.auth.home import Panel, register_panel
 from licensing.auth.models import DepartmentKind, Role, User
 from licensing.auth.navigation import register_nav
+from licensing.auth.services import people_labels
 from licensing.cases.services import commitment_choices
 from licensing.cases.views import register_case_context
 from licensing.clock import local_today
@@ -33,13 +44,14 @@ from licensing.supervision.forms import (
     SampleForm,
 )
 from licensing.supervision.models import (
+    ChecklistVerdict,
     Outcome,
     RoutineInspection,
     TaskEvidence,
     TaskStatus,
     VerificationTask,
 )
-from licensing.supervision.uploads import stored_path
+from licensing.uploads import stored_path
 from licensing.url_ints import bounded_int
 
 bp = Blueprint("supervision", __name__)
@@ -154,16 +166,18 @@ def _case_page_task(application) -> dict:
         VerificationTask.application_id == application.id))}
 
 
-def _task_context(task: VerificationTask) -> dict:
+def _task_context(task: VerificationTask, *, result_form=None, evidence_form=None,
+                  answers=None) -> dict:
     today = local_today()
     limit = services.due_soon_limit(today)
     can_work = task.can_work(current_user)
-    result_form = ResultForm(formdata=None, lock_version=task.lock_version, checked_on=today,
-                             push=True)
+    result_form = result_form or ResultForm(formdata=None, lock_version=task.lock_version,
+                                            checked_on=today, push=True)
     assign_form = AssignForm(formdata=None, lock_version=task.lock_version,
                              inspector_id=task.assigned_to_id or 0)
     assign_form.inspector_id.choices = [SelectChoice(0, "— 请选择 —")] + [
         SelectChoice(u.id, u.display_name) for u in services.assignable_inspectors(task)]
+    history = entries_for("verification_task", task.id)
     return {
         "task": task,
         "application": task.application,
@@ -180,13 +194,18 @@ def _task_context(task: VerificationTask) -> dict:
         "result_form": result_form,
         "push_form": PushForm(formdata=None, lock_version=task.lock_version),
         "assign_form": assign_form,
-        "evidence_form": EvidenceForm(formdata=None),
+        "evidence_form": evidence_form or EvidenceForm(formdata=None),
+        "answers": answers or {},
+        "verdicts": list(ChecklistVerdict),
+        "working_days_left": services.working_days_left(task, today),
+        "open_supplements": services.open_supplements(task),
         "rectification_form": RectificationForm(formdata=None, lock_version=task.lock_version),
         "outcome_form": RectificationOutcomeForm(formdata=None, lock_version=task.lock_version),
         "judicial_form": JudicialTransferForm(formdata=None, transferred_on=today),
         "revocation": None,
         **{k: v for extra in TASK_PAGE_CONTEXT for k, v in extra(task).items()},
-        "history": entries_for("verification_task", task.id),
+        "history": history,
+        "people": people_labels(e.actor_id for e in history),
         "action_label": services.action_label,
         "Status": TaskStatus,
         "Outcome": Outcome,
@@ -229,16 +248,33 @@ def record_result(task_id: int):
     if not form.validate_on_submit():
         _form_errors(form)
         return _back(task_id, "result")
-    ticked = request.form.getlist("checklist")
+    items = services.checklist_items(task)
+    answers = {item: request.form.get(f"verdict-{i}") or None for i, item in enumerate(items)}
     pushed = bool(form.push.data)
-
-    def action():
+    try:
         services.record_result(task, form.outcome.data, form.findings.data, form.checked_on.data,
-                               checklist=ticked, push=pushed, expected_version=_version(form),
+                               checklist=answers, push=pushed, expected_version=_version(form),
                                finding=form.finding.data or None)
-
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return _back(task_id, "result")
+    except DomainError as exc:
+        # Refused: the page comes back with everything the inspector entered.
+        db.session.rollback()
+        flash(exc.message, "error")
+        task = services.load_task(task_id, current_user)
+        return render_template("supervision/task.html", **_task_context(
+            task, result_form=form, answers=answers)), 422
     done = "核查结果已保存并推送至审批部门。" if pushed else "核查结果已保存，请在期限内推送。"
-    return _run(task_id, action, done, "result")
+    if form.outcome.data == Outcome.conform.value:
+        still_due = services.open_supplements(task)
+        if still_due:
+            done += ("核查结论为符合承诺，但以下承诺补交材料仍未办结，补交义务继续有效："
+                     + "、".join(f"{s.material.name}（{s.supplement_due_on} 前）"
+                                for s in still_due) + "。")
+    flash(done, "success")
+    return _back(task_id, "result")
 
 
 @bp.route("/supervision/tasks/<int:task_id>/push", methods=["POST"])
@@ -263,9 +299,34 @@ def upload_evidence(task_id: int):
         _form_errors(form)
         return _back(task_id, "evidence")
     upload = form.file.data
-    return _run(task_id, lambda: services.add_evidence(task, upload.stream, upload.filename,
-                                                       note=form.note.data or ""),
-                "证据已上传。", "evidence")
+    try:
+        services.add_evidence(task, upload.stream, upload.filename, note=form.note.data or "")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        task = services.load_task(task_id, current_user)
+        return render_template("supervision/task.html",
+                               **_task_context(task, evidence_form=form)), 422
+    flash("证据已上传。", "success")
+    return _back(task_id, "evidence")
+
+
+@bp.app_errorhandler(413)
+def _too_large(error):
+    """A request body over the server's limit: on an evidence upload, answer on the task page.
+
+    The body was not read, so the note cannot be kept here; the page's script refuses such a
+    file before sending (see static/js/app.js), which keeps what was typed.
+    """
+    from licensing.web import error_response
+
+    if request.endpoint == "supervision.upload_evidence" and current_user.is_authenticated:
+        task_id = request.view_args.get("task_id")
+        limit = current_app.config["SETTINGS"].max_upload_bytes // (1024 * 1024)
+        flash(f"文件过大：单个文件不能超过 {limit} MB，请压缩后重新上传。", "error")
+        task = services.load_task(task_id, current_user)
+        return render_template("supervision/task.html", **_task_context(task)), 413
+    return error_response(413)
 
 
 @bp.route("/supervision/tasks/<int:task_id>/evidence/<int:evidence_id>")

@@ -31,7 +31,6 @@ from licensing.cases.models import (
 from licensing.clock import local_today, utcnow
 from licensing.extensions import db
 from licensing.notifications.services import notify_department
-from licensing.supervision.uploads import discard, store_upload
 from licensing.supplements.errors import (
     InvalidSupplementReview,
     NotYourSupplement,
@@ -41,6 +40,7 @@ from licensing.supplements.errors import (
 from licensing.supplements.models import SupplementSubmission
 from licensing.supplements.signals import supplement_broken
 from licensing.transitions import guarded_transition
+from licensing.uploads import discard, store_upload
 
 NOTIFY_SUBMITTED = "supplement.submitted"
 

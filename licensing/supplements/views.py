@@ -14,10 +14,10 @@ from licensing.auth.navigation import register_nav
 from licensing.cases.models import SupplementObligation, SupplementStatus
 from licensing.errors import Conflict, DomainError
 from licensing.extensions import db
-from licensing.supervision.uploads import stored_path
 from licensing.supplements import services as supplements
 from licensing.supplements.forms import HandInForm, ReviewForm
 from licensing.supplements.models import SupplementSubmission
+from licensing.uploads import stored_path
 from licensing.url_ints import bounded_int
 
 bp = Blueprint("supplements", __name__)

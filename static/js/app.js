@@ -23,6 +23,22 @@ document.addEventListener("DOMContentLoaded", () => {
       window.print();
     });
   });
+  // Upload forms with a size limit (data-max-bytes): a file over it is refused here, before
+  // anything is sent, so the page and what was typed stay as they are.
+  document.querySelectorAll("form[data-max-bytes]").forEach((form) => {
+    const limit = Number(form.dataset.maxBytes);
+    const message = form.querySelector("#upload-too-large");
+    const tooLarge = () => Array.from(form.querySelectorAll("input[type=file]")).some(
+      (input) => Array.from(input.files || []).some((file) => file.size > limit));
+    form.addEventListener("change", () => { if (message) { message.hidden = !tooLarge(); } });
+    form.addEventListener("submit", (event) => {
+      if (tooLarge()) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        if (message) { message.hidden = false; }
+      }
+    });
+  });
   // Forms that must be submitted once only (a double click at the counter).
   // The clicked button's name and value must still be sent, so the buttons are not disabled:
   // a second submit of the same form is swallowed instead.

@@ -306,7 +306,7 @@ def test_reform_office_city_dashboard(desktop):
     page.wait_for_selector("text=告知承诺制工作进展月报")
     assert page.locator("dd[data-figure=tasks_due]").count() == 1
     with page.expect_download() as download:
-        page.get_by_role("link", name="导出 Excel").click()
+        page.get_by_role("link", name="导出电子表格（XLSX）").click()
     assert download.value.suggested_filename.endswith("-city.xlsx")
     screenshot(page, "reports-monthly-report")
     assert not page.problems, page.problems

@@ -153,7 +153,13 @@ def test_xlsx_opens_with_every_sheet_and_the_right_figures(month, client):
               if row[1].value}
     for figure in FIGURES:
         assert values[figure.label] == report.totals[figure.key], figure.key
-    assert values["按期核查率"] == "66.7%"  # 3 due in October, 2 checked on time
+    # 3 due in October, 2 checked on time: a number shown as a percentage, not text
+    assert values["按期核查率"] == pytest.approx(2 / 3, abs=1e-4)
+    rate_cell = next(row[2] for row in city.iter_rows(min_row=9) if row[1].value == "按期核查率")
+    assert rate_cell.number_format == "0.0%"
+    departments_rates = [row[-1] for row in workbook["各部门"].iter_rows(min_row=4)]
+    assert all(c.value is None or isinstance(c.value, int | float) for c in departments_rates)
+    assert {c.number_format for c in departments_rates} == {"0.0%"}
 
     departments = workbook["各部门"]
     header = [c.value for c in departments[3]]

@@ -53,8 +53,10 @@ def _breach(world, **kwargs):
 
 def test_conform_result_is_pushed_closes_the_task_and_queues_commitment_kept(world):
     _, _, task = licensed(world)
-    deadline = services.record_result(task, "conform", "", CHECKED_ON, actor=world.inspector,
-                                      checklist=["核对经营场所"])
+    deadline = services.record_result(
+        task, "conform", "", CHECKED_ON, actor=world.inspector,
+        checklist={"核对经营场所": "conform", "核对从业人员": "conform",
+                   "现场勘验（审批后实施）": "not_applicable"})
     db.session.commit()
 
     assert deadline.rule == DeadlineRule.result_push_5
@@ -64,9 +66,10 @@ def test_conform_result_is_pushed_closes_the_task_and_queues_commitment_kept(wor
     assert task.status == TaskStatus.closed
     assert task.pushed_dt is not None and task.pushed_late is False
     assert task.assigned_to_id == world.inspector.id  # taken by the one who recorded it
-    assert task.checklist == [{"item": "核对经营场所", "ok": True},
-                              {"item": "核对从业人员", "ok": False},
-                              {"item": "现场勘验（审批后实施）", "ok": False}]
+    assert task.checklist == [
+        {"item": "核对经营场所", "verdict": "conform", "ok": True},
+        {"item": "核对从业人员", "verdict": "conform", "ok": True},
+        {"item": "现场勘验（审批后实施）", "verdict": "not_applicable", "ok": False}]
     assert actions("verification_task", task.id)[-2:] == [
         "verification_task.record_result", "verification_task.push_conform"]
     kept = outbox("commitment_kept")

@@ -29,9 +29,9 @@ from licensing.supervision.models import (
     VerificationTask,
 )
 from licensing.supervision.sampling import Licensee, draw_from_frame
-from licensing.supervision.uploads import clean_original_name, sniff_type
 from licensing.supplements import services as supplements
 from licensing.supplements.errors import SupplementTransitionRefused
+from licensing.uploads import clean_original_name, sniff_type
 
 import_models()  # every mapper must be known before a model object is built
 
