@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from licensing import clock
 from licensing.auth.models import Role
 from licensing.cases.models import Application, ApplicationStatus, Licence
 from licensing.extensions import db
@@ -165,9 +166,13 @@ def test_approver_pauses_and_resumes_the_statutory_clock(app, counter):
                                              "paused_on": accepted_on.isoformat()},
                        follow_redirects=True)
     assert "已暂停计时" in paused.get_data(as_text=True)
-    resumed = desk.post(f"{url}/resume",
-                        data={"resumed_on": (accepted_on + timedelta(days=7)).isoformat()},
-                        follow_redirects=True)
+    resumed_on = accepted_on + timedelta(days=7)
+    # a resumption is recorded on or after its day, never ahead of it (issue 19)
+    with clock.freeze(datetime.combine(resumed_on, time(10), tzinfo=clock.LOCAL_TZ)):
+        desk = app.test_client()  # a week later: a new session
+        login_as(desk, approver)
+        resumed = desk.post(f"{url}/resume", data={"resumed_on": resumed_on.isoformat()},
+                            follow_redirects=True)
     assert "办理期限已顺延" in resumed.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Application, application.id).statutory_due_on > due_before
