@@ -146,11 +146,11 @@ def main() -> None:
         app = create_app(Settings(env="testing", database_url=url, secret_key="b" * 40,
                                   instance_dir=tmp, testing=True, upload_dir=tmp / "uploads"))
         with app.app_context():
-            from licensing.jobs.sweeps import (
+            from licensing.notifications.models import Notification
+            from licensing.supervision.jobs import (
                 verification_due_soon_sweep,
                 verification_overdue_sweep,
             )
-            from licensing.notifications.models import Notification
 
             started = time.perf_counter()
             build(args.tasks, args.today)

@@ -1,6 +1,6 @@
 """The scheduler's standing jobs: sealing, deliveries, calendar warnings, the monthly draft.
 
-The deadline sweeps of the supervision domain live in ``licensing.jobs.sweeps``.
+The deadline sweeps of the supervision domain live in ``licensing.supervision.jobs``.
 """
 
 from __future__ import annotations

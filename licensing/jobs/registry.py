@@ -12,7 +12,7 @@ makes it idempotent in its docstring. Register it with ``@job``::
     def supplement_overdue(now: datetime) -> int:
         \"\"\"Open a revocation case for each supplement past its due date (once: ...).\"\"\"
 
-The scheduler imports ``licensing.jobs.builtin``, ``licensing.jobs.sweeps`` and every
+The scheduler imports ``licensing.jobs.builtin`` and every
 ``licensing.<domain>.jobs`` module that exists (like views and commands, no central list).
 """
 
@@ -148,7 +148,7 @@ def registered_jobs() -> dict[str, Job]:
 
 
 #: Modules of this domain that hold jobs.
-_OWN_MODULES = ("licensing.jobs.builtin", "licensing.jobs.sweeps")
+_OWN_MODULES = ("licensing.jobs.builtin",)
 
 
 def load_jobs() -> dict[str, Job]:

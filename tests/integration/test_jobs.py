@@ -23,8 +23,8 @@ from licensing.jobs.helpers import ItemsFailed, for_each_item
 from licensing.jobs.leadership import acquire_lease
 from licensing.jobs.models import JobMarker, JobRun, RunStatus
 from licensing.jobs.registry import every, get_job, job, unregister
-from licensing.jobs.sweeps import reminder_windows
 from licensing.notifications.models import Notification
+from licensing.supervision.jobs import reminder_windows
 from licensing.supervision.models import TaskStatus, VerificationTask
 from tests.case_factories import applicant, published_item
 from tests.factories import create_test_user

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-import licensing.jobs.sweeps  # noqa: F401  (registers who owns each deadline)
+import licensing.supervision.jobs  # noqa: F401  (registers who owns each deadline)
 from licensing import clock
 from licensing.audit.models import AuditEntry
 from licensing.auth.models import Role

@@ -58,7 +58,7 @@ from licensing.notifications.services import (
 )
 from licensing.types import UTCDateTime
 
-log = logging.getLogger("licensing.jobs.sweeps")
+log = logging.getLogger("licensing.supervision.jobs")
 
 DEFAULT_REMINDER_WORKING_DAYS = (5, 1)
 PROVISIONAL = "（暂定）"
