@@ -32,6 +32,9 @@ BODIES = {
     ("post", "/verification-tasks/{task_id}/rectification"): {"due_on": "2026-06-30"},
     ("post", "/verification-tasks/{task_id}/rectification/outcome"): {"rectified": True},
     ("post", "/licences/{number}/revocation"): {"reason": "违反承诺"},
+    ("post", "/licences/{number}/breaches"): {
+        "origin": "complaint", "finding": "breach", "facts": "投诉举报：未按承诺经营",
+        "found_on": "2026-06-01"},
     ("post", "/licences/{number}/changes"): {"track": "general", "changes": {"address": "别处"}},
     ("post", "/licences/{number}/renewals"): {"track": "general"},
     ("post", "/licences/{number}/reissue"): {"track": "general"},
@@ -87,7 +90,7 @@ def test_other_departments_get_404_on_every_object_operation(app, world, case):
                                     json=BODIES.get((method, path)))
                 assert response.status_code == 404, (method, path, role, response.json)
                 checked.append((method, path, role))
-    assert len({(m, p) for m, p, _ in checked}) == 13
+    assert len({(m, p) for m, p, _ in checked}) == 14
 
 
 def test_own_departments_reach_the_same_objects(app, world, case):

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from licensing import clock
 from licensing.audit.models import AuditEntry
 from licensing.auth.models import Role
 from licensing.credit.models import (
@@ -112,12 +113,13 @@ def test_approver_repairs_a_record_through_the_form(client, world, session):
 def test_objection_filed_and_resolved_through_the_forms(client, world, session):
     login_as(client, create_test_user(Role.admin))
     response = client.post(f"/credit/records/{world['record']}/objection",
-                           data={"reason": "主体认定错误", "filed_on": "2026-11-20"})
+                           data={"reason": "主体认定错误",
+                                 "filed_on": clock.local_today().isoformat()})
     assert response.status_code == 302
     objection = session.scalar(select(CreditObjection).where(
         CreditObjection.record_id == world["record"]))
     again = client.post(f"/credit/records/{world['record']}/objection",
-                        data={"reason": "再次", "filed_on": "2026-11-21"})
+                        data={"reason": "再次", "filed_on": clock.local_today().isoformat()})
     assert again.status_code == 422 and "已有正在处理的异议" in again.get_data(as_text=True)
     response = client.post(f"/credit/objections/{objection.id}/resolve",
                            data={"outcome": "upheld", "resolution": "经核查予以撤销"})
