@@ -128,12 +128,13 @@ class PaperSignForm(FlaskForm):
     # Its own name: the electronic form on the same page has ``signer_name``.
     original_signer_name = StringField("签署人姓名（与纸质原件一致）", id="paper-signer-name",
                               validators=[DataRequired("请填写签署人姓名。"), Length(max=100)])
-    capacity = SelectField("签署人身份", id="paper-capacity", choices=[], validate_choice=False,
-                           validators=[Optional()])
-    signer_id_number = StringField("签署人居民身份证号码", id="paper-signer-id",
+    # Names of their own too: the electronic form on the same page has the plain ones.
+    paper_capacity = SelectField("签署人身份", id="paper-capacity", choices=[],
+                                 validate_choice=False, validators=[Optional()])
+    paper_signer_id_number = StringField("签署人居民身份证号码", id="paper-signer-id",
                                    validators=[Optional(), Length(max=18)])
-    power_of_attorney = StringField("授权委托书（委托代理人签署时填写：名称、收取日期）",
-                                    id="paper-power-of-attorney",
+    paper_power_of_attorney = StringField("授权委托书（委托代理人签署时填写：名称、收取日期）",
+                                          id="paper-power-of-attorney",
                                     validators=[Optional(), Length(max=200)])
     letter_digest = HiddenField(id="paper-letter-digest", validators=[DataRequired()])
     scan = FileField("签署原件扫描件（可选，照片或 PDF）")

@@ -467,9 +467,13 @@ def sign_letter(
         raise InvalidTransition("请先为每项材料选择承诺方式。")
     signer = check_signer(application.applicant, signer_name, capacity, signer_id_number,
                           power_of_attorney)
-    if letter_digest(letter_text(application)) != shown_digest:
+    shown = letter_text(application)
+    if letter_digest(shown) != shown_digest:
         raise LetterChanged()
-    text = letter_text(application, signer=signer.line)
+    # On paper the signer signs the printed text by hand: the stored text is the one printed
+    # (its digest is at the foot of the page) and the signer is in the letter's own columns.
+    # Signed electronically, the signer's line is filled in.
+    text = shown if paper else letter_text(application, signer=signer.line)
     digest = letter_digest(text)
     letter = CommitmentLetter(
         application=application,

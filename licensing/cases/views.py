@@ -218,7 +218,7 @@ def _case_context(application: Application) -> dict:
                                           if application.applicant.kind.value == "individual"
                                           else "")
         paper_form = PaperSignForm()
-        paper_form.capacity.choices = _capacity_choices(application)
+        paper_form.paper_capacity.choices = _capacity_choices(application)
         paper_form.letter_digest.data = sign_form.letter_digest.data
         paper_form.original_signer_name.data = sign_form.signer_name.data
         context.update(letter_preview=text, sign_form=sign_form, paper_form=paper_form)
@@ -353,7 +353,7 @@ def sign_paper(public_id: str):
     """At the counter: record that the signed paper original of the printed letter came back."""
     application = load_application(public_id, current_user, for_update=True)
     form = PaperSignForm()
-    form.capacity.choices = _capacity_choices(application)
+    form.paper_capacity.choices = _capacity_choices(application)
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
@@ -366,9 +366,9 @@ def sign_paper(public_id: str):
             scan = store_upload(upload.stream, upload.filename, "letter_scans")
         services.sign_letter(application, form.original_signer_name.data,
                              form.letter_digest.data, Channel.counter, actor=current_user,
-                             capacity=form.capacity.data or None,
-                             signer_id_number=form.signer_id_number.data,
-                             power_of_attorney=form.power_of_attorney.data,
+                             capacity=form.paper_capacity.data or None,
+                             signer_id_number=form.paper_signer_id_number.data,
+                             power_of_attorney=form.paper_power_of_attorney.data,
                              paper=True, scan=scan)
     except DomainError as exc:
         db.session.rollback()
