@@ -161,20 +161,25 @@ def show(case_id: int):
         Origin=RevocationOrigin, Status=RevocationStatus, mask_code=mask_code)
 
 
-def _step(case_id: int, form, action, success: str):
-    """Run one procedure step from a posted form; flash its refusal; back to the case page."""
-    case_ = services.load_case(case_id, current_user)
+def _run_step(case_, form, action, success: str, back: str):
+    """Run one step on ``case_`` from a posted form; flash its refusal; redirect to ``back``."""
     if not form.validate_on_submit():
         errors = [e for field in form for e in field.errors]
         flash(errors[0] if errors else "提交失败，请重试。", "error")
-        return redirect(url_for("revocation.show", case_id=case_id))
+        return redirect(back)
     try:
         action(case_, form)
     except DomainError as exc:
         _flash_error(exc)
     else:
         flash(success, "success")
-    return redirect(url_for("revocation.show", case_id=case_id))
+    return redirect(back)
+
+
+def _step(case_id: int, form, action, success: str):
+    """Run one procedure step of a revocation case; back to the case page."""
+    return _run_step(services.load_case(case_id, current_user), form, action, success,
+                     url_for("revocation.show", case_id=case_id))
 
 
 @bp.route("/revocations/<int:case_id>/notice", methods=["POST"])
@@ -340,18 +345,9 @@ def breach(breach_id: int):
 
 
 def _breach_step(breach_id: int, form, action, success: str):
-    case_ = services.load_breach(breach_id, current_user)
-    if not form.validate_on_submit():
-        errors = [e for field in form for e in field.errors]
-        flash(errors[0] if errors else "提交失败，请重试。", "error")
-        return redirect(url_for("revocation.breach", breach_id=breach_id))
-    try:
-        action(case_, form)
-    except DomainError as exc:
-        _flash_error(exc)
-    else:
-        flash(success, "success")
-    return redirect(url_for("revocation.breach", breach_id=breach_id))
+    """Run one step of a breach case; back to the breach page."""
+    return _run_step(services.load_breach(breach_id, current_user), form, action, success,
+                     url_for("revocation.breach", breach_id=breach_id))
 
 
 @bp.route("/breaches/<int:breach_id>/rectification", methods=["POST"])
