@@ -21,6 +21,7 @@ from licensing.catalogue.models import (
 from licensing.catalogue.services import create_item, publish_version
 from licensing.clock import local_today
 from licensing.extensions import db
+from tests.dbclean import reference
 from tests.factories import departments
 
 _seq = itertools.count(1)
@@ -43,10 +44,10 @@ _calendar_rows: dict[str, dict[str, list[dict]]] = {}
 
 
 def calendar_loaded() -> None:
-    """Load the official working-day calendar.
+    """Load the official working-day calendar: reference data, kept between tests.
 
-    The first call per database runs the real sync; later calls (after the tables were emptied
-    between tests) put the same rows back in bulk, which is much faster than a new sync.
+    The first load per database runs the real sync; a later one (after a test wrote to the
+    calendar and it was emptied) puts the same rows back in bulk (``tests.dbclean.reference``).
     """
     from licensing.calendar import models as calendar_models
 
@@ -54,29 +55,34 @@ def calendar_loaded() -> None:
                                     calendar_models.CalendarNotice,
                                     calendar_models.CalendarYear,
                                     calendar_models.CalendarDay)]
-    key = str(db.engine.url)
-    snapshot = _calendar_rows.get(key)
-    if snapshot is None:
-        sync_official_data()
-        db.session.commit()
-        _calendar_rows[key] = {
-            t.name: [dict(r._mapping) for r in db.session.execute(t.select())] for t in tables}
-        return
-    if db.session.execute(tables[0].select().limit(1)).first() is not None:
-        return
-    for table in tables:
-        rows = snapshot[table.name]
-        if rows:
-            db.session.execute(table.insert(), rows)
-    if db.engine.dialect.name == "postgresql":
+
+    def load() -> None:
+        key = str(db.engine.url)
+        snapshot = _calendar_rows.get(key)
+        if db.session.execute(tables[0].select().limit(1)).first() is not None:
+            return
+        if snapshot is None:
+            sync_official_data()
+            db.session.commit()
+            _calendar_rows[key] = {
+                t.name: [dict(r._mapping) for r in db.session.execute(t.select())]
+                for t in tables}
+            return
         for table in tables:
-            for column in table.primary_key.columns:
-                if column.autoincrement is True or (
-                        column.autoincrement == "auto" and column.type.python_type is int):
-                    db.session.execute(sa.text(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
-                        f"COALESCE((SELECT MAX({column.name}) FROM {table.name}), 1))"))
-    db.session.commit()
+            if snapshot[table.name]:
+                db.session.execute(table.insert(), snapshot[table.name])
+        if db.engine.dialect.name == "postgresql":
+            for table in tables:
+                for column in table.primary_key.columns:
+                    if column.autoincrement is True or (
+                            column.autoincrement == "auto" and column.type.python_type is int):
+                        db.session.execute(sa.text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', "
+                            f"'{column.name}'), COALESCE((SELECT MAX({column.name}) "
+                            f"FROM {table.name}), 1))"))
+        db.session.commit()
+
+    reference(db.engine, "calendar", [t.name for t in tables], load)
 
 
 def enterprise_code(seed: int) -> str:

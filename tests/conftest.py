@@ -14,6 +14,7 @@ leases and timeouts still see time pass; a test that needs another instant freez
 from __future__ import annotations
 
 import os
+import shutil
 import time as monotonic_time
 import uuid
 from datetime import date, datetime, time, timedelta
@@ -21,12 +22,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from sqlalchemy.engine import make_url
 
 from config.settings import Settings, normalise_database_url
 from licensing import clock, create_app
+from licensing.api.openapi import openapi_document
 from licensing.auth.passwords import use_cheap_hashing_for_tests
-from licensing.extensions import db
+from licensing.extensions import db, limiter
+from tests import dbclean
 
 use_cheap_hashing_for_tests()
 
@@ -122,6 +126,8 @@ def _scratch_database(server_url: str):
     admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        # A scratch database: a commit need not wait for the disk.
+        conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -145,6 +151,15 @@ def make_settings(database_url: str, tmp_path: Path, **overrides) -> Settings:
     return Settings(**values)
 
 
+@sa.event.listens_for(sa.pool.Pool, "connect")
+def _sqlite_without_fsync(dbapi_connection, connection_record) -> None:
+    """Test databases are thrown away: SQLite need not wait for the disk either."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.close()
+
+
 @pytest.fixture(scope="session")
 def _sqlite_file(tmp_path_factory):
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
@@ -158,39 +173,84 @@ def database_url(request, _sqlite_file):
     return _sqlite_file
 
 
-_schema_ready: set[str] = set()
+_apps: dict[str, Flask] = {}
+_limiter_state: dict[str, dict] = {}
+_extensions_kept: dict[str, dict] = {}
+
+# Modules whose tests write from other processes, which the statement tracker cannot see:
+# every table is emptied after each of their tests.
+FULL_WIPE_MODULES = {
+    "tests/integration/test_jobs_scheduler.py",
+    "tests/integration/test_backup.py",
+}
+
+
+def _session_app(database_url: str, tmp_path_factory) -> Flask:
+    """The one application of this run on ``database_url``, its schema made once."""
+    application = _apps.get(database_url)
+    if application is None:
+        instance = tmp_path_factory.mktemp("app")
+        application = create_app(make_settings(database_url, instance))
+        with application.app_context():
+            db.drop_all()
+            db.create_all()
+            openapi_document(application)  # built once, kept
+        _apps[database_url] = application
+        _limiter_state[database_url] = dict(vars(limiter))
+        _extensions_kept[database_url] = dict(application.extensions)
+    return application
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
-    """An application on a clean schema; every table is emptied after the test."""
-    application = create_app(make_settings(database_url, tmp_path))
+def app(request, database_url, tmp_path_factory):
+    """The run's application on this database, clean as new for every test.
+
+    One application per database for the whole run; each test gets its own application
+    context, its configuration and extensions put back, the rate limiter emptied, its files
+    removed, and the tables it wrote emptied (``tests.dbclean``).
+    """
+    application = _session_app(database_url, tmp_path_factory)
+    vars(limiter).update(_limiter_state[database_url])  # another app may have re-initialised it
+    limiter.reset()
+    config = dict(application.config)
+    full_wipe = _module_path(request) in FULL_WIPE_MODULES
     with application.app_context():
-        if database_url not in _schema_ready:
-            db.drop_all()
-            db.create_all()
-            _schema_ready.add(database_url)
         try:
             yield application
         finally:
             db.session.rollback()
             db.session.remove()
-            _empty_all_tables()
+            application.config.clear()
+            application.config.update(config)
+            kept = _extensions_kept[database_url]
+            for key in set(application.extensions) - set(kept):
+                del application.extensions[key]
+            application.extensions.update(kept)
+            dbclean.clean(db.engine, db.metadata, everything=full_wipe)
+            _empty_dir(Path(application.instance_path))
             reset_test_clock()
 
 
-def _empty_all_tables() -> None:
-    tables = [t for t in reversed(db.metadata.sorted_tables)]
-    with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+def _module_path(request) -> str:
+    root = Path(__file__).resolve().parents[1]
+    return Path(request.node.fspath).resolve().relative_to(root).as_posix()
+
+
+def _empty_dir(folder: Path) -> None:
+    if not folder.is_dir():
+        return
+    for child in folder.iterdir():
+        if child.is_dir():
+            shutil.rmtree(child, ignore_errors=True)
         else:
-            for table in tables:
-                conn.execute(table.delete())
-            if conn.execute(sa.text(
-                "SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")).first():
-                conn.execute(sa.text("DELETE FROM sqlite_sequence"))
+            child.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def wipe_all(app):
+    """Start from an empty database, reference data included."""
+    dbclean.clean(db.engine, db.metadata, everything=True)
+    return app
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from licensing.auth.demo import ensure_demo_departments
 from licensing.auth.models import Department, Role, User
 from licensing.auth.services import create_user, department_by_code
 from licensing.extensions import db
+from tests.dbclean import reference
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -23,8 +24,12 @@ DEFAULT_DEPARTMENT = {
 
 
 def departments() -> None:
-    """Create the city's departments (idempotent)."""
-    ensure_demo_departments()
+    """Create the city's departments: reference data, kept between tests (idempotent)."""
+    def load() -> None:
+        ensure_demo_departments()
+        db.session.commit()
+
+    reference(db.engine, "departments", [Department.__table__.name], load)
 
 
 def department(code: str) -> Department:

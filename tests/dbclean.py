@@ -1,0 +1,179 @@
+"""Put the test database back to its state before the test, cheaply.
+
+Every statement any engine of this process sends is seen (``before_cursor_execute`` on the
+``Engine`` class), and the tables it writes are noted. After a test only those tables are
+emptied, with the tables that refer to them, and their id sequences restarted, so the next
+test sees what a freshly emptied database would show, without a TRUNCATE of every table.
+
+Reference data (the official calendar, the city's departments) is loaded once per database
+with tracking paused (``reference``), and kept from test to test until a test writes to one
+of its tables; then it is emptied like any other table and loaded again when next asked for.
+A statement the tracker cannot read (DDL, a writing CTE), a test of a module that writes
+from child processes (``FULL_WIPE_MODULES``) or a test that asks for it (``wipe_all``) empties
+every table. ``docs/decisions/0024-test-isolation.md`` says why this and not savepoints.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+_WRITE = re.compile(
+    r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+'
+    r'(?:"?\w+"?\.)?"?(\w+)"?', re.IGNORECASE)
+_HARMLESS = re.compile(
+    r"^\s*(?:SELECT|PRAGMA|SET|SHOW|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|EXPLAIN|LOCK"
+    r"|VALUES|ANALYZE|VACUUM|RESET|DISCARD|START\s+TRANSACTION|LISTEN|NOTIFY|UNLISTEN)\b",
+    re.IGNORECASE)
+_WRITING_CTE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b", re.IGNORECASE)
+
+
+class _Tracker:
+    """The tables written since the last clean-up, by all engines of this process."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.dirty: set[str] = set()
+        self.everything = False
+        self.paused = threading.local()
+
+    def see(self, statement: str) -> None:
+        paused = getattr(self.paused, "tables", None)
+        if paused == "all":
+            return
+        match = _WRITE.match(statement)
+        if match:
+            table = match.group(1).lower()
+            if paused and table in paused:
+                return
+            with self.lock:
+                self.dirty.add(table)
+            return
+        if _HARMLESS.match(statement):
+            return
+        if statement.lstrip()[:4].upper() == "WITH" and not _WRITING_CTE.search(statement):
+            return
+        with self.lock:
+            self.everything = True  # DDL or something unread: be safe
+
+    def take(self) -> tuple[set[str], bool]:
+        with self.lock:
+            dirty, everything = self.dirty, self.everything
+            self.dirty, self.everything = set(), False
+        return dirty, everything
+
+
+_tracker = _Tracker()
+
+
+def _see(conn, cursor, statement, parameters, context, executemany) -> None:
+    _tracker.see(statement)
+
+
+sa.event.listen(Engine, "before_cursor_execute", _see)
+
+
+def wipe_everything_after_this_test() -> None:
+    """Empty every table after the current test (writers the tracker cannot see)."""
+    with _tracker.lock:
+        _tracker.everything = True
+
+
+@contextmanager
+def untracked(tables: Iterable[str] | None = None) -> Iterator[None]:
+    """Write ``tables`` (default: all) without noting them (reference data to be kept)."""
+    _tracker.paused.tables = "all" if tables is None else set(tables)
+    try:
+        yield
+    finally:
+        _tracker.paused.tables = None
+
+
+# --- reference data ----------------------------------------------------------------------
+
+_reference_tables: dict[str, set[str]] = {}
+_loaded: set[tuple[str, str]] = set()
+
+
+def reference(engine: Engine, name: str, tables: Iterable[str],
+              load: Callable[[], None]) -> None:
+    """Load reference data ``name`` into ``tables`` once per database, and keep it.
+
+    ``load`` must commit. Its writes to ``tables`` are not noted, so those rows outlive the
+    test, until a test writes to one of ``tables``; then the tables are emptied and the next
+    call loads them again. What it writes elsewhere (its audit entries) goes with the test.
+    """
+    key = (str(engine.url), name)
+    if key in _loaded:
+        return
+    _reference_tables[name] = set(tables)
+    with untracked(_reference_tables[name]):
+        load()
+    _loaded.add(key)
+
+
+def _forget_reference(url: str, emptied: set[str] | None) -> None:
+    for key in list(_loaded):
+        if key[0] != url:
+            continue
+        if emptied is None or _reference_tables.get(key[1], set()) & emptied:
+            _loaded.discard(key)
+
+
+# --- the clean-up ------------------------------------------------------------------------
+
+def _with_dependents(metadata: sa.MetaData, names: set[str]) -> set[str]:
+    """``names`` and every table that refers to one of them, transitively."""
+    referrers: dict[str, set[str]] = {}
+    for table in metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            referrers.setdefault(fk.column.table.name, set()).add(table.name)
+    result, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name in result:
+            continue
+        result.add(name)
+        todo.extend(referrers.get(name, ()))
+    return result
+
+
+def clean(engine: Engine, metadata: sa.MetaData, *, everything: bool = False) -> None:
+    """Empty the tables written since the last clean-up (or all), restarting their ids."""
+    dirty, unread = _tracker.take()
+    everything = everything or unread
+    known = {t.name for t in metadata.sorted_tables}
+    names = known if everything else _with_dependents(metadata, dirty & known)
+    if not names:
+        return
+    tables = [t for t in reversed(metadata.sorted_tables) if t.name in names]
+    with untracked(), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Triggers off for this transaction: the audit tables refuse DELETE to everybody
+            # else, and foreign keys need no order when every referrer goes too.
+            conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            for table in tables:
+                conn.execute(table.delete())
+            restarts = [
+                f"setval(pg_get_serial_sequence('{t.name}', '{c.name}'), 1, false)"
+                for t in tables for c in t.primary_key.columns if _serial(c)]
+            if restarts:
+                conn.execute(sa.text("SELECT " + ", ".join(restarts)))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+            if conn.execute(sa.text(
+                    "SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")).first():
+                conn.execute(sa.text("DELETE FROM sqlite_sequence"))
+    _forget_reference(str(engine.url), None if everything else names)
+
+
+def _serial(column: sa.Column) -> bool:
+    return column.autoincrement is True or (
+        column.autoincrement == "auto" and isinstance(column.type, sa.Integer)
+        and not column.foreign_keys)
