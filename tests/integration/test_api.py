@@ -174,7 +174,7 @@ def test_token_from_basic_works_as_bearer_and_can_be_revoked(api, world):
     assert refused.json["error"]["code"] == "invalid_token"
     assert refused.headers["WWW-Authenticate"].startswith("Bearer")
     actions = db.session.scalars(select(AuditEntry.action).where(
-        AuditEntry.object_type == "api_token")).all()
+        AuditEntry.object_type == "api_token").order_by(AuditEntry.id)).all()
     assert actions == ["api_token.issued", "api_token.revoked"]
 
 

@@ -148,7 +148,7 @@ def test_due_and_provisional_through_the_service(synced):
         services.due(datetime(2026, 1, 5, tzinfo=UTC), 1)
 
 
-def test_no_data_means_no_answer(app):
+def test_no_data_means_no_answer(wipe_all):
     with pytest.raises(CalendarNotLoaded):
         services.due(D("2026-02-13"), 7)
     assert "尚未加载" in services.calendar_status_warning(TODAY)
@@ -314,7 +314,7 @@ def test_cli_due_bad_input_exits_2(synced, runner, args):
     assert "错误" in result.output
 
 
-def test_cli_due_without_data_exits_1(app, runner):
+def test_cli_due_without_data_exits_1(wipe_all, runner):
     result = runner.invoke(args=["calendar", "due", "2026-02-13", "7"])
     assert result.exit_code == 1 and "尚未加载" in result.output
 

@@ -298,7 +298,7 @@ def test_illegal_resolutions_are_refused(session):
     assert issubclass(ObjectionNotOpen, InvalidTransition)
 
 
-def test_objection_deadline_without_calendar_is_provisional_calendar_days(session):
+def test_objection_deadline_without_calendar_is_provisional_calendar_days(wipe_all, session):
     filed = date(2026, 11, 2)
     due_on, provisional, basis = objection_due(filed)
     assert due_on == filed + timedelta(days=OBJECTION_FALLBACK_CALENDAR_DAYS)
