@@ -186,7 +186,8 @@ def licence(licence) -> schemas.LicenceOut:
         holder_name=v.facts.get("holder_name"), valid_until=v.facts.get("valid_until"))
         for v in versions]
     if case is not None and not any(v.event.value == "revoked" for v in versions):
-        # the revocation procedure records the licence's end on its own case
+        # a revocation served before service added a licence version (older data): shown
+        # from its own case
         entries.append(schemas.LicenceVersionOut(
             version=len(entries) + 1, event="revoked",
             effective_on=case.served_on or case.decided_on,

@@ -631,7 +631,8 @@ class LicenceVersionOut(Response):
     """One version of a licence: what made it and what the licence stated after it."""
 
     version: int
-    event: Literal["issued", "changed", "renewed", "reissued", "cancelled", "revoked"]
+    event: Literal["issued", "changed", "renewed", "reissued", "cancelled", "revoked",
+                   "reinstated"]
     effective_on: date
     decision_number: str | None
     reason: str | None

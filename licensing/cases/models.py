@@ -451,12 +451,15 @@ class LicenceEvent(enum.StrEnum):
     reissued = "reissued"
     cancelled = "cancelled"
     revoked = "revoked"
+    #: A served revocation withdrawn (not upheld on review, in court, or by the organ itself).
+    reinstated = "reinstated"
 
     @property
     def label(self) -> str:
         """Return the Chinese label."""
         return {"issued": "核发", "changed": "变更", "renewed": "延续", "reissued": "补证",
-                "cancelled": "注销", "revoked": "撤销"}[self.value]
+                "cancelled": "注销", "revoked": "撤销",
+                "reinstated": "撤销决定撤回"}[self.value]
 
 
 def new_verify_token() -> str:

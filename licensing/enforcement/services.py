@@ -26,7 +26,8 @@ from licensing.auth.acting import acting_user
 from licensing.auth.models import Role, User
 from licensing.calendar.deadlines import DeadlineRule
 from licensing.calendar.services import compute_deadline
-from licensing.cases.models import Licence, LicenceStatus, SupplementObligation
+from licensing.cases import licences
+from licensing.cases.models import Licence, LicenceEvent, LicenceStatus, SupplementObligation
 from licensing.clock import local_today, utcnow
 from licensing.credit.models import CreditRecord, CreditRecordStatus
 from licensing.credit.services import record_commitment_event, refresh_risk_level
@@ -782,7 +783,8 @@ def revoke_licence_on_service(licence: Licence, case_: RevocationCase, *,
     """Put the licence in its revoked state (the one place that does; see #16's statuses).
 
     Conditional UPDATE from ``valid``: a licence revoked meanwhile raises
-    ``LicenceAlreadyRevoked``. Audited as ``licence.revoked``.
+    ``LicenceAlreadyRevoked``. Audited as ``licence.revoked``. The licence's history gains a
+    ``revoked`` version, effective on service, numbered as the decision letter.
     """
     result = db.session.execute(
         update(Licence).where(Licence.id == licence.id, Licence.status == LicenceStatus.valid)
@@ -795,11 +797,18 @@ def revoke_licence_on_service(licence: Licence, case_: RevocationCase, *,
                  changes={"number": licence.number, "revocation_case_id": case_.id,
                           "origin": case_.origin, "served_on": case_.served_on,
                           "status": ["valid", "revoked"]})
+    # the version states what the public register may: the classification, not the reasons
+    licences.add_version(licence, LicenceEvent.revoked, effective_on=case_.served_on,
+                         reason=case_.finding.label, actor=actor,
+                         document_number=case_.letter_number)
 
 
 def restore_licence_on_reversal(licence: Licence, case_: RevocationCase, *,
                                 actor: User | None) -> None:
-    """Put a licence whose revocation was withdrawn back in force (the reverse of the above)."""
+    """Put a licence whose revocation was withdrawn back in force (the reverse of the above).
+
+    The licence's history gains a ``reinstated`` version, effective on the withdrawal.
+    """
     result = db.session.execute(
         update(Licence).where(Licence.id == licence.id, Licence.status == LicenceStatus.revoked)
         .values(status=LicenceStatus.valid, revoked_dt=None)
@@ -810,6 +819,8 @@ def restore_licence_on_reversal(licence: Licence, case_: RevocationCase, *,
     record_audit("licence.revocation_reversed", object_type="licence", object_id=licence.id,
                  actor=actor, changes={"number": licence.number, "revocation_case_id": case_.id,
                                        "status": ["revoked", "valid"]})
+    licences.add_version(licence, LicenceEvent.reinstated, effective_on=case_.reversed_on,
+                         reason=case_.reversal_reason, actor=actor)
 
 
 def _credit_events(case_: RevocationCase) -> list[tuple[str, str, str]]:

@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from licensing.cases.models import LicenceStatus, SupplementStatus, Track
+from licensing.cases import licences
+from licensing.cases.models import LicenceEvent, LicenceStatus, SupplementStatus, Track
 from licensing.credit.models import CreditRecord, CreditRecordType
 from licensing.credit.services import check_eligibility
 from licensing.enforcement import services as enforcement
@@ -315,3 +316,44 @@ def test_routine_breach_through_the_pages(world, client):
     client.post("/logout")
     login_as(client, world.other_inspector)
     assert client.get(f"/breaches/{breach.id}").status_code == 404
+
+
+def test_revocation_and_its_reversal_are_versions_of_the_licence(world, client):
+    _, licence, task = _task_breach(world, "false_commitment")
+    supervision.order_rectification(task, date(2026, 3, 20), requirements="办理",
+                                    actor=world.inspector)
+    freeze_on(date(2026, 3, 23))
+    case_ = supervision.record_rectification_outcome(
+        task, False, note="逾期未办理", actor=world.inspector).revocation_case
+    enforcement.give_notice(case_, facts="事实", reasons="理由", legal_basis=None,
+                            actor=world.approver)
+    enforcement.record_statement(case_, received_on=date(2026, 3, 23), waives_rights=True,
+                                 actor=world.approver)
+    enforcement.decide(case_, "revoke", "不实承诺", actor=world.approver)
+    db.session.commit()
+    assert [v.event.value for v in licences.history(licence)] == ["issued"]  # not before service
+    enforcement.serve(case_, method="direct", served_on=date(2026, 3, 23), receipt="签收",
+                      actor=world.approver)
+    db.session.commit()
+    revoked = licences.history(licence)[-1]
+    assert (revoked.event, revoked.number) == (LicenceEvent.revoked, 2)
+    assert revoked.effective_on == date(2026, 3, 23)
+    assert revoked.decision_number == case_.letter_number and revoked.reason == "不实承诺"
+    assert licence.version_number == 2
+    freeze_on(date(2026, 5, 6))
+    enforcement.reverse_revocation(case_, reason="定州市人民政府定政复决〔2026〕8号撤销原决定",
+                                   reversed_on=date(2026, 5, 6), actor=world.approver)
+    db.session.commit()
+    assert licence.status == LicenceStatus.valid
+    reinstated = licences.history(licence)[-1]
+    assert (reinstated.event, reinstated.number) == (LicenceEvent.reinstated, 3)
+    assert reinstated.effective_on == date(2026, 5, 6)
+    assert "定政复决〔2026〕8号" in reinstated.reason
+    assert "licence.reinstated" in actions("licence", licence.id)
+    # the public page and the API show both steps of the history
+    page = client.get(f"/verify/{licence.verify_token}").get_data(as_text=True)
+    assert "撤销决定撤回" in page and case_.letter_number in page
+    login_as(client, world.approver)
+    answer = client.get(f"/api/v1/licences/{licence.number}").json
+    assert [v["event"] for v in answer["history"]] == ["issued", "revoked", "reinstated"]
+    assert answer["status"] == "valid"
