@@ -197,12 +197,17 @@ def open_breach_case(
         origin=origin, task_id=task.id if task is not None else None, finding=finding,
         facts=facts, found_on=found_on, status=BreachStatus.open,
         opened_by_id=actor.id if actor is not None else None, opened_dt=utcnow())
+    if task is not None and task.judicial_transfer_ref is not None:
+        # handed over before the result was pushed: the case states it from the start
+        case_.judicial_transfer_ref = task.judicial_transfer_ref
+        case_.judicial_transferred_on = task.judicial_transferred_on
     db.session.add(case_)
     db.session.flush()
     record_audit("breach_case.opened", object_type="breach_case", object_id=case_.id,
                  actor=actor, changes={"licence": licence.number, "origin": origin,
                                        "finding": finding, "found_on": found_on,
-                                       "task_id": case_.task_id})
+                                       "task_id": case_.task_id,
+                                       "judicial_transfer_ref": case_.judicial_transfer_ref})
     if task is None:
         notify_department(
             case_.supervisory_department_id, [Role.head], NOTIFY_BREACH,
@@ -361,6 +366,12 @@ def record_judicial_transfer(case_: BreachCase, reference: str, transferred_on: 
     check_step_date(transferred_on, case_.found_on, "移送日期", InvalidBreach)
     if case_.judicial_transfer_ref is not None:
         raise BreachTransitionRefused("该案件已记录移送司法机关，不能重复记录。")
+    return mark_judicial_transfer(case_, reference, transferred_on, actor=actor)
+
+
+def mark_judicial_transfer(case_: BreachCase, reference: str, transferred_on: date, *,
+                           actor: User | None) -> BreachCase:
+    """Write a checked judicial transfer on the case; audited (also the task's, mirrored)."""
     case_.judicial_transfer_ref = reference
     case_.judicial_transferred_on = transferred_on
     db.session.flush()

@@ -62,6 +62,7 @@ from licensing.supervision.models import (
 )
 from licensing.supervision.signals import (
     inspection_found_breach,
+    judicial_transfer_recorded,
     nonconform_result_pushed,
     rectification_ordered,
     rectification_outcome_recorded,
@@ -630,6 +631,8 @@ def record_judicial_transfer(task: VerificationTask, reference: str, transferred
     record_audit("verification_task.judicial_transfer", object_type="verification_task",
                  object_id=task.id, actor=actor,
                  changes={"reference": reference, "transferred_on": transferred_on})
+    judicial_transfer_recorded.send(task, task=task, reference=reference,
+                                    transferred_on=transferred_on, actor=actor)
     return task
 
 
