@@ -23,16 +23,11 @@ from pydantic import (
     model_validator,
 )
 
-from licensing.cases.models import (
-    ApplicationStatus,
-    Channel,
-    LicenceStatus,
-    MaterialHandling,
-    SupplementStatus,
-)
+from licensing.cases.models import ApplicationStatus, Channel, LicenceStatus, MaterialHandling
 from licensing.credit.models import CheckSource, CreditRecordStatus
 from licensing.enforcement.models import RevocationStatus
 from licensing.supervision.models import RectificationStatus, TaskStatus
+from licensing.supplements.models import SupplementStatus
 
 # --- building blocks --------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from licensing.cases.errors import (
     NoticeNotGiven,
     TrackNotOffered,
 )
+from licensing.cases.jobs import NOTIFY_AWAITING_DECISION, NOTIFY_RECHECK_BARRED
 from licensing.cases.models import (
     DECIDABLE,
     WITHDRAWABLE,
@@ -54,7 +55,6 @@ from licensing.cases.models import (
     Purpose,
     SignerCapacity,
     SigningMethod,
-    SupplementObligation,
     Track,
     format_case_number,
 )
@@ -66,10 +66,8 @@ from licensing.credit.signals import recheck_found_barred
 from licensing.errors import DomainError, InvalidTransition, ValidationFailed
 from licensing.event_dates import check_event_date
 from licensing.extensions import db
-from licensing.notifications.services import notify_department, register_kind
+from licensing.notifications.services import notify_department
 from licensing.printable import require_printable
-
-NOTIFY_AWAITING_DECISION = register_kind("application.awaiting_decision", "待决定的申请")
 
 #: 行政许可法 第三十二条: what is missing is told at once, within five days of receipt.
 CORRECTION_NOTICE_WORKING_DAYS = 5
@@ -744,7 +742,8 @@ class DecisionResult:
     application: Application
     licence: Licence | None
     task: object | None
-    supplements: list[SupplementObligation]
+    #: The obligations the supplements domain opened (``SupplementObligation``).
+    supplements: list
 
 
 def _next_licence_seq(department_id: int, year: int) -> int:
@@ -830,7 +829,7 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
         licence = _placeholder_licence(application, decided_on)
 
     task = None
-    supplements: list[SupplementObligation] = []
+    supplements: list = []
     version = application.item_version
     if application.track == Track.commitment:
         rule = VERIFICATION_RULES[VerificationRule(version.verification_rule)]
@@ -839,11 +838,13 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
             working_days=(version.verification_working_days
                           if rule == DeadlineRule.item_specific else None),
             start_event="licence_issued")
-        # The supervision domain opens the verification task (it listens; see signals.py).
+        # The supervision domain opens the verification task, the supplements domain one
+        # obligation per material promised later (they listen; see signals.py).
         opened = commitment_licence_issued.send(application, application=application,
-                                                licence=licence, deadline=deadline)
+                                                licence=licence, deadline=deadline,
+                                                decided_on=decided_on)
         task = next((value for _, value in opened if value is not None), None)
-        supplements = _open_supplements(application, licence, decided_on)
+        supplements = list(application.supplements)
         # On the spot: no later than the working day the letter was signed (a decision on the
         # day off the letter came in online is earlier still).
         application.decided_on_the_spot = decided_on <= signing_working_day(application)
@@ -896,28 +897,6 @@ def _placeholder_licence(application: Application, decided_on: date) -> Licence:
     return licence
 
 
-def _open_supplements(application: Application, licence: Licence,
-                      decided_on: date) -> list[SupplementObligation]:
-    """One obligation per material promised to be handed in later (承诺限期补齐补全)."""
-    supplements = []
-    for material, handling in commitment_choices(application):
-        if handling != MaterialHandling.supplement:
-            continue
-        supplement_deadline = compute_deadline(
-            DeadlineRule.supplement, start_on=decided_on,
-            working_days=material.supplement_days, start_event="licence_issued")
-        obligation = SupplementObligation(material_id=material.id, licence=licence)
-        obligation.supplement_deadline = supplement_deadline
-        obligation.application = application
-        db.session.add(obligation)
-        db.session.flush()
-        record_audit("supplement.opened", object_type="supplement", object_id=obligation.id,
-                     changes={"material": material.code,
-                              "deadline": obligation.supplement_deadline.as_dict()})
-        supplements.append(obligation)
-    return supplements
-
-
 def signing_working_day(application: Application) -> date | None:
     """The working day on which a decision on ``application`` is on the spot (当场).
 
@@ -943,8 +922,6 @@ def verification_page_data(token: str) -> Licence | None:
 
 # --- a credit re-check finds the applicant barred ----------------------------------------------
 
-NOTIFY_RECHECK_BARRED = "application.credit_recheck_barred"
-
 
 @recheck_found_barred.connect
 def _recheck_found_barred(recheck, *, applicant, check, degraded_check_id, reasons, **_) -> None:
@@ -953,9 +930,6 @@ def _recheck_found_barred(recheck, *, applicant, check, degraded_check_id, reaso
     The supervisory side learns through ``licence_credit_barred`` (the enforcement domain
     opens a breach case with origin ``credit_recheck``).
     """
-    from licensing.notifications.services import notify_department, register_kind
-
-    register_kind(NOTIFY_RECHECK_BARRED, "信用复核发现失信")
     applications = db.session.scalars(select(Application).where(
         Application.credit_check_id == degraded_check_id, Application.track == Track.commitment))
     for application in applications:

@@ -27,7 +27,7 @@ from licensing.auth.models import Role, User
 from licensing.calendar.deadlines import DeadlineRule
 from licensing.calendar.services import compute_deadline
 from licensing.cases import licences
-from licensing.cases.models import Licence, LicenceEvent, LicenceStatus, SupplementObligation
+from licensing.cases.models import Licence, LicenceEvent, LicenceStatus
 from licensing.clock import local_today, utcnow
 from licensing.credit.models import CreditRecord, CreditRecordStatus
 from licensing.credit.services import record_commitment_event, refresh_risk_level
@@ -47,6 +47,12 @@ from licensing.enforcement.errors import (
     StaleRevocation,
     StatementPeriodOpen,
 )
+from licensing.enforcement.jobs import (
+    NOTIFY_BREACH,
+    NOTIFY_DECIDED,
+    NOTIFY_REQUESTED,
+    NOTIFY_SUPPLEMENT,
+)
 from licensing.enforcement.models import (
     BREACH_TRANSITIONS,
     MANUAL_BREACH_ORIGINS,
@@ -63,18 +69,14 @@ from licensing.enforcement.models import (
 )
 from licensing.enforcement.signals import licence_revoked, revocation_reversed
 from licensing.extensions import db
-from licensing.notifications.services import notify, register_kind
+from licensing.notifications.services import notify
 from licensing.notifications.services import notify_department as _notify_department
 from licensing.supervision import services as supervision
 from licensing.supervision.errors import RectificationNotDue
 from licensing.supervision.models import VerificationTask
+from licensing.supplements.models import SupplementObligation
 from licensing.supplements.services import lapse_open_supplements
 from licensing.transitions import guarded_transition
-
-NOTIFY_REQUESTED = register_kind("revocation.requested", "撤销许可申请")
-NOTIFY_DECIDED = register_kind("revocation.decided", "撤销许可决定")
-NOTIFY_SUPPLEMENT = register_kind("supplement.failed", "补交材料未履行")
-NOTIFY_BREACH = register_kind("breach.opened", "违诺案件")
 
 _MAX_TEXT = 5000
 

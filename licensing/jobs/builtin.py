@@ -1,6 +1,7 @@
 """The scheduler's standing jobs: sealing, deliveries, calendar warnings, the monthly draft.
 
-The deadline sweeps of the supervision domain live in ``licensing.supervision.jobs``.
+Each domain keeps its sweeps in its own ``jobs.py``; the per-item deadline sweeps are
+made by ``licensing.jobs.deadlines``.
 """
 
 from __future__ import annotations

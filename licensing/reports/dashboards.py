@@ -164,7 +164,8 @@ def approver_queue(user: User, today: date | None = None) -> Queue:
     from licensing.cases.queries import visible_applications
     from licensing.enforcement.services import count_open_cases
     from licensing.notifications.models import Notification
-    from licensing.supervision.services import NOTIFY_RESULT_PUSHED, results_for_approval
+    from licensing.supervision.jobs import NOTIFY_RESULT_PUSHED
+    from licensing.supervision.services import results_for_approval
     from licensing.supplements.services import count_awaiting_review
 
     today = today or local_today()

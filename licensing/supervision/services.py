@@ -45,6 +45,7 @@ from licensing.supervision.errors import (
     StaleTask,
     TaskTransitionRefused,
 )
+from licensing.supervision.jobs import NOTIFY_ASSIGNED, NOTIFY_RESULT_PUSHED
 from licensing.supervision.models import (
     ACTIVE_TASK_STATES,
     RECTIFICATION_TRANSITIONS,
@@ -75,21 +76,6 @@ from licensing.url_ints import parse_id
 #: A deadline within this many working days from today is "due soon" (临期).
 DUE_SOON_WORKING_DAYS = 5
 _MAX_TEXT = 5000
-
-NOTIFY_RESULT_PUSHED = "verification.result_pushed"
-NOTIFY_ASSIGNED = "verification.assigned"
-
-
-def _register_notification_kinds() -> None:
-    try:
-        from licensing.notifications.services import register_kind
-    except ModuleNotFoundError:  # pragma: no cover - the notifications domain is optional
-        return
-    register_kind(NOTIFY_RESULT_PUSHED, "核查结果推送")
-    register_kind(NOTIFY_ASSIGNED, "核查任务分派")
-
-
-_register_notification_kinds()
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -265,9 +251,8 @@ def open_supplements(task: VerificationTask) -> list:
     A conform check does not settle them: each stays open until it is handed in and
     accepted, or lapses by its own deadline.
     """
-    from licensing.cases.models import OPEN_SUPPLEMENT
 
-    return [s for s in task.application.supplements if s.status in OPEN_SUPPLEMENT]
+    return [s for s in task.application.supplements if s.is_open]
 
 
 def working_days_left(task: VerificationTask, today: date | None = None) -> int | None:

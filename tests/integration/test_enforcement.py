@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from licensing.cases import licences
-from licensing.cases.models import LicenceEvent, LicenceStatus, SupplementStatus, Track
+from licensing.cases.models import LicenceEvent, LicenceStatus, Track
 from licensing.credit.models import CreditRecord, CreditRecordType
 from licensing.credit.services import check_eligibility
 from licensing.enforcement import services as enforcement
@@ -32,6 +32,7 @@ from licensing.supervision import services as supervision
 from licensing.supervision.errors import InvalidResult, RectificationNotDue
 from licensing.supervision.models import Outcome, TaskStatus
 from licensing.supplements import services as supplements
+from licensing.supplements.models import SupplementStatus
 from tests.factories import login_as
 from tests.integration.test_catalogue_pages import pdf_strings
 from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)

@@ -40,7 +40,7 @@ from licensing.calendar import services as calendar
 from licensing.calendar.deadlines import DeadlineRule
 from licensing.calendar.services import compute_deadline
 from licensing.cases import services as cases
-from licensing.cases.models import Channel, Decision, SupplementObligation, Track
+from licensing.cases.models import Channel, Decision, Track
 from licensing.catalogue.models import VerificationRule
 from licensing.clock import LOCAL_TZ
 from licensing.credit.models import CreditRecordType, OutboxMessage, OutboxStatus
@@ -59,6 +59,7 @@ from licensing.reports.services import (
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome
 from licensing.supplements import services as supplements
+from licensing.supplements.models import SupplementObligation
 from tests.case_factories import applicant, published_item
 from tests.credit_fake_platform import credit_record
 from tests.factories import create_test_user
