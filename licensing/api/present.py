@@ -6,9 +6,13 @@ from sqlalchemy import select
 
 from licensing.api import schemas
 from licensing.applicants.identity import mask_code
+from licensing.cases.documents import verify_url as url
 from licensing.cases.licences import history, public_status
 from licensing.cases.models import Application
+from licensing.cases.services import commitment_choices
+from licensing.enforcement.models import BreachCase, RevocationCase, RevocationStatus
 from licensing.extensions import db
+from licensing.supervision.models import VerificationTask
 
 
 def applicant(applicant) -> schemas.ApplicantOut:
@@ -30,7 +34,6 @@ def credit_check(check) -> schemas.CreditCheckOut | None:
 
 def verify_url(licence) -> str:
     """The public verification page of a licence (the one printed as a QR code)."""
-    from licensing.cases.documents import verify_url as url
 
     return url(licence)
 
@@ -39,7 +42,6 @@ def licence_ref(licence) -> schemas.LicenceRef | None:
     """A licence in an application's answer."""
     if licence is None:
         return None
-    from licensing.cases.licences import public_status
 
     return schemas.LicenceRef(number=licence.number, status=public_status(licence).value,
                               verify_url=verify_url(licence), issued_on=licence.issued_on)
@@ -47,7 +49,6 @@ def licence_ref(licence) -> schemas.LicenceRef | None:
 
 def task_of(application):
     """The verification task of an application, if one was opened."""
-    from licensing.supervision.models import VerificationTask
 
     return db.session.scalar(select(VerificationTask).where(
         VerificationTask.application_id == application.id))
@@ -63,7 +64,6 @@ def task_ref(task) -> schemas.TaskRef | None:
 
 def application(application) -> schemas.ApplicationOut:
     """An application and what followed it."""
-    from licensing.cases.services import commitment_choices
 
     version = application.item_version
     letter = application.letter
@@ -118,7 +118,6 @@ def application(application) -> schemas.ApplicationOut:
 
 def task(task) -> schemas.TaskOut:
     """A verification task."""
-    from licensing.enforcement.models import BreachCase, RevocationCase
 
     order = task.rectification
     rectification = None
@@ -163,7 +162,6 @@ def task(task) -> schemas.TaskOut:
 
 def licence(licence) -> schemas.LicenceOut:
     """A licence and, once revoked, the revocation decision."""
-    from licensing.enforcement.models import RevocationCase, RevocationStatus
 
     case = db.session.scalar(select(RevocationCase).where(
         RevocationCase.licence_id == licence.id,

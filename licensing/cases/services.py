@@ -61,12 +61,14 @@ from licensing.cases.models import (
 from licensing.cases.signals import commitment_licence_issued, licence_credit_barred
 from licensing.catalogue.models import ItemVersion, VerificationRule
 from licensing.catalogue.services import current_version as item_version_in_force
+from licensing.catalogue.services import render_letter, version_in_force
 from licensing.clock import local_date, local_today, utcnow
+from licensing.credit.services import check_eligibility, record_commitment_event, repair_guidance
 from licensing.credit.signals import recheck_found_barred
 from licensing.errors import DomainError, InvalidTransition, ValidationFailed
 from licensing.event_dates import check_event_date
 from licensing.extensions import db
-from licensing.notifications.services import notify_department
+from licensing.notifications.services import notify_department, recipients
 from licensing.printable import require_printable
 
 #: 行政许可法 第三十二条: what is missing is told at once, within five days of receipt.
@@ -122,7 +124,6 @@ def start_application(
     existing = find_by_idempotency_key(idempotency_key)
     if existing is not None:
         return existing
-    from licensing.catalogue.services import version_in_force
 
     if version.status.value != "published":
         raise ItemNotAvailable("该事项版本未发布，不能受理。")
@@ -206,7 +207,6 @@ def choose_track(application: Application, track: Track) -> TrackChoice:
     applicant stays on a draft with ``credit_ineligible`` set: the caller tells them why and
     offers the general track (``choose_track(..., Track.general)``).
     """
-    from licensing.credit.services import check_eligibility
 
     _require_status(application, ApplicationStatus.draft)
     if application.notice_given_dt is None:
@@ -250,7 +250,6 @@ def issue_ineligibility_notice(application: Application, check) -> Ineligibility
     repair the record, and the general procedure offered instead (the statutory materials and
     time limit), so the applicant is told in writing, not only on a screen.
     """
-    from licensing.credit.services import repair_guidance
 
     version = application.item_version
     applicant = application.applicant
@@ -343,7 +342,6 @@ def letter_text(application: Application, on: date | None = None,
     Without ``signer`` the signer line is left blank: that is the letter shown for reading,
     whose digest ``sign_letter`` checks; the stored letter has the signer line filled in.
     """
-    from licensing.catalogue.services import render_letter
 
     version = application.item_version
     applicant = application.applicant
@@ -510,15 +508,12 @@ def sign_letter(
 
 def deciders(application: Application) -> list:
     """The approvers of the application's approval department: who decides next."""
-    from licensing.auth.models import Role
-    from licensing.notifications.services import recipients
 
     return recipients([Role.approver], application.approval_department_id)
 
 
 def notify_deciders(application: Application) -> None:
     """Tell the approval department's approvers that a case waits for their decision."""
-    from licensing.auth.models import Role
 
     what = ("已签署告知承诺书，待当场作出决定" if application.track == Track.commitment
             else "已受理，待审查决定")
@@ -638,7 +633,6 @@ def refuse_acceptance(application: Application, reason: str,
 
 def correction_notice_due_on(application: Application) -> date:
     """The last day to tell the applicant everything missing: 5 working days after receipt."""
-    from licensing.calendar.services import get_calendar
 
     received_on = local_date(application.created_dt)
     return get_calendar().add_working_days(received_on, CORRECTION_NOTICE_WORKING_DAYS).due_on
@@ -705,7 +699,6 @@ def resume_clock(application: Application, resumed_on: date) -> ClockPause:
     (行政许可法 第四十五条); the due date is recomputed from the acceptance date with the limit
     plus every excluded working day so far.
     """
-    from licensing.calendar.services import get_calendar
 
     _require_status(application, ApplicationStatus.accepted)
     pause = next((p for p in application.pauses if p.resumed_on is None), None)
@@ -803,7 +796,6 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
     supplement obligation per ``supplement`` material, and the commitment record queued for
     the credit platform; audit entries for each. Rejection needs a reason.
     """
-    from licensing.credit.services import record_commitment_event
 
     if application.status not in DECIDABLE:
         if application.status in (ApplicationStatus.approved, ApplicationStatus.rejected):

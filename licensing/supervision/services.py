@@ -23,17 +23,21 @@ from typing import Any, BinaryIO
 from sqlalchemy import Select, and_, case, func, select, update
 
 from licensing.audit.services import record_audit
-from licensing.auth.access import department_scope
+from licensing.auth.access import department_scope, get_scoped_or_404
 from licensing.auth.acting import acting_user
 from licensing.auth.models import Role, User
+from licensing.calendar.core import CalendarRangeError
 from licensing.calendar.deadlines import Deadline, DeadlineRule
+from licensing.calendar.errors import CalendarNotLoaded, CalendarOutOfRange
 from licensing.calendar.models import DEADLINE_FIELDS
 from licensing.calendar.services import compute_deadline, due, get_calendar
-from licensing.catalogue.models import MovedCheck, VerificationMethod
+from licensing.catalogue.models import ItemVersion, MovedCheck, VerificationMethod
 from licensing.clock import local_today, utcnow
+from licensing.credit.services import record_commitment_event
 from licensing.errors import DomainError, Forbidden, NotFound
 from licensing.event_dates import check_event_date
 from licensing.extensions import db
+from licensing.notifications.services import notify, notify_department
 from licensing.supervision.errors import (
     InvalidAssignee,
     InvalidRectification,
@@ -153,7 +157,6 @@ def _update_task(task: VerificationTask, *, allowed: Iterable[TaskStatus], event
 
 def _notify_department(department_id: int, roles, kind: str, title: str, body: str,
                        link: str | None, object_type: str, object_id, dedup_key: str) -> None:
-    from licensing.notifications.services import notify_department
 
     notify_department(department_id, roles, kind, title[:200], body, link, object_type,
                       object_id, dedup_key)
@@ -223,7 +226,6 @@ def assign_task(task: VerificationTask, inspector: User, *, actor: User | None =
                  object_id=task.id, actor=actor,
                  changes={"assigned_to": [previous, inspector.id],
                           "reassigned": previous is not None})
-    from licensing.notifications.services import notify
 
     notify(inspector, NOTIFY_ASSIGNED, f"新的核查任务：{task.licence.number}",
            f"{task.item_version.name}，核查期限 {task.verification_due_on}。",
@@ -257,9 +259,6 @@ def open_supplements(task: VerificationTask) -> list:
 
 def working_days_left(task: VerificationTask, today: date | None = None) -> int | None:
     """Working days from today to the task's current due date (negative when overdue)."""
-    from licensing.calendar.core import CalendarRangeError
-    from licensing.calendar.errors import CalendarNotLoaded, CalendarOutOfRange
-    from licensing.calendar.services import get_calendar
 
     due_on = task.current_due_on
     if due_on is None:
@@ -421,7 +420,6 @@ def push_result(task: VerificationTask, *, actor: User | None = None,
     nonconform one moves it to ``breach`` (a rectification order is next) and sends
     ``nonconform_result_pushed``: the enforcement domain opens the task's breach case.
     """
-    from licensing.credit.services import record_commitment_event
 
     actor = _require_worker(task, actor)
     if task.status != TaskStatus.checked:
@@ -762,7 +760,6 @@ def task_inbox(user: User, filters: InboxFilters | None = None,
     elif filters.status in TaskStatus.__members__:
         stmt = stmt.where(VerificationTask.status == TaskStatus(filters.status))
     if filters.item_id:
-        from licensing.catalogue.models import ItemVersion
 
         stmt = stmt.where(VerificationTask.item_version_id.in_(
             select(ItemVersion.id).where(ItemVersion.item_id == filters.item_id)))
@@ -822,7 +819,6 @@ def load_task(task_id: int, user: User, *, for_action: bool = False) -> Verifica
     receives the result). Acting (``for_action``): its supervisory department only. On
     PostgreSQL an acting load takes the row lock (``SELECT ... FOR UPDATE``).
     """
-    from licensing.auth.access import get_scoped_or_404
 
     if not for_action:
         return get_scoped_or_404(VerificationTask, task_id,
@@ -840,7 +836,6 @@ def load_task(task_id: int, user: User, *, for_action: bool = False) -> Verifica
 
 def visible_items(user: User) -> list[tuple[int, str]]:
     """Return ``(item_id, name)`` of the items with tasks in the user's department."""
-    from licensing.catalogue.models import ItemVersion
 
     stmt = department_scope(
         select(ItemVersion.item_id, func.max(ItemVersion.name))
