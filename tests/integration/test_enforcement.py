@@ -28,6 +28,8 @@ from licensing.enforcement.models import (
     RevocationStatus,
 )
 from licensing.extensions import db
+from licensing.publicity import services as publicity
+from licensing.publicity.models import PublicityEvent, PublicityRecord
 from licensing.supervision import services as supervision
 from licensing.supervision.errors import InvalidResult, RectificationNotDue
 from licensing.supervision.models import Outcome, TaskStatus
@@ -262,6 +264,8 @@ def test_the_procedure_through_the_pages_and_its_documents(world, client):
     text = "".join(pdf_strings(notice.data))
     assert "拟撤销行政许可告知书" in text and "2026年03月30日" in text
     assert licence.number in text and "陈述" in text
+    assert licence.applicant.name in text and case_.notice_number in text
+    assert "2026年03月23日" in text and "5个工作日" in text  # noticed on, the period
     client.post(f"/revocations/{case_.id}/statement", data={
         "received_on": "2026-03-23", "text": "已在办理健康证明"})
     db.session.expire_all()
@@ -275,6 +279,8 @@ def test_the_procedure_through_the_pages_and_its_documents(world, client):
     letter = "".join(pdf_strings(client.get(f"/revocations/{case_.id}/letter.pdf").data))
     assert "撤销行政许可决定书" in letter and "已在办理健康证明" in letter
     assert "定州市人民政府" in letter and "60日内" in letter and "6个月内" in letter
+    assert case_.letter_number in letter and licence.applicant.name in letter
+    assert licence.number in letter and "2026年03月23日" in letter  # decided on
     client.post(f"/revocations/{case_.id}/service", data={
         "method": "direct", "served_on": "2026-03-23", "receipt": "法定代表人签收"})
     db.session.expire_all()
@@ -282,6 +288,8 @@ def test_the_procedure_through_the_pages_and_its_documents(world, client):
     assert "已撤销" in client.get(f"/verify/{licence.verify_token}").get_data(as_text=True)
     receipt = "".join(pdf_strings(client.get(f"/revocations/{case_.id}/service-receipt.pdf").data))
     assert "送达回证" in receipt and "直接送达" in receipt and "2026年03月23日" in receipt
+    assert licence.applicant.name in receipt and case_.letter_number in receipt
+    assert "法定代表人签收" in receipt
     # the case page of the application shows the revocation, not 准予许可 with printing
     case_page = client.get(f"/applications/{licence.application.public_id}").get_data(
         as_text=True)
@@ -341,6 +349,11 @@ def test_revocation_and_its_reversal_are_versions_of_the_licence(world, client):
     assert revoked.effective_on == date(2026, 3, 23)
     assert revoked.decision_number == case_.letter_number and revoked.reason == "不实承诺"
     assert licence.version_number == 2
+    # made public once, from the version, with the decision's number (双公示)
+    assert publicity.collect() == 1 and publicity.collect() == 0
+    record = db.session.scalar(select(PublicityRecord))
+    assert record.event == PublicityEvent.revoked and record.licence_version_id == revoked.id
+    assert record.facts["decision_number"] == case_.letter_number
     freeze_on(date(2026, 5, 6))
     enforcement.reverse_revocation(case_, reason="定州市人民政府定政复决〔2026〕8号撤销原决定",
                                    reversed_on=date(2026, 5, 6), actor=world.approver)
