@@ -350,9 +350,10 @@ def test_revocation_and_its_reversal_are_versions_of_the_licence(world, client):
     assert revoked.decision_number == case_.letter_number and revoked.reason == "不实承诺"
     assert licence.version_number == 2
     # made public once, from the version, with the decision's number (双公示)
-    assert publicity.collect() == 1 and publicity.collect() == 0
-    record = db.session.scalar(select(PublicityRecord))
-    assert record.event == PublicityEvent.revoked and record.licence_version_id == revoked.id
+    assert publicity.collect() == 2 and publicity.collect() == 0  # the grant, the revocation
+    (record,) = db.session.scalars(select(PublicityRecord).where(
+        PublicityRecord.event == PublicityEvent.revoked)).all()
+    assert record.licence_version_id == revoked.id
     assert record.facts["decision_number"] == case_.letter_number
     freeze_on(date(2026, 5, 6))
     enforcement.reverse_revocation(case_, reason="定州市人民政府定政复决〔2026〕8号撤销原决定",
