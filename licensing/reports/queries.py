@@ -185,10 +185,12 @@ def rectification_conditions(period: Period) -> dict[str, object]:
 def revocation_conditions(period: Period) -> dict[str, object]:
     """Licences revoked (the approval department that decided), in the month of service.
 
-    A revocation takes effect on service (送达), so it counts in the month it was served.
+    A revocation takes effect on service (送达), so it counts in the month it was served; one
+    withdrawn later (``reversed``) still took effect that month, so the month keeps counting it.
     """
     c = RevocationCase
-    return {"revocations": and_(c.status == RevocationStatus.revoked,
+    return {"revocations": and_(c.status.in_((RevocationStatus.revoked,
+                                              RevocationStatus.reversed)),
                                 c.served_on.between(period.first_day, period.last_day))}
 
 

@@ -10,7 +10,8 @@ The cases (public-interest items: 7 working days to verify; one standard item: 6
     T6  decided 10-09, due 10-19, checked 10-16, pushed 11-01 00:10       pushed late, November
     T7  decided 10-08, due 10-16, nonconform 10-15, rectification 10-19, put right 10-26
     T8  decided 09-29, due 10-14, nonconform 10-13, rectification 10-14, not put right 10-22,
-        licence revoked 10-28, handed to the judicial authorities 10-29
+        licence revoked 10-28, handed to the judicial authorities 10-29; the revocation
+        withdrawn on review 11-04 (October still counts it)
     T9  another supervisory department (市市场监督管理局): due 10-21, checked 10-21
     T10 a standard item decided 10-20: due in January 2027, provisional (2027 not loaded)
     T11 decided 10-08, due 10-16; its supplement rejected 10-09 and the licence revoked 10-12
@@ -250,7 +251,7 @@ class Scenario:
         db.session.commit()
         self.check("T2", d(10, 26))
         at(d(10, 28))
-        _revoke(self.t["T8"].licence, "逾期未整改", w.approver)
+        self.t8_revocation = _revoke(self.t["T8"].licence, "逾期未整改", w.approver)
         db.session.commit()
         at(d(10, 29))
         supervision.record_judicial_transfer(self.t["T8"], "定公移〔2026〕8号", d(10, 29),
@@ -278,6 +279,11 @@ class Scenario:
         self.check("T3", d(11, 3))
         self.check("T4", d(11, 3))
         self.breach("E4", self.apps["T2"], "credit_recheck", d(11, 2))
+        # T8's revocation withdrawn on review: it still took effect in October
+        at(d(11, 4))
+        enforcement.reverse_revocation(self.t8_revocation, reason="行政复议撤销原决定",
+                                       reversed_on=d(11, 4), actor=self.w.approver)
+        db.session.commit()
         at(d(12, 12))
         calendar.import_notice(calendar.read_notice_file(NOTICE_2027))
         db.session.commit()
