@@ -11,6 +11,7 @@ import re
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from licensing.api import auth, intake, present, schemas, tokens
@@ -212,7 +213,6 @@ def create_application(body: schemas.ApplicationIn):
 @roles_required(*VIEWERS)
 def get_application(application_id: str):
     """Where an application stands, with its decision, licence, task and supplements."""
-
     return 200, present.application(load_application(application_id, _user()))
 
 
@@ -228,7 +228,6 @@ def decide(application_id: str, body: schemas.DecisionIn):
     to the supervisory department and opens one supplement per promised material, in the same
     transaction. A second decision answers 409 ``already_decided``.
     """
-
     application = load_application(application_id, _user(), for_update=True)
     decide_application(application, Decision(body.outcome), _user(), body.reason)
     return 200, present.application(application)
@@ -246,7 +245,6 @@ def list_tasks(query: schemas.TasksQuery):
 
     ``status=active`` (default) lists those still to be worked, the next due date first.
     """
-
     stmt = task_inbox(_user(), InboxFilters(status=query.status))
     rows = db.session.scalars(stmt.limit(query.per_page)
                               .offset((query.page - 1) * query.per_page)).unique().all()
@@ -276,7 +274,6 @@ def record_result(task_id: int, body: schemas.ResultIn):
     ``checked_on``); ``pushed_late`` says whether it was missed. A nonconform result moves the
     task to ``breach``: a rectification order is next.
     """
-
     task = load_task(task_id, _user(), for_action=True)
     supervision.record_result(task, body.outcome, body.findings, body.checked_on, actor=_user(),
            checklist=body.checklist, push=True, finding=body.finding)
@@ -290,7 +287,6 @@ def record_result(task_id: int, body: schemas.ResultIn):
 @roles_required(*WORKERS)
 def order_rectification(task_id: int, body: schemas.RectificationIn):
     """Order rectification (责令限期整改) of a task in ``breach``; it becomes ``rectifying``."""
-
     task = load_task(task_id, _user(), for_action=True)
     supervision.order_rectification(task, body.due_on, requirements=body.requirements or "",
                                     actor=_user())
@@ -346,7 +342,6 @@ def revoke_licence(number: str, body: schemas.RevocationIn):
     revocation 409 ``notice_required`` (see ``/revocation-cases/{id}/notice``); the licence
     stays ``valid`` until the decision is served (``/revocation-cases/{id}/service``).
     """
-
     licence = _licence(number)
     enforcement.revoke(licence, body.reason, legal_basis=body.legal_basis, actor=_user())
     return 200, present.licence(licence)
@@ -428,7 +423,6 @@ def cancel_licence(number: str, body: schemas.CancellationIn):
     ``expired`` (past ``valid_until``, not renewed) or ``revoked`` (after a revocation).
     409 when the licence's state does not fit the reason.
     """
-
     licence = _licence(number)
     licences.cancel(licence, body.reason, actor=_user(), note=body.note or "")
     return 200, present.licence(licence)
@@ -441,7 +435,6 @@ def cancel_licence(number: str, body: schemas.CancellationIn):
 @roles_required(Role.clerk, Role.approver)
 def serve_licence_document(number: str, body: schemas.ServiceIn):
     """Record how and when the latest certificate, decision or cancellation was served."""
-
     licence = _licence(number)
     document = licences.latest_document(licence, body.document)
     if document is None:
@@ -465,7 +458,6 @@ def register(query: schemas.RegisterQuery):
     number are masked. Revoked, cancelled and expired licences are shown with their status.
     Paging by key: pass ``next`` as ``after`` for the following page.
     """
-
     page = register_services.search(query.q, after=query.after, limit=query.limit)
     return 200, schemas.RegisterPage(
         items=[schemas.RegisterEntry(
@@ -494,14 +486,10 @@ def applicant_credit(code: str, query: schemas.CreditQuery):
     Enterprises only: a person's ID number would end up in access logs, so a person is looked
     up with ``POST /credit-lookups`` (audited, rate-limited); here a person's code answers 404.
     """
-
     return 200, _credit_of(_applicant_by_code(code, ApplicantKind.enterprise))
 
 
 def _applicant_by_code(code: str, kind):
-    from sqlalchemy import select
-
-
     stmt = select(Applicant).where(Applicant.code == normalise_code(code))
     if kind is not None:
         stmt = stmt.where(Applicant.kind == kind)
@@ -538,7 +526,6 @@ def credit_lookup(body: schemas.CreditLookupIn):
     (``credit.looked_up``, with the code masked), found or not, and each user may look up at
     most ``Settings.credit_lookup_limits`` (429 ``too_many_requests`` beyond).
     """
-
     subject = _applicant_by_code(body.code, body.kind)
     kind = subject.kind if subject is not None else (body.kind or ApplicantKind.individual)
     record_audit("credit.looked_up", object_type="applicant",
@@ -563,7 +550,6 @@ def calendar_due(query: schemas.DueQuery):
     ``provisional`` is true when the count reaches a year whose holiday notice is not loaded
     yet: the date may still move when it is.
     """
-
     result = calendar.due(query.start, query.working_days)
     return 200, schemas.DueOut(start=query.start, working_days=query.working_days,
                                due_on=result.due_on, provisional=result.provisional)

@@ -34,7 +34,6 @@ def credit_check(check) -> schemas.CreditCheckOut | None:
 
 def verify_url(licence) -> str:
     """The public verification page of a licence (the one printed as a QR code)."""
-
     return url(licence)
 
 
@@ -49,7 +48,6 @@ def licence_ref(licence) -> schemas.LicenceRef | None:
 
 def task_of(application):
     """The verification task of an application, if one was opened."""
-
     return db.session.scalar(select(VerificationTask).where(
         VerificationTask.application_id == application.id))
 
@@ -64,7 +62,6 @@ def task_ref(task) -> schemas.TaskRef | None:
 
 def application(application) -> schemas.ApplicationOut:
     """An application and what followed it."""
-
     version = application.item_version
     letter = application.letter
     decision = None
@@ -118,7 +115,6 @@ def application(application) -> schemas.ApplicationOut:
 
 def task(task) -> schemas.TaskOut:
     """A verification task."""
-
     order = task.rectification
     rectification = None
     if order is not None:
@@ -162,7 +158,6 @@ def task(task) -> schemas.TaskOut:
 
 def licence(licence) -> schemas.LicenceOut:
     """A licence and, once revoked, the revocation decision."""
-
     case = db.session.scalar(select(RevocationCase).where(
         RevocationCase.licence_id == licence.id,
         RevocationCase.status == RevocationStatus.revoked))

@@ -160,7 +160,6 @@ def get_or_create_applicant(
 
 def link_user(applicant: Applicant, user, *, actor=None) -> Applicant:
     """Let an online account (role ``applicant``) act for this applicant; audited."""
-
     if user.role != Role.applicant:
         raise InvalidApplicant("只能关联申请人账号。", code="invalid_applicant_user")
     if applicant.user_id != user.id:

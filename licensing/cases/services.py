@@ -207,7 +207,6 @@ def choose_track(application: Application, track: Track) -> TrackChoice:
     applicant stays on a draft with ``credit_ineligible`` set: the caller tells them why and
     offers the general track (``choose_track(..., Track.general)``).
     """
-
     _require_status(application, ApplicationStatus.draft)
     if application.notice_given_dt is None:
         raise NoticeNotGiven()
@@ -250,7 +249,6 @@ def issue_ineligibility_notice(application: Application, check) -> Ineligibility
     repair the record, and the general procedure offered instead (the statutory materials and
     time limit), so the applicant is told in writing, not only on a screen.
     """
-
     version = application.item_version
     applicant = application.applicant
     materials = "、".join(f"《{m.name}》" for m in version.materials if m.required_general)
@@ -342,7 +340,6 @@ def letter_text(application: Application, on: date | None = None,
     Without ``signer`` the signer line is left blank: that is the letter shown for reading,
     whose digest ``sign_letter`` checks; the stored letter has the signer line filled in.
     """
-
     version = application.item_version
     applicant = application.applicant
     choices = [(material, handling.value) for material, handling in commitment_choices(application)
@@ -699,7 +696,6 @@ def resume_clock(application: Application, resumed_on: date) -> ClockPause:
     (行政许可法 第四十五条); the due date is recomputed from the acceptance date with the limit
     plus every excluded working day so far.
     """
-
     _require_status(application, ApplicationStatus.accepted)
     pause = next((p for p in application.pauses if p.resumed_on is None), None)
     if pause is None:
@@ -796,7 +792,6 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
     supplement obligation per ``supplement`` material, and the commitment record queued for
     the credit platform; audit entries for each. Rejection needs a reason.
     """
-
     if application.status not in DECIDABLE:
         if application.status in (ApplicationStatus.approved, ApplicationStatus.rejected):
             raise AlreadyDecided()

@@ -73,7 +73,6 @@ def _channel() -> Channel:
 
 def _published_versions() -> list[ItemVersion]:
     """The versions in force today: the only ones a new application may be filed under."""
-
     return sorted(guide_versions(), key=lambda v: v.name)
 
 
@@ -618,7 +617,6 @@ __all__ = ["Licence", "bp"]
 @roles_required(Role.clerk, Role.approver, Role.inspector, Role.head)
 def reveal(public_id: str):
     """Show the applicant's full identity and phone numbers; who looked is audited."""
-
     application = load_application(public_id, current_user)
     form = StepForm()
     if not form.validate_on_submit():

@@ -21,7 +21,6 @@ def sweep_supplements(today) -> None:
 
     Idempotent (see ``mark_missed_supplements``); the scheduler runs the same function.
     """
-
     day: date = today.date() if today is not None else local_today()
     marked = mark_missed_supplements(day, commit_each=True)
     click.echo(f"{day.isoformat()}：{marked} 项承诺补交材料逾期未交，已立撤销案件。")

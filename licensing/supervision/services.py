@@ -253,7 +253,6 @@ def open_supplements(task: VerificationTask) -> list:
     A conform check does not settle them: each stays open until it is handed in and
     accepted, or lapses by its own deadline.
     """
-
     return [s for s in task.application.supplements if s.is_open]
 
 
@@ -420,7 +419,6 @@ def push_result(task: VerificationTask, *, actor: User | None = None,
     nonconform one moves it to ``breach`` (a rectification order is next) and sends
     ``nonconform_result_pushed``: the enforcement domain opens the task's breach case.
     """
-
     actor = _require_worker(task, actor)
     if task.status != TaskStatus.checked:
         raise refused(task, "push_conform")
@@ -819,7 +817,6 @@ def load_task(task_id: int, user: User, *, for_action: bool = False) -> Verifica
     receives the result). Acting (``for_action``): its supervisory department only. On
     PostgreSQL an acting load takes the row lock (``SELECT ... FOR UPDATE``).
     """
-
     if not for_action:
         return get_scoped_or_404(VerificationTask, task_id,
                                  VerificationTask.supervisory_department_id,
