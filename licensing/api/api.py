@@ -11,6 +11,7 @@ import re
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from licensing.api import auth, intake, present, schemas, tokens
@@ -24,6 +25,9 @@ from licensing.api.errors import (
 )
 from licensing.api.openapi import openapi_document
 from licensing.api.routing import ApiRoutes, HeaderParam, Operation, PathParam, document
+from licensing.applicants.identity import ApplicantKind, mask_code, normalise_code
+from licensing.applicants.models import Applicant
+from licensing.audit.services import record_audit
 from licensing.auth.access import (
     HEADER_CREDENTIALS_USER,
     InvalidCredentials,
@@ -33,11 +37,21 @@ from licensing.auth.access import (
 )
 from licensing.auth.models import Role
 from licensing.auth.throttle import login_throttle
+from licensing.calendar import services as calendar
+from licensing.cases import licences
 from licensing.cases.errors import ApplicationNotFound
+from licensing.cases.models import Application, Decision, Licence, Purpose
+from licensing.cases.queries import load_application, visible_applications
+from licensing.cases.services import decide as decide_application
 from licensing.cases.views import INTAKE, VIEWERS
+from licensing.credit.services import assess, current_risk_level, latest_check, records_of
 from licensing.credit.views import VIEW_ROLES as CREDIT_READERS
+from licensing.enforcement import services as enforcement
 from licensing.errors import NotFound
 from licensing.extensions import db, limiter
+from licensing.register import services as register_services
+from licensing.supervision import services as supervision
+from licensing.supervision.services import InboxFilters, load_task, task_inbox
 from licensing.supervision.views import INBOX_READERS, TASK_READERS, WORKERS
 from licensing.web import error_response
 
@@ -199,8 +213,6 @@ def create_application(body: schemas.ApplicationIn):
 @roles_required(*VIEWERS)
 def get_application(application_id: str):
     """Where an application stands, with its decision, licence, task and supplements."""
-    from licensing.cases.queries import load_application
-
     return 200, present.application(load_application(application_id, _user()))
 
 
@@ -216,10 +228,6 @@ def decide(application_id: str, body: schemas.DecisionIn):
     to the supervisory department and opens one supplement per promised material, in the same
     transaction. A second decision answers 409 ``already_decided``.
     """
-    from licensing.cases.models import Decision
-    from licensing.cases.queries import load_application
-    from licensing.cases.services import decide as decide_application
-
     application = load_application(application_id, _user(), for_update=True)
     decide_application(application, Decision(body.outcome), _user(), body.reason)
     return 200, present.application(application)
@@ -237,8 +245,6 @@ def list_tasks(query: schemas.TasksQuery):
 
     ``status=active`` (default) lists those still to be worked, the next due date first.
     """
-    from licensing.supervision.services import InboxFilters, task_inbox
-
     stmt = task_inbox(_user(), InboxFilters(status=query.status))
     rows = db.session.scalars(stmt.limit(query.per_page)
                               .offset((query.page - 1) * query.per_page)).unique().all()
@@ -252,7 +258,6 @@ def list_tasks(query: schemas.TasksQuery):
 def get_task(task_id: int):
     """A task of the caller's supervisory department, or one that reached their approval
     department (an extension of the contract)."""
-    from licensing.supervision.services import load_task
 
     return 200, present.task(load_task(task_id, _user()))
 
@@ -269,11 +274,8 @@ def record_result(task_id: int, body: schemas.ResultIn):
     ``checked_on``); ``pushed_late`` says whether it was missed. A nonconform result moves the
     task to ``breach``: a rectification order is next.
     """
-    from licensing.supervision.services import load_task
-    from licensing.supervision.services import record_result as record
-
     task = load_task(task_id, _user(), for_action=True)
-    record(task, body.outcome, body.findings, body.checked_on, actor=_user(),
+    supervision.record_result(task, body.outcome, body.findings, body.checked_on, actor=_user(),
            checklist=body.checklist, push=True, finding=body.finding)
     return 200, present.task(task)
 
@@ -285,11 +287,9 @@ def record_result(task_id: int, body: schemas.ResultIn):
 @roles_required(*WORKERS)
 def order_rectification(task_id: int, body: schemas.RectificationIn):
     """Order rectification (责令限期整改) of a task in ``breach``; it becomes ``rectifying``."""
-    from licensing.supervision.services import load_task
-    from licensing.supervision.services import order_rectification as order
-
     task = load_task(task_id, _user(), for_action=True)
-    order(task, body.due_on, requirements=body.requirements or "", actor=_user())
+    supervision.order_rectification(task, body.due_on, requirements=body.requirements or "",
+                                    actor=_user())
     return 200, present.task(task)
 
 
@@ -301,11 +301,10 @@ def order_rectification(task_id: int, body: schemas.RectificationIn):
 def rectification_outcome(task_id: int, body: schemas.RectificationOutcomeIn):
     """Rectified: the task is closed. Not rectified (``note`` required): the task asks the
     approval department to revoke, and ``revocation_case`` names the case opened."""
-    from licensing.supervision.services import load_task, record_rectification_outcome
 
     task = load_task(task_id, _user(), for_action=True)
-    record_rectification_outcome(task, body.rectified, note=body.note or "", actor=_user(),
-                                 reinspected_on=body.reinspected_on)
+    supervision.record_rectification_outcome(task, body.rectified, note=body.note or "",
+                                             actor=_user(), reinspected_on=body.reinspected_on)
     return 200, present.task(task)
 
 
@@ -313,9 +312,6 @@ def rectification_outcome(task_id: int, body: schemas.RectificationOutcomeIn):
 
 
 def _licence(number: str):
-    from licensing.cases.models import Application, Licence
-    from licensing.cases.queries import visible_applications
-
     application = db.session.scalars(
         visible_applications(_user()).join(Licence, Licence.application_id == Application.id)
         .where(Licence.number == number)).first()
@@ -346,16 +342,12 @@ def revoke_licence(number: str, body: schemas.RevocationIn):
     revocation 409 ``notice_required`` (see ``/revocation-cases/{id}/notice``); the licence
     stays ``valid`` until the decision is served (``/revocation-cases/{id}/service``).
     """
-    from licensing.enforcement.services import revoke
-
     licence = _licence(number)
-    revoke(licence, body.reason, legal_basis=body.legal_basis, actor=_user())
+    enforcement.revoke(licence, body.reason, legal_basis=body.legal_basis, actor=_user())
     return 200, present.licence(licence)
 
 
 def _licence_request(number: str, purpose_name: str, body, changes=None):
-    from licensing.cases.models import Purpose
-
     licence = _licence(number)  # another department's licence is 404 before anything else
     key = _idempotency_key()
     user = _user()
@@ -431,10 +423,8 @@ def cancel_licence(number: str, body: schemas.CancellationIn):
     ``expired`` (past ``valid_until``, not renewed) or ``revoked`` (after a revocation).
     409 when the licence's state does not fit the reason.
     """
-    from licensing.cases.licences import cancel
-
     licence = _licence(number)
-    cancel(licence, body.reason, actor=_user(), note=body.note or "")
+    licences.cancel(licence, body.reason, actor=_user(), note=body.note or "")
     return 200, present.licence(licence)
 
 
@@ -445,13 +435,11 @@ def cancel_licence(number: str, body: schemas.CancellationIn):
 @roles_required(Role.clerk, Role.approver)
 def serve_licence_document(number: str, body: schemas.ServiceIn):
     """Record how and when the latest certificate, decision or cancellation was served."""
-    from licensing.cases.licences import latest_document, record_service
-
     licence = _licence(number)
-    document = latest_document(licence, body.document)
+    document = licences.latest_document(licence, body.document)
     if document is None:
         raise NotFound("该许可证没有此类文书。")
-    record_service(document, body.method, body.served_on, body.served_to, actor=_user())
+    licences.record_service(document, body.method, body.served_on, body.served_to, actor=_user())
     return 200, present.licence(licence)
 
 
@@ -470,9 +458,7 @@ def register(query: schemas.RegisterQuery):
     number are masked. Revoked, cancelled and expired licences are shown with their status.
     Paging by key: pass ``next`` as ``after`` for the following page.
     """
-    from licensing.register.services import search
-
-    page = search(query.q, after=query.after, limit=query.limit)
+    page = register_services.search(query.q, after=query.after, limit=query.limit)
     return 200, schemas.RegisterPage(
         items=[schemas.RegisterEntry(
             number=e.number, holder_name=e.holder_name, holder_code=e.holder_code,
@@ -500,17 +486,10 @@ def applicant_credit(code: str, query: schemas.CreditQuery):
     Enterprises only: a person's ID number would end up in access logs, so a person is looked
     up with ``POST /credit-lookups`` (audited, rate-limited); here a person's code answers 404.
     """
-    from licensing.applicants.identity import ApplicantKind
-
     return 200, _credit_of(_applicant_by_code(code, ApplicantKind.enterprise))
 
 
 def _applicant_by_code(code: str, kind):
-    from sqlalchemy import select
-
-    from licensing.applicants.identity import normalise_code
-    from licensing.applicants.models import Applicant
-
     stmt = select(Applicant).where(Applicant.code == normalise_code(code))
     if kind is not None:
         stmt = stmt.where(Applicant.kind == kind)
@@ -521,8 +500,6 @@ def _applicant_by_code(code: str, kind):
 
 
 def _credit_of(subject):
-    from licensing.credit.services import assess, current_risk_level, latest_check, records_of
-
     if subject is None:
         raise ApplicantNotFound()
     records = records_of(subject)
@@ -549,9 +526,6 @@ def credit_lookup(body: schemas.CreditLookupIn):
     (``credit.looked_up``, with the code masked), found or not, and each user may look up at
     most ``Settings.credit_lookup_limits`` (429 ``too_many_requests`` beyond).
     """
-    from licensing.applicants.identity import ApplicantKind, mask_code, normalise_code
-    from licensing.audit.services import record_audit
-
     subject = _applicant_by_code(body.code, body.kind)
     kind = subject.kind if subject is not None else (body.kind or ApplicantKind.individual)
     record_audit("credit.looked_up", object_type="applicant",
@@ -576,9 +550,7 @@ def calendar_due(query: schemas.DueQuery):
     ``provisional`` is true when the count reaches a year whose holiday notice is not loaded
     yet: the date may still move when it is.
     """
-    from licensing.calendar.services import due
-
-    result = due(query.start, query.working_days)
+    result = calendar.due(query.start, query.working_days)
     return 200, schemas.DueOut(start=query.start, working_days=query.working_days,
                                due_on=result.due_on, provisional=result.provisional)
 

@@ -26,6 +26,9 @@ from licensing.auth.access import (
     InvalidCredentials,
     carries_header_credentials,
 )
+from licensing.auth.errors import LoginFailed
+from licensing.auth.services import authenticate
+from licensing.auth.throttle import note_login_failure
 from licensing.errors import DomainError
 from licensing.extensions import db, login_manager
 
@@ -69,9 +72,6 @@ def load_user_from_header(request):
 
 def _authenticate(request):
     from licensing.api.tokens import check_token
-    from licensing.auth.errors import LoginFailed
-    from licensing.auth.services import authenticate
-    from licensing.auth.throttle import note_login_failure
 
     credentials = request.authorization
     if credentials is None:

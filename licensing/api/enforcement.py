@@ -5,8 +5,10 @@ Registered on the ``/api/v1`` blueprint of ``licensing.api.api`` (imported at it
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from sqlalchemy import select
@@ -16,7 +18,7 @@ from licensing.api.errors import LicenceNotFound
 from licensing.api.routing import PathParam
 from licensing.api.schemas import ErrorBody, IsoDate, Request, Response, Text
 from licensing.auth.access import roles_required
-from licensing.auth.models import Role
+from licensing.auth.models import Role, User
 from licensing.enforcement import services
 from licensing.enforcement.errors import BreachNotFound
 from licensing.enforcement.models import BreachCase, RevocationCase
@@ -284,46 +286,130 @@ def get_breach(breach_id: int):
     return 200, breach_out(services.load_breach(breach_id, _user()))
 
 
-@routes.operation("POST", "/breaches/{breach_id}/rectification",
-                  summary="Order the breach put right by a date", tag="enforcement",
-                  path_params=BREACH_ID, body=BreachRectificationIn,
-                  responses={200: BreachOut, 409: ErrorBody})
-@roles_required(*BREACH_WORKERS)
-def breach_rectification(breach_id: int, body: BreachRectificationIn):
-    """Order rectification (责令限期整改); the notice is a PDF (责令限期整改通知书)."""
-    case_ = services.load_breach(breach_id, _user())
-    services.order_rectification(case_, body.due_on, requirements=body.requirements,
-                                 actor=_user())
-    return 200, breach_out(case_)
+# --- the steps: one handler each, made from a table -------------------------------------------
 
 
-@routes.operation("POST", "/breaches/{breach_id}/rectification/outcome",
-                  summary="Record whether the breach was put right", tag="enforcement",
-                  path_params=BREACH_ID, body=BreachOutcomeIn,
-                  responses={200: BreachOut, 409: ErrorBody})
-@roles_required(*BREACH_WORKERS)
-def breach_outcome(breach_id: int, body: BreachOutcomeIn):
-    """Rectified closes the case. Not rectified: 409 ``rectification_not_due`` before the due
-    date without a re-inspection; else the case is referred and ``revocation_case_id`` names
-    the revocation case."""
-    case_ = services.load_breach(breach_id, _user())
-    services.record_outcome(case_, body.rectified, note=body.note or "",
-                            reinspected_on=body.reinspected_on, penalty_ref=body.penalty_ref,
-                            actor=_user())
-    return 200, breach_out(case_)
+@dataclass(frozen=True)
+class Step:
+    """A step of a case: ``POST <path>`` with ``body``; ``act(case, body, user)`` takes it.
+
+    Every step loads the case the caller may act on (another department's: 404), calls one
+    service and answers the case as it stands after it; a refused step answers 409 with the
+    service's error code. ``doc`` is the operation's description.
+    """
+
+    name: str
+    path: str
+    summary: str
+    doc: str
+    body: type[Request]
+    act: Callable[[Any, Any, User], object]
 
 
-@routes.operation("POST", "/breaches/{breach_id}/judicial-transfer",
-                  summary="Record a transfer to the judicial authorities", tag="enforcement",
-                  path_params=BREACH_ID, body=JudicialTransferIn,
-                  responses={200: BreachOut, 409: ErrorBody})
-@roles_required(*BREACH_WORKERS)
-def breach_judicial_transfer(breach_id: int, body: JudicialTransferIn):
-    """Record 移送司法机关, at any stage of the case, once."""
-    case_ = services.load_breach(breach_id, _user())
-    services.record_judicial_transfer(case_, body.reference, body.transferred_on,
-                                      actor=_user())
-    return 200, breach_out(case_)
+@dataclass(frozen=True)
+class CaseKind:
+    """Where a kind of case's steps live, who takes them, and how the case is shown."""
+
+    path_params: dict[str, PathParam]
+    load: Callable[[int, User], Any]
+    present: Callable[[Any], Response]
+    out: type[Response]
+    roles: tuple[Role, ...]
+
+
+BREACH = CaseKind(BREACH_ID, services.load_breach, breach_out, BreachOut, BREACH_WORKERS)
+REVOCATION = CaseKind(CASE_ID, services.load_case, case_out, RevocationCaseOut, DECIDERS)
+
+
+def register_step(kind: CaseKind, step: Step) -> Callable:
+    """Register ``step`` of ``kind`` on the API blueprint (endpoint ``api.<step.name>``)."""
+    (id_name,) = kind.path_params
+
+    def handler(body, **path):
+        case_ = kind.load(path[id_name], _user())
+        step.act(case_, body, _user())
+        return 200, kind.present(case_)
+
+    handler.__name__ = handler.__qualname__ = step.name
+    handler.__doc__ = step.doc
+    return routes.operation(
+        "POST", step.path, summary=step.summary, tag="enforcement",
+        path_params=kind.path_params, body=step.body,
+        responses={200: kind.out, 409: ErrorBody})(roles_required(*kind.roles)(handler))
+
+
+BREACH_STEPS = (
+    Step("breach_rectification", "/breaches/{breach_id}/rectification",
+         "Order the breach put right by a date",
+         "Order rectification (责令限期整改); the notice is a PDF (责令限期整改通知书).",
+         BreachRectificationIn,
+         lambda case_, body, user: services.order_rectification(
+             case_, body.due_on, requirements=body.requirements, actor=user)),
+    Step("breach_outcome", "/breaches/{breach_id}/rectification/outcome",
+         "Record whether the breach was put right",
+         "Rectified closes the case. Not rectified: 409 ``rectification_not_due`` before the "
+         "due date without a re-inspection; else the case is referred and "
+         "``revocation_case_id`` names the revocation case.",
+         BreachOutcomeIn,
+         lambda case_, body, user: services.record_outcome(
+             case_, body.rectified, note=body.note or "", reinspected_on=body.reinspected_on,
+             penalty_ref=body.penalty_ref, actor=user)),
+    Step("breach_judicial_transfer", "/breaches/{breach_id}/judicial-transfer",
+         "Record a transfer to the judicial authorities",
+         "Record 移送司法机关, at any stage of the case, once.",
+         JudicialTransferIn,
+         lambda case_, body, user: services.record_judicial_transfer(
+             case_, body.reference, body.transferred_on, actor=user)),
+)
+
+REVOCATION_STEPS = (
+    Step("revocation_notice", "/revocation-cases/{case_id}/notice",
+         "Give notice of the intended revocation",
+         "拟撤销行政许可告知书; ``statement_due_on`` ends the period for statement and hearing.",
+         NoticeIn,
+         lambda case_, body, user: services.give_notice(
+             case_, facts=body.facts, reasons=body.reasons, legal_basis=body.legal_basis,
+             actor=user)),
+    Step("revocation_statement", "/revocation-cases/{case_id}/statement",
+         "Record the statement and defence, or the waiver",
+         "The statement received (written, or oral and minuted), or the written waiver.",
+         StatementIn,
+         lambda case_, body, user: services.record_statement(
+             case_, received_on=body.received_on, text=body.text or "",
+             hearing_requested=body.hearing_requested, waives_rights=body.waives_rights,
+             actor=user)),
+    Step("revocation_hearing", "/revocation-cases/{case_id}/hearing", "Record the hearing",
+         "The hearing: date, place, a host who did not investigate the case, minutes.",
+         HearingIn,
+         lambda case_, body, user: services.record_hearing(
+             case_, held_on=body.held_on, host=body.host, place=body.place,
+             minutes=body.minutes, actor=user)),
+    Step("revocation_decision", "/revocation-cases/{case_id}/decision", "Decide",
+         "Revoke or not revoke. 409 ``notice_required``, ``statement_period_open`` or "
+         "``hearing_pending`` while the procedure does not allow a revocation yet.",
+         RevocationDecisionIn,
+         lambda case_, body, user: services.decide(
+             case_, body.outcome, body.reason, legal_basis=body.legal_basis,
+             public_interest=body.public_interest, actor=user)),
+    Step("revocation_service", "/revocation-cases/{case_id}/service", "Record the service",
+         "送达: the licence is revoked from service; the credit records follow the finding.",
+         ServiceIn,
+         lambda case_, body, user: services.serve(
+             case_, method=body.method, served_on=body.served_on, receipt=body.receipt,
+             actor=user)),
+    Step("revocation_reversal", "/revocation-cases/{case_id}/reversal",
+         "Withdraw a served revocation that was not upheld",
+         "The licence is in force again, with a new version, and the credit records of the "
+         "revocation withdrawn.",
+         ReversalIn,
+         lambda case_, body, user: services.reverse_revocation(
+             case_, reason=body.reason, reversed_on=body.reversed_on, actor=user)),
+)
+
+for _step in BREACH_STEPS:
+    register_step(BREACH, _step)
+for _step in REVOCATION_STEPS:
+    register_step(REVOCATION, _step)
 
 
 # --- the revocation procedure -----------------------------------------------------------------
@@ -337,81 +423,5 @@ def get_revocation_case(case_id: int):
     return 200, case_out(services.load_case(case_id, _user()))
 
 
-@routes.operation("POST", "/revocation-cases/{case_id}/notice",
-                  summary="Give notice of the intended revocation", tag="enforcement",
-                  path_params=CASE_ID, body=NoticeIn,
-                  responses={200: RevocationCaseOut, 409: ErrorBody})
-@roles_required(*DECIDERS)
-def revocation_notice(case_id: int, body: NoticeIn):
-    """拟撤销行政许可告知书; ``statement_due_on`` ends the period for statement and hearing."""
-    case_ = services.load_case(case_id, _user())
-    services.give_notice(case_, facts=body.facts, reasons=body.reasons,
-                         legal_basis=body.legal_basis, actor=_user())
-    return 200, case_out(case_)
 
-
-@routes.operation("POST", "/revocation-cases/{case_id}/statement",
-                  summary="Record the statement and defence, or the waiver", tag="enforcement",
-                  path_params=CASE_ID, body=StatementIn,
-                  responses={200: RevocationCaseOut, 409: ErrorBody})
-@roles_required(*DECIDERS)
-def revocation_statement(case_id: int, body: StatementIn):
-    """The statement received (written, or oral and minuted), or the written waiver."""
-    case_ = services.load_case(case_id, _user())
-    services.record_statement(case_, received_on=body.received_on, text=body.text or "",
-                              hearing_requested=body.hearing_requested,
-                              waives_rights=body.waives_rights, actor=_user())
-    return 200, case_out(case_)
-
-
-@routes.operation("POST", "/revocation-cases/{case_id}/hearing", summary="Record the hearing",
-                  tag="enforcement", path_params=CASE_ID, body=HearingIn,
-                  responses={200: RevocationCaseOut, 409: ErrorBody})
-@roles_required(*DECIDERS)
-def revocation_hearing(case_id: int, body: HearingIn):
-    """The hearing: date, place, a host who did not investigate the case, minutes."""
-    case_ = services.load_case(case_id, _user())
-    services.record_hearing(case_, held_on=body.held_on, host=body.host, place=body.place,
-                            minutes=body.minutes, actor=_user())
-    return 200, case_out(case_)
-
-
-@routes.operation("POST", "/revocation-cases/{case_id}/decision", summary="Decide",
-                  tag="enforcement", path_params=CASE_ID, body=RevocationDecisionIn,
-                  responses={200: RevocationCaseOut, 409: ErrorBody})
-@roles_required(*DECIDERS)
-def revocation_decision(case_id: int, body: RevocationDecisionIn):
-    """Revoke or not revoke. 409 ``notice_required``, ``statement_period_open`` or
-    ``hearing_pending`` while the procedure does not allow a revocation yet."""
-    case_ = services.load_case(case_id, _user())
-    services.decide(case_, body.outcome, body.reason, legal_basis=body.legal_basis,
-                    public_interest=body.public_interest, actor=_user())
-    return 200, case_out(case_)
-
-
-@routes.operation("POST", "/revocation-cases/{case_id}/service", summary="Record the service",
-                  tag="enforcement", path_params=CASE_ID, body=ServiceIn,
-                  responses={200: RevocationCaseOut, 409: ErrorBody})
-@roles_required(*DECIDERS)
-def revocation_service(case_id: int, body: ServiceIn):
-    """送达: the licence is revoked from service; the credit records follow the finding."""
-    case_ = services.load_case(case_id, _user())
-    services.serve(case_, method=body.method, served_on=body.served_on, receipt=body.receipt,
-                   actor=_user())
-    return 200, case_out(case_)
-
-
-@routes.operation("POST", "/revocation-cases/{case_id}/reversal",
-                  summary="Withdraw a served revocation that was not upheld",
-                  tag="enforcement", path_params=CASE_ID, body=ReversalIn,
-                  responses={200: RevocationCaseOut, 409: ErrorBody})
-@roles_required(*DECIDERS)
-def revocation_reversal(case_id: int, body: ReversalIn):
-    """The licence is in force again and the credit records of the revocation withdrawn."""
-    case_ = services.load_case(case_id, _user())
-    services.reverse_revocation(case_, reason=body.reason, reversed_on=body.reversed_on,
-                                actor=_user())
-    return 200, case_out(case_)
-
-
-__all__ = ["breach_out", "case_out"]
+__all__ = ["BREACH_STEPS", "REVOCATION_STEPS", "breach_out", "case_out", "register_step"]

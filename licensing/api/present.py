@@ -6,9 +6,13 @@ from sqlalchemy import select
 
 from licensing.api import schemas
 from licensing.applicants.identity import mask_code
+from licensing.cases.documents import verify_url as url
 from licensing.cases.licences import history, public_status
 from licensing.cases.models import Application
+from licensing.cases.services import commitment_choices
+from licensing.enforcement.models import BreachCase, RevocationCase, RevocationStatus
 from licensing.extensions import db
+from licensing.supervision.models import VerificationTask
 
 
 def applicant(applicant) -> schemas.ApplicantOut:
@@ -30,8 +34,6 @@ def credit_check(check) -> schemas.CreditCheckOut | None:
 
 def verify_url(licence) -> str:
     """The public verification page of a licence (the one printed as a QR code)."""
-    from licensing.cases.documents import verify_url as url
-
     return url(licence)
 
 
@@ -39,7 +41,6 @@ def licence_ref(licence) -> schemas.LicenceRef | None:
     """A licence in an application's answer."""
     if licence is None:
         return None
-    from licensing.cases.licences import public_status
 
     return schemas.LicenceRef(number=licence.number, status=public_status(licence).value,
                               verify_url=verify_url(licence), issued_on=licence.issued_on)
@@ -47,8 +48,6 @@ def licence_ref(licence) -> schemas.LicenceRef | None:
 
 def task_of(application):
     """The verification task of an application, if one was opened."""
-    from licensing.supervision.models import VerificationTask
-
     return db.session.scalar(select(VerificationTask).where(
         VerificationTask.application_id == application.id))
 
@@ -63,8 +62,6 @@ def task_ref(task) -> schemas.TaskRef | None:
 
 def application(application) -> schemas.ApplicationOut:
     """An application and what followed it."""
-    from licensing.cases.services import commitment_choices
-
     version = application.item_version
     letter = application.letter
     decision = None
@@ -118,8 +115,6 @@ def application(application) -> schemas.ApplicationOut:
 
 def task(task) -> schemas.TaskOut:
     """A verification task."""
-    from licensing.enforcement.models import BreachCase, RevocationCase
-
     order = task.rectification
     rectification = None
     if order is not None:
@@ -163,8 +158,6 @@ def task(task) -> schemas.TaskOut:
 
 def licence(licence) -> schemas.LicenceOut:
     """A licence and, once revoked, the revocation decision."""
-    from licensing.enforcement.models import RevocationCase, RevocationStatus
-
     case = db.session.scalar(select(RevocationCase).where(
         RevocationCase.licence_id == licence.id,
         RevocationCase.status == RevocationStatus.revoked))
@@ -186,7 +179,8 @@ def licence(licence) -> schemas.LicenceOut:
         holder_name=v.facts.get("holder_name"), valid_until=v.facts.get("valid_until"))
         for v in versions]
     if case is not None and not any(v.event.value == "revoked" for v in versions):
-        # the revocation procedure records the licence's end on its own case
+        # a revocation served before service added a licence version (older data): shown
+        # from its own case
         entries.append(schemas.LicenceVersionOut(
             version=len(entries) + 1, event="revoked",
             effective_on=case.served_on or case.decided_on,

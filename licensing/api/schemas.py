@@ -23,16 +23,11 @@ from pydantic import (
     model_validator,
 )
 
-from licensing.cases.models import (
-    ApplicationStatus,
-    Channel,
-    LicenceStatus,
-    MaterialHandling,
-    SupplementStatus,
-)
+from licensing.cases.models import ApplicationStatus, Channel, LicenceStatus, MaterialHandling
 from licensing.credit.models import CheckSource, CreditRecordStatus
 from licensing.enforcement.models import RevocationStatus
 from licensing.supervision.models import RectificationStatus, TaskStatus
+from licensing.supplements.models import SupplementStatus
 
 # --- building blocks --------------------------------------------------------------------------
 
@@ -631,7 +626,8 @@ class LicenceVersionOut(Response):
     """One version of a licence: what made it and what the licence stated after it."""
 
     version: int
-    event: Literal["issued", "changed", "renewed", "reissued", "cancelled", "revoked"]
+    event: Literal["issued", "changed", "renewed", "reissued", "cancelled", "revoked",
+                   "reinstated"]
     effective_on: date
     decision_number: str | None
     reason: str | None

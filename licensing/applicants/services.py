@@ -16,6 +16,7 @@ from licensing.applicants.identity import (
 )
 from licensing.applicants.models import Applicant, ApplicantVersion
 from licensing.audit.services import record_audit
+from licensing.auth.models import Role
 from licensing.extensions import db
 from licensing.printable import require_printable
 
@@ -159,8 +160,6 @@ def get_or_create_applicant(
 
 def link_user(applicant: Applicant, user, *, actor=None) -> Applicant:
     """Let an online account (role ``applicant``) act for this applicant; audited."""
-    from licensing.auth.models import Role
-
     if user.role != Role.applicant:
         raise InvalidApplicant("只能关联申请人账号。", code="invalid_applicant_user")
     if applicant.user_id != user.id:

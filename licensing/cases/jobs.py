@@ -1,4 +1,8 @@
-"""Licence sweeps: cancel what expired without renewal, remind holders before expiry.
+"""The cases domain's sweeps and notification kinds.
+
+Licence sweeps: cancel what expired without renewal, remind holders before expiry. Also
+who owns an application's deadline, and whom an applicant is reached through (for the other
+domains' reminders).
 
 Both select their work from database state, so a repeated or concurrent run does no harm:
 a cancelled licence leaves the expiry sweep's selection, and a reminder is keyed on the
@@ -11,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, select
 
-from licensing.auth.models import Role
+from licensing.auth.models import Role, User
 from licensing.cases import licences
 from licensing.cases.models import (
     Application,
@@ -24,13 +28,16 @@ from licensing.cases.models import (
 )
 from licensing.errors import DomainError
 from licensing.extensions import db
-from licensing.jobs.helpers import for_each_item, today_of
+from licensing.jobs.helpers import for_each_item, path_for, today_of
 from licensing.jobs.registry import cron, job
-from licensing.notifications.services import notify, notify_department
+from licensing.notifications.owners import Owner, register_owner
+from licensing.notifications.services import notify, notify_department, recipients
 from licensing.notifications.services import register_kind as _kind
 
 KIND_RENEWAL_REMINDER = _kind("licence.renewal_reminder", "许可证延续提醒")
 KIND_LICENCE_EXPIRED = _kind("licence.expired", "许可证到期注销")
+NOTIFY_AWAITING_DECISION = _kind("application.awaiting_decision", "待决定的申请")
+NOTIFY_RECHECK_BARRED = _kind("application.credit_recheck_barred", "信用复核发现失信")
 
 _PENDING = (ApplicationStatus.draft, ApplicationStatus.submitted, ApplicationStatus.accepted)
 
@@ -120,3 +127,31 @@ def licence_renewal_reminders(now: datetime) -> int:
     Idempotent: each reminder is keyed on the licence and the reminder's day.
     """
     return send_renewal_reminders(today_of(now))
+
+
+# -- reaching an applicant; who owns an application's deadline ------------------------------
+
+
+def applicant_user(application: Application) -> User | None:
+    """The applicant's online account, if they have an active one."""
+    user_id = application.applicant.user_id
+    user = db.session.get(User, user_id) if user_id else None
+    return user if user is not None and user.active else None
+
+
+def applicant_or_clerks(application: Application) -> list[User]:
+    """The applicant online, or the counter clerks who phone a counter applicant."""
+    user = applicant_user(application)
+    if user is not None:
+        return [user]
+    return recipients([Role.clerk], application.approval_department_id)
+
+
+@register_owner("application")
+def _application_owner(object_id: str) -> Owner | None:
+    application = db.session.get(Application, int(object_id))
+    if application is None:
+        return None
+    return Owner(recipients([Role.approver], application.approval_department_id),
+                 path_for("cases.show", public_id=application.public_id),
+                 f"申请 {application.public_id[:8]}")

@@ -221,11 +221,16 @@ def freeze_at_issue(licence: Licence, application: Application, decided_on: date
 
 def add_version(licence: Licence, event: LicenceEvent, *, effective_on: date,
                 application: Application | None = None, reason: str | None = None,
-                actor=None) -> LicenceVersion:
-    """Record the licence's facts as they stand now as its next version; audited."""
+                actor=None, document_number: str | None = None) -> LicenceVersion:
+    """Record the licence's facts as they stand now as its next version; audited.
+
+    ``document_number``: the number of the decision made outside the licence's own
+    procedures (a revocation's 撤销行政许可决定书, its withdrawal); otherwise the number is
+    made here for the events the licensing procedures decide.
+    """
     number = 1 if not licence.versions else licence.versions[-1].number + 1
-    number_text = (decision_number(licence, event, number)
-                   if event in _DECISION_WORD else None)
+    number_text = document_number or (decision_number(licence, event, number)
+                                      if event in _DECISION_WORD else None)
     if event == LicenceEvent.issued:
         licence.decision_number = number_text
     licence.version_number = number

@@ -1,4 +1,4 @@
-"""Applications, commitment letters, decisions, licences and supplement obligations."""
+"""Applications, commitment letters, decisions and licences."""
 
 from __future__ import annotations
 
@@ -276,8 +276,7 @@ class Application(deadline_mixin("statutory"), db.Model):
     licence: Mapped[Licence | None] = relationship(back_populates="application")
     pauses: Mapped[list[ClockPause]] = relationship(back_populates="application",
                                                     order_by="ClockPause.id")
-    supplements: Mapped[list[SupplementObligation]] = relationship(
-        back_populates="application", order_by="SupplementObligation.id")
+    # ``supplements``: the promised materials (licensing.supplements.models, its backref)
     ineligibility_notices: Mapped[list[IneligibilityNotice]] = relationship(
         back_populates="application", order_by="IneligibilityNotice.id")
     documents: Mapped[list[CaseDocument]] = relationship(
@@ -451,12 +450,15 @@ class LicenceEvent(enum.StrEnum):
     reissued = "reissued"
     cancelled = "cancelled"
     revoked = "revoked"
+    #: A served revocation withdrawn (not upheld on review, in court, or by the organ itself).
+    reinstated = "reinstated"
 
     @property
     def label(self) -> str:
         """Return the Chinese label."""
         return {"issued": "核发", "changed": "变更", "renewed": "延续", "reissued": "补证",
-                "cancelled": "注销", "revoked": "撤销"}[self.value]
+                "cancelled": "注销", "revoked": "撤销",
+                "reinstated": "撤销决定撤回"}[self.value]
 
 
 def new_verify_token() -> str:
@@ -702,63 +704,10 @@ class ClockPause(db.Model):
         return f"<ClockPause app={self.application_id} {self.paused_on}..{self.resumed_on}>"
 
 
-class SupplementStatus(enum.StrEnum):
-    """Where a promised supplement stands."""
-
-    pending = "pending"  # promised, not handed in yet
-    submitted = "submitted"  # handed in, awaiting the approver's review
-    accepted = "accepted"
-    rejected = "rejected"  # handed in but not acceptable: opens a revocation case
-    missed = "missed"  # not handed in by the due date: opens a revocation case
-    lapsed = "lapsed"  # the licence was revoked before it was due: nothing more to hand in
-
-    @property
-    def label(self) -> str:
-        """Return the Chinese label."""
-        return {
-            "pending": "待补交", "submitted": "已补交待审核", "accepted": "已通过",
-            "rejected": "不符合要求", "missed": "逾期未补交", "lapsed": "许可已撤销，无需补交",
-        }[self.value]
-
-
-OPEN_SUPPLEMENT = (SupplementStatus.pending, SupplementStatus.submitted)
-
-
-class SupplementObligation(deadline_mixin("supplement"), db.Model):
-    """A material the applicant promised to hand in later (承诺限期补齐补全)."""
-
-    __tablename__ = "supplement_obligations"
-    __table_args__ = (UniqueConstraint("application_id", "material_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
-    material_id: Mapped[int] = mapped_column(ForeignKey(MATERIAL_FK))
-    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id"), index=True)
-    status: Mapped[SupplementStatus] = mapped_column(_enum(SupplementStatus),
-                                                     default=SupplementStatus.pending)
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    submitted_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    reviewed_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    review_note: Mapped[str | None] = mapped_column(Text)
-
-    application: Mapped[Application] = relationship(back_populates="supplements")
-    material = relationship("Material", lazy="joined")
-    licence: Mapped[Licence] = relationship()
-
-    def __repr__(self) -> str:
-        return f"<SupplementObligation {self.id} {self.status.value}>"
-
-
 register_deadline_model(
     Application, "statutory",
     is_open=lambda: Application.status == ApplicationStatus.accepted,
     object_type="application",
-)
-register_deadline_model(
-    SupplementObligation, "supplement",
-    is_open=lambda: SupplementObligation.status == SupplementStatus.pending,
-    object_type="supplement",
 )
 
 

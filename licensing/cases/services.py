@@ -33,6 +33,7 @@ from licensing.cases.errors import (
     NoticeNotGiven,
     TrackNotOffered,
 )
+from licensing.cases.jobs import NOTIFY_AWAITING_DECISION, NOTIFY_RECHECK_BARRED
 from licensing.cases.models import (
     DECIDABLE,
     WITHDRAWABLE,
@@ -54,22 +55,21 @@ from licensing.cases.models import (
     Purpose,
     SignerCapacity,
     SigningMethod,
-    SupplementObligation,
     Track,
     format_case_number,
 )
 from licensing.cases.signals import commitment_licence_issued, licence_credit_barred
 from licensing.catalogue.models import ItemVersion, VerificationRule
 from licensing.catalogue.services import current_version as item_version_in_force
+from licensing.catalogue.services import render_letter, version_in_force
 from licensing.clock import local_date, local_today, utcnow
+from licensing.credit.services import check_eligibility, record_commitment_event, repair_guidance
 from licensing.credit.signals import recheck_found_barred
 from licensing.errors import DomainError, InvalidTransition, ValidationFailed
 from licensing.event_dates import check_event_date
 from licensing.extensions import db
-from licensing.notifications.services import notify_department, register_kind
+from licensing.notifications.services import notify_department, recipients
 from licensing.printable import require_printable
-
-NOTIFY_AWAITING_DECISION = register_kind("application.awaiting_decision", "待决定的申请")
 
 #: 行政许可法 第三十二条: what is missing is told at once, within five days of receipt.
 CORRECTION_NOTICE_WORKING_DAYS = 5
@@ -124,7 +124,6 @@ def start_application(
     existing = find_by_idempotency_key(idempotency_key)
     if existing is not None:
         return existing
-    from licensing.catalogue.services import version_in_force
 
     if version.status.value != "published":
         raise ItemNotAvailable("该事项版本未发布，不能受理。")
@@ -208,8 +207,6 @@ def choose_track(application: Application, track: Track) -> TrackChoice:
     applicant stays on a draft with ``credit_ineligible`` set: the caller tells them why and
     offers the general track (``choose_track(..., Track.general)``).
     """
-    from licensing.credit.services import check_eligibility
-
     _require_status(application, ApplicationStatus.draft)
     if application.notice_given_dt is None:
         raise NoticeNotGiven()
@@ -252,8 +249,6 @@ def issue_ineligibility_notice(application: Application, check) -> Ineligibility
     repair the record, and the general procedure offered instead (the statutory materials and
     time limit), so the applicant is told in writing, not only on a screen.
     """
-    from licensing.credit.services import repair_guidance
-
     version = application.item_version
     applicant = application.applicant
     materials = "、".join(f"《{m.name}》" for m in version.materials if m.required_general)
@@ -345,8 +340,6 @@ def letter_text(application: Application, on: date | None = None,
     Without ``signer`` the signer line is left blank: that is the letter shown for reading,
     whose digest ``sign_letter`` checks; the stored letter has the signer line filled in.
     """
-    from licensing.catalogue.services import render_letter
-
     version = application.item_version
     applicant = application.applicant
     choices = [(material, handling.value) for material, handling in commitment_choices(application)
@@ -512,15 +505,12 @@ def sign_letter(
 
 def deciders(application: Application) -> list:
     """The approvers of the application's approval department: who decides next."""
-    from licensing.auth.models import Role
-    from licensing.notifications.services import recipients
 
     return recipients([Role.approver], application.approval_department_id)
 
 
 def notify_deciders(application: Application) -> None:
     """Tell the approval department's approvers that a case waits for their decision."""
-    from licensing.auth.models import Role
 
     what = ("已签署告知承诺书，待当场作出决定" if application.track == Track.commitment
             else "已受理，待审查决定")
@@ -640,7 +630,6 @@ def refuse_acceptance(application: Application, reason: str,
 
 def correction_notice_due_on(application: Application) -> date:
     """The last day to tell the applicant everything missing: 5 working days after receipt."""
-    from licensing.calendar.services import get_calendar
 
     received_on = local_date(application.created_dt)
     return get_calendar().add_working_days(received_on, CORRECTION_NOTICE_WORKING_DAYS).due_on
@@ -707,8 +696,6 @@ def resume_clock(application: Application, resumed_on: date) -> ClockPause:
     (行政许可法 第四十五条); the due date is recomputed from the acceptance date with the limit
     plus every excluded working day so far.
     """
-    from licensing.calendar.services import get_calendar
-
     _require_status(application, ApplicationStatus.accepted)
     pause = next((p for p in application.pauses if p.resumed_on is None), None)
     if pause is None:
@@ -744,7 +731,8 @@ class DecisionResult:
     application: Application
     licence: Licence | None
     task: object | None
-    supplements: list[SupplementObligation]
+    #: The obligations the supplements domain opened (``SupplementObligation``).
+    supplements: list
 
 
 def _next_licence_seq(department_id: int, year: int) -> int:
@@ -804,8 +792,6 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
     supplement obligation per ``supplement`` material, and the commitment record queued for
     the credit platform; audit entries for each. Rejection needs a reason.
     """
-    from licensing.credit.services import record_commitment_event
-
     if application.status not in DECIDABLE:
         if application.status in (ApplicationStatus.approved, ApplicationStatus.rejected):
             raise AlreadyDecided()
@@ -830,7 +816,7 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
         licence = _placeholder_licence(application, decided_on)
 
     task = None
-    supplements: list[SupplementObligation] = []
+    supplements: list = []
     version = application.item_version
     if application.track == Track.commitment:
         rule = VERIFICATION_RULES[VerificationRule(version.verification_rule)]
@@ -839,11 +825,13 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
             working_days=(version.verification_working_days
                           if rule == DeadlineRule.item_specific else None),
             start_event="licence_issued")
-        # The supervision domain opens the verification task (it listens; see signals.py).
+        # The supervision domain opens the verification task, the supplements domain one
+        # obligation per material promised later (they listen; see signals.py).
         opened = commitment_licence_issued.send(application, application=application,
-                                                licence=licence, deadline=deadline)
+                                                licence=licence, deadline=deadline,
+                                                decided_on=decided_on)
         task = next((value for _, value in opened if value is not None), None)
-        supplements = _open_supplements(application, licence, decided_on)
+        supplements = list(application.supplements)
         # On the spot: no later than the working day the letter was signed (a decision on the
         # day off the letter came in online is earlier still).
         application.decided_on_the_spot = decided_on <= signing_working_day(application)
@@ -896,28 +884,6 @@ def _placeholder_licence(application: Application, decided_on: date) -> Licence:
     return licence
 
 
-def _open_supplements(application: Application, licence: Licence,
-                      decided_on: date) -> list[SupplementObligation]:
-    """One obligation per material promised to be handed in later (承诺限期补齐补全)."""
-    supplements = []
-    for material, handling in commitment_choices(application):
-        if handling != MaterialHandling.supplement:
-            continue
-        supplement_deadline = compute_deadline(
-            DeadlineRule.supplement, start_on=decided_on,
-            working_days=material.supplement_days, start_event="licence_issued")
-        obligation = SupplementObligation(material_id=material.id, licence=licence)
-        obligation.supplement_deadline = supplement_deadline
-        obligation.application = application
-        db.session.add(obligation)
-        db.session.flush()
-        record_audit("supplement.opened", object_type="supplement", object_id=obligation.id,
-                     changes={"material": material.code,
-                              "deadline": obligation.supplement_deadline.as_dict()})
-        supplements.append(obligation)
-    return supplements
-
-
 def signing_working_day(application: Application) -> date | None:
     """The working day on which a decision on ``application`` is on the spot (当场).
 
@@ -943,8 +909,6 @@ def verification_page_data(token: str) -> Licence | None:
 
 # --- a credit re-check finds the applicant barred ----------------------------------------------
 
-NOTIFY_RECHECK_BARRED = "application.credit_recheck_barred"
-
 
 @recheck_found_barred.connect
 def _recheck_found_barred(recheck, *, applicant, check, degraded_check_id, reasons, **_) -> None:
@@ -953,9 +917,6 @@ def _recheck_found_barred(recheck, *, applicant, check, degraded_check_id, reaso
     The supervisory side learns through ``licence_credit_barred`` (the enforcement domain
     opens a breach case with origin ``credit_recheck``).
     """
-    from licensing.notifications.services import notify_department, register_kind
-
-    register_kind(NOTIFY_RECHECK_BARRED, "信用复核发现失信")
     applications = db.session.scalars(select(Application).where(
         Application.credit_check_id == degraded_check_id, Application.track == Track.commitment))
     for application in applications:

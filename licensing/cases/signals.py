@@ -12,8 +12,10 @@ from blinker import Namespace
 _signals = Namespace()
 
 #: A licence was issued on the commitment track, inside the decision's transaction.
-#: kwargs: ``application``, ``licence``, ``deadline`` (the verification deadline). A receiver
-#: returns the verification task it opened (the decision's answer names it).
+#: kwargs: ``application``, ``licence``, ``deadline`` (the verification deadline),
+#: ``decided_on``. The supervision domain returns the verification task it opened (the
+#: decision's answer names it); the supplements domain opens one obligation per material
+#: promised later and returns ``None``.
 commitment_licence_issued = _signals.signal("commitment-licence-issued")
 
 #: A re-check of the degraded credit check a commitment application was decided on found the

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from licensing.applicants.identity import mask_code, mask_phone
 from licensing.applicants.models import Applicant
 from licensing.applicants.services import applicants_of_user, get_or_create_applicant
+from licensing.audit.services import record_audit
 from licensing.auth.access import public, roles_required
 from licensing.auth.home import Panel, register_panel
 from licensing.auth.models import Role
@@ -45,6 +46,7 @@ from licensing.cases.models import (
 )
 from licensing.cases.queries import load_application, visible_applications
 from licensing.catalogue.models import ItemVersion
+from licensing.catalogue.services import guide_versions, item_rules_dict
 from licensing.errors import DomainError
 from licensing.extensions import db
 from licensing.uploads import discard, store_upload, stored_path
@@ -71,8 +73,6 @@ def _channel() -> Channel:
 
 def _published_versions() -> list[ItemVersion]:
     """The versions in force today: the only ones a new application may be filed under."""
-    from licensing.catalogue.services import guide_versions
-
     return sorted(guide_versions(), key=lambda v: v.name)
 
 
@@ -175,8 +175,6 @@ def waiting():
 
 
 def _case_context(application: Application) -> dict:
-    from licensing.catalogue.services import item_rules_dict
-
     context = {
         "application": application,
         "version": application.item_version,
@@ -619,8 +617,6 @@ __all__ = ["Licence", "bp"]
 @roles_required(Role.clerk, Role.approver, Role.inspector, Role.head)
 def reveal(public_id: str):
     """Show the applicant's full identity and phone numbers; who looked is audited."""
-    from licensing.audit.services import record_audit
-
     application = load_application(public_id, current_user)
     form = StepForm()
     if not form.validate_on_submit():

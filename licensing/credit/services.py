@@ -25,6 +25,7 @@ from licensing.applicants.models import RISK_LEVELS, Applicant
 from licensing.audit.services import record_audit
 from licensing.auth.acting import acting_user
 from licensing.calendar.services import current_version as current_calendar_version
+from licensing.calendar.services import due
 from licensing.clock import local_today, utcnow
 from licensing.credit.errors import (
     InvalidObjection,
@@ -648,19 +649,14 @@ def objection_due(filed_on: date) -> tuple[date, bool, str]:
     ``OBJECTION_FALLBACK_CALENDAR_DAYS`` calendar days, marked provisional.
     """
     try:
-        from licensing.calendar.services import due
-    except ImportError:  # pragma: no cover - the calendar domain is part of the application
-        due = None
-    if due is not None:
-        try:
-            result = due(filed_on, OBJECTION_WORKING_DAYS)
-        except DomainError:
-            pass
-        else:
-            if isinstance(result, date):
-                return result, False, f"{OBJECTION_WORKING_DAYS}个工作日"
-            provisional = bool(getattr(result, "provisional", False))
-            return result.due_on, provisional, f"{OBJECTION_WORKING_DAYS}个工作日"
+        result = due(filed_on, OBJECTION_WORKING_DAYS)
+    except DomainError:
+        pass
+    else:
+        if isinstance(result, date):
+            return result, False, f"{OBJECTION_WORKING_DAYS}个工作日"
+        provisional = bool(getattr(result, "provisional", False))
+        return result.due_on, provisional, f"{OBJECTION_WORKING_DAYS}个工作日"
     return (filed_on + timedelta(days=OBJECTION_FALLBACK_CALENDAR_DAYS), True,
             f"{OBJECTION_FALLBACK_CALENDAR_DAYS}个自然日（工作日历不可用，暂定）")
 

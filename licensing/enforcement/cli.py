@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from licensing.clock import local_today
+from licensing.supplements.services import mark_missed_supplements
 
 group = AppGroup("revocation", help="Revocation cases and promised supplements.")
 
@@ -20,8 +21,6 @@ def sweep_supplements(today) -> None:
 
     Idempotent (see ``mark_missed_supplements``); the scheduler runs the same function.
     """
-    from licensing.supplements.services import mark_missed_supplements
-
     day: date = today.date() if today is not None else local_today()
     marked = mark_missed_supplements(day, commit_each=True)
     click.echo(f"{day.isoformat()}：{marked} 项承诺补交材料逾期未交，已立撤销案件。")

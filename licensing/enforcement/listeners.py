@@ -14,6 +14,7 @@ from licensing.enforcement import services
 from licensing.enforcement.models import BreachOrigin, BreachStatus, Finding, RevocationOrigin
 from licensing.supervision.signals import (
     inspection_found_breach,
+    judicial_transfer_recorded,
     nonconform_result_pushed,
     rectification_ordered,
     rectification_outcome_recorded,
@@ -55,6 +56,15 @@ def _mirror_outcome(sender, *, task, order, rectified, note, reinspected_on, act
     if case_.status != BreachStatus.rectifying:
         return None
     return services._mark_outcome(case_, rectified, note, reinspected_on, actor)
+
+
+@judicial_transfer_recorded.connect
+def _mirror_judicial_transfer(sender, *, task, reference, transferred_on, actor=None, **_):
+    """The task's transfer to the judicial authorities is its breach case's (counted once)."""
+    case_ = services.breach_case_of_task(task)
+    if case_ is None or case_.judicial_transfer_ref is not None:
+        return None
+    return services.mark_judicial_transfer(case_, reference, transferred_on, actor=actor)
 
 
 @supplement_broken.connect

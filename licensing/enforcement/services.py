@@ -26,7 +26,8 @@ from licensing.auth.acting import acting_user
 from licensing.auth.models import Role, User
 from licensing.calendar.deadlines import DeadlineRule
 from licensing.calendar.services import compute_deadline
-from licensing.cases.models import Licence, LicenceStatus, SupplementObligation
+from licensing.cases import licences
+from licensing.cases.models import Licence, LicenceEvent, LicenceStatus
 from licensing.clock import local_today, utcnow
 from licensing.credit.models import CreditRecord, CreditRecordStatus
 from licensing.credit.services import record_commitment_event, refresh_risk_level
@@ -46,6 +47,12 @@ from licensing.enforcement.errors import (
     StaleRevocation,
     StatementPeriodOpen,
 )
+from licensing.enforcement.jobs import (
+    NOTIFY_BREACH,
+    NOTIFY_DECIDED,
+    NOTIFY_REQUESTED,
+    NOTIFY_SUPPLEMENT,
+)
 from licensing.enforcement.models import (
     BREACH_TRANSITIONS,
     MANUAL_BREACH_ORIGINS,
@@ -62,18 +69,14 @@ from licensing.enforcement.models import (
 )
 from licensing.enforcement.signals import licence_revoked, revocation_reversed
 from licensing.extensions import db
-from licensing.notifications.services import notify, register_kind
+from licensing.notifications.services import notify
 from licensing.notifications.services import notify_department as _notify_department
 from licensing.supervision import services as supervision
 from licensing.supervision.errors import RectificationNotDue
 from licensing.supervision.models import VerificationTask
+from licensing.supplements.models import SupplementObligation
 from licensing.supplements.services import lapse_open_supplements
 from licensing.transitions import guarded_transition
-
-NOTIFY_REQUESTED = register_kind("revocation.requested", "撤销许可申请")
-NOTIFY_DECIDED = register_kind("revocation.decided", "撤销许可决定")
-NOTIFY_SUPPLEMENT = register_kind("supplement.failed", "补交材料未履行")
-NOTIFY_BREACH = register_kind("breach.opened", "违诺案件")
 
 _MAX_TEXT = 5000
 
@@ -196,12 +199,17 @@ def open_breach_case(
         origin=origin, task_id=task.id if task is not None else None, finding=finding,
         facts=facts, found_on=found_on, status=BreachStatus.open,
         opened_by_id=actor.id if actor is not None else None, opened_dt=utcnow())
+    if task is not None and task.judicial_transfer_ref is not None:
+        # handed over before the result was pushed: the case states it from the start
+        case_.judicial_transfer_ref = task.judicial_transfer_ref
+        case_.judicial_transferred_on = task.judicial_transferred_on
     db.session.add(case_)
     db.session.flush()
     record_audit("breach_case.opened", object_type="breach_case", object_id=case_.id,
                  actor=actor, changes={"licence": licence.number, "origin": origin,
                                        "finding": finding, "found_on": found_on,
-                                       "task_id": case_.task_id})
+                                       "task_id": case_.task_id,
+                                       "judicial_transfer_ref": case_.judicial_transfer_ref})
     if task is None:
         notify_department(
             case_.supervisory_department_id, [Role.head], NOTIFY_BREACH,
@@ -360,6 +368,12 @@ def record_judicial_transfer(case_: BreachCase, reference: str, transferred_on: 
     check_step_date(transferred_on, case_.found_on, "移送日期", InvalidBreach)
     if case_.judicial_transfer_ref is not None:
         raise BreachTransitionRefused("该案件已记录移送司法机关，不能重复记录。")
+    return mark_judicial_transfer(case_, reference, transferred_on, actor=actor)
+
+
+def mark_judicial_transfer(case_: BreachCase, reference: str, transferred_on: date, *,
+                           actor: User | None) -> BreachCase:
+    """Write a checked judicial transfer on the case; audited (also the task's, mirrored)."""
     case_.judicial_transfer_ref = reference
     case_.judicial_transferred_on = transferred_on
     db.session.flush()
@@ -782,7 +796,8 @@ def revoke_licence_on_service(licence: Licence, case_: RevocationCase, *,
     """Put the licence in its revoked state (the one place that does; see #16's statuses).
 
     Conditional UPDATE from ``valid``: a licence revoked meanwhile raises
-    ``LicenceAlreadyRevoked``. Audited as ``licence.revoked``.
+    ``LicenceAlreadyRevoked``. Audited as ``licence.revoked``. The licence's history gains a
+    ``revoked`` version, effective on service, numbered as the decision letter.
     """
     result = db.session.execute(
         update(Licence).where(Licence.id == licence.id, Licence.status == LicenceStatus.valid)
@@ -795,11 +810,18 @@ def revoke_licence_on_service(licence: Licence, case_: RevocationCase, *,
                  changes={"number": licence.number, "revocation_case_id": case_.id,
                           "origin": case_.origin, "served_on": case_.served_on,
                           "status": ["valid", "revoked"]})
+    # the version states what the public register may: the classification, not the reasons
+    licences.add_version(licence, LicenceEvent.revoked, effective_on=case_.served_on,
+                         reason=case_.finding.label, actor=actor,
+                         document_number=case_.letter_number)
 
 
 def restore_licence_on_reversal(licence: Licence, case_: RevocationCase, *,
                                 actor: User | None) -> None:
-    """Put a licence whose revocation was withdrawn back in force (the reverse of the above)."""
+    """Put a licence whose revocation was withdrawn back in force (the reverse of the above).
+
+    The licence's history gains a ``reinstated`` version, effective on the withdrawal.
+    """
     result = db.session.execute(
         update(Licence).where(Licence.id == licence.id, Licence.status == LicenceStatus.revoked)
         .values(status=LicenceStatus.valid, revoked_dt=None)
@@ -810,6 +832,8 @@ def restore_licence_on_reversal(licence: Licence, case_: RevocationCase, *,
     record_audit("licence.revocation_reversed", object_type="licence", object_id=licence.id,
                  actor=actor, changes={"number": licence.number, "revocation_case_id": case_.id,
                                        "status": ["revoked", "valid"]})
+    licences.add_version(licence, LicenceEvent.reinstated, effective_on=case_.reversed_on,
+                         reason=case_.reversal_reason, actor=actor)
 
 
 def _credit_events(case_: RevocationCase) -> list[tuple[str, str, str]]:

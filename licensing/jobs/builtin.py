@@ -1,6 +1,7 @@
 """The scheduler's standing jobs: sealing, deliveries, calendar warnings, the monthly draft.
 
-The deadline sweeps of the supervision domain live in ``licensing.supervision.jobs``.
+Each domain keeps its sweeps in its own ``jobs.py``; the per-item deadline sweeps are
+made by ``licensing.jobs.deadlines``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from licensing.audit.services import record_audit, seal_pending
 from licensing.auth.models import Role
+from licensing.calendar.deadlines import DeadlineRule
 from licensing.extensions import db
 from licensing.jobs.helpers import once, path_for, today_of
 from licensing.jobs.registry import cron, every, job
@@ -116,7 +118,6 @@ def deadline_recomputed_notices(now: datetime) -> int:
     event_model = getattr(models, "CalendarRecomputeEvent", None)
     if event_model is None:
         return 0
-    from licensing.calendar.deadlines import DeadlineRule
 
     handled = 0
     ids = db.session.scalars(

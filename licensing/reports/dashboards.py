@@ -14,20 +14,26 @@ from sqlalchemy import func, select
 from licensing.auth.access import department_scope
 from licensing.auth.models import DepartmentKind, User
 from licensing.cases.models import Application, ApplicationStatus
+from licensing.cases.queries import visible_applications
 from licensing.clock import local_today, utcnow
+from licensing.enforcement.services import count_open_cases
 from licensing.extensions import db
+from licensing.notifications.models import Notification
 from licensing.reports import charts
 from licensing.reports.figures import on_time_rate
 from licensing.reports.periods import Period
 from licensing.reports.services import MonthlyReportData, build_monthly_report, trend
-from licensing.supervision.models import ACTIVE_TASK_STATES, TaskStatus, VerificationTask
+from licensing.supervision.jobs import NOTIFY_RESULT_PUSHED
+from licensing.supervision.models import ACTIVE_TASK_STATES, Outcome, TaskStatus, VerificationTask
 from licensing.supervision.services import (
     InboxFilters,
     current_due_expression,
     department_tasks,
     due_soon_limit,
+    results_for_approval,
     task_inbox,
 )
+from licensing.supplements.services import count_awaiting_review
 
 # --- the department head: deadlines (SLA) ------------------------------------------------------
 
@@ -161,11 +167,6 @@ class Queue:
 
 def approver_queue(user: User, today: date | None = None) -> Queue:
     """Build the approver's queue: decisions, results to read, supplements, revocations."""
-    from licensing.cases.queries import visible_applications
-    from licensing.enforcement.services import count_open_cases
-    from licensing.notifications.models import Notification
-    from licensing.supervision.services import NOTIFY_RESULT_PUSHED, results_for_approval
-    from licensing.supplements.services import count_awaiting_review
 
     today = today or local_today()
     limit = due_soon_limit(today)
@@ -182,7 +183,6 @@ def approver_queue(user: User, today: date | None = None) -> Queue:
     unread = db.session.scalar(select(func.count(Notification.id)).where(
         Notification.user_id == user.id, Notification.kind == NOTIFY_RESULT_PUSHED,
         Notification.read_dt.is_(None))) or 0
-    from licensing.supervision.models import Outcome
 
     nonconform = db.session.scalar(
         results_for_approval(user).with_only_columns(func.count(VerificationTask.id))

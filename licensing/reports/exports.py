@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from licensing.auth.models import DepartmentKind
 from licensing.clock import LOCAL_TZ
 from licensing.pdf import Document, Section, render
 from licensing.reports.figures import (
@@ -202,7 +203,6 @@ def _rows(lead: str, rows: list[Row], columns: tuple[str, ...], name=lambda r: r
 
 def to_pdf(report: MonthlyReportData) -> bytes:
     """Return the report as a printable PDF (A4)."""
-    from licensing.auth.models import DepartmentKind
     from licensing.reports.figures import figures_by_group
 
     sections = [Section("基本信息", pairs=meta_lines(report)[:-1])]

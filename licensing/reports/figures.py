@@ -63,15 +63,17 @@ FIGURES: tuple[Figure, ...] = (
     Figure("results_pushed_late", "超期推送核查结果", "件", Side.supervisory, "现场核查",
            "当月推送的核查结果中，推送日晚于推送期限（核查结束后5个工作日）的。"),
     Figure("breaches", "发现违诺", "件", Side.supervisory, "违诺处理",
-           "核查结论为不符合承诺（不实承诺或违反承诺）的核查任务，按核查日期计入当月。"),
+           "违诺案件（不实承诺或违反承诺），无论在核查、日常监管检查中发现，还是来自投诉举报、"
+           "其他机关移送或信用复核，按发现日期计入当月。"),
     Figure("rectifications_ordered", "责令限期整改", "件", Side.supervisory, "违诺处理",
-           "责令限期整改决定，按责令日期计入当月。"),
+           "违诺案件的责令限期整改决定，按责令日期计入当月。"),
     Figure("rectifications_completed", "整改到位", "件", Side.supervisory, "违诺处理",
-           "确认整改到位的整改决定，按确认时间（北京时间）计入当月。"),
+           "确认整改到位的违诺案件，按确认时间（北京时间）计入当月。"),
     Figure("revocations", "撤销许可", "件", Side.approval, "违诺处理",
-           "审批部门作出撤销行政许可决定的案件，按撤销决定日期计入当月。"),
+           "撤销行政许可决定已送达（许可自送达之日起撤销）的案件，无论违诺案件来源，"
+           "按送达日期计入当月。"),
     Figure("judicial_transfers", "移送司法机关", "件", Side.supervisory, "违诺处理",
-           "涉嫌犯罪移送司法机关的核查任务，按移送日期计入当月。"),
+           "涉嫌犯罪移送司法机关的违诺案件，按移送日期计入当月。"),
     Figure("credit_pushes_delivered", "信用信息推送送达", "条", Side.city, "信用推送与期限",
            "推送至信用信息共享平台并取得回执的信息，按送达时间（北京时间）计入当月；全市统计。"),
     Figure("credit_pushes_pending", "月末信用信息待推送", "条", Side.city, "信用推送与期限",
@@ -98,7 +100,9 @@ DEPARTMENTAL: tuple[str, ...] = tuple(f.key for f in FIGURES if f.side != Side.c
 
 #: Version of these definitions, stored with every snapshot: a change of a definition is a
 #: new version, so a frozen report always says which rules it was counted by.
-DEFINITIONS_VERSION = 2  # 2: on the spot means the signing working day
+#: 2: on the spot means the signing working day; 3: breaches, rectifications and judicial
+#: transfers counted from the breach cases of every origin, revocations on service.
+DEFINITIONS_VERSION = 3
 
 
 def zero(keys: tuple[str, ...] = FIGURE_KEYS) -> dict[str, int]:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import Integer, and_, cast, false, func, join, or_, select, true
+from sqlalchemy import Integer, and_, cast, exists, false, func, join, or_, select, true
 from sqlalchemy.sql import Select
 
 from licensing.auth.access import department_scope
@@ -26,7 +26,7 @@ from licensing.calendar.models import CalendarRecomputeEvent
 from licensing.cases.models import Application, Decision, Track
 from licensing.clock import local_today
 from licensing.credit.models import OutboxMessage, OutboxStatus
-from licensing.enforcement.models import RevocationCase, RevocationStatus
+from licensing.enforcement.models import BreachCase, BreachStatus, RevocationCase, RevocationStatus
 from licensing.extensions import db
 from licensing.publicity.models import PublicityRecord
 from licensing.reports.figures import DEPARTMENTAL, FIGURE_KEYS
@@ -129,8 +129,13 @@ def task_conditions(period: Period) -> dict[str, object]:
                               not_closed_by_end),
         "results_pushed": pushed,
         "results_pushed_late": and_(pushed, t.pushed_late == true()),
-        "breaches": and_(t.checked_on.between(first, last), t.outcome == Outcome.nonconform),
-        "judicial_transfers": t.judicial_transferred_on.between(first, last),
+        # a task's breach and transfer count here only while no breach case states them
+        # (a result not pushed yet, or a task from before enforcement): see breach_conditions
+        "breaches": and_(t.checked_on.between(first, last), t.outcome == Outcome.nonconform,
+                         ~_breach_case_of(t.id)),
+        "judicial_transfers": and_(
+            t.judicial_transferred_on.between(first, last),
+            ~_breach_case_of(t.id, BreachCase.judicial_transferred_on.is_not(None))),
         "provisional_deadlines": or_(
             and_(verification_outstanding,
                  or_(t.verification_provisional == true(),
@@ -141,23 +146,51 @@ def task_conditions(period: Period) -> dict[str, object]:
     }
 
 
-def rectification_conditions(period: Period) -> dict[str, object]:
-    """Rectification orders given and put right (the task's supervisory department)."""
-    r = RectificationOrder
+def _breach_case_of(task_id, *conditions):
+    """``EXISTS`` a breach case of the task (meeting ``conditions``)."""
+    return exists().where(BreachCase.task_id == task_id, *conditions)
+
+
+def breach_conditions(period: Period) -> dict[str, object]:
+    """Breach cases of every origin (the licence's supervisory department).
+
+    Found in verification, routine inspection, on a complaint, a referral or a credit re-check
+    (工作方案 三（四）: 「在核查或日常监管中发现」); counted on the day found, the day the
+    rectification was ordered, the moment it was confirmed put right, the day of the transfer
+    to the judicial authorities.
+    """
+    b = BreachCase
+    first, last = period.first_day, period.last_day
     return {
-        "rectifications_ordered": r.ordered_on.between(period.first_day, period.last_day),
+        "breaches": b.found_on.between(first, last),
+        "rectifications_ordered": b.rectification_ordered_on.between(first, last),
+        "rectifications_completed": and_(b.status == BreachStatus.rectified,
+                                         _in_instants(b.outcome_recorded_dt, period)),
+        "judicial_transfers": b.judicial_transferred_on.between(first, last),
+    }
+
+
+def rectification_conditions(period: Period) -> dict[str, object]:
+    """Task rectification orders no breach case states (tasks from before enforcement)."""
+    r = RectificationOrder
+    legacy = ~_breach_case_of(r.task_id)
+    return {
+        "rectifications_ordered": and_(r.ordered_on.between(period.first_day, period.last_day),
+                                       legacy),
         "rectifications_completed": and_(r.status == RectificationStatus.rectified,
-                                         _in_instants(r.outcome_recorded_dt, period)),
+                                         _in_instants(r.outcome_recorded_dt, period), legacy),
     }
 
 
 def revocation_conditions(period: Period) -> dict[str, object]:
     """Licences revoked (the approval department that decided), in the month of service.
 
-    A revocation takes effect on service (送达), so it counts in the month it was served.
+    A revocation takes effect on service (送达), so it counts in the month it was served; one
+    withdrawn later (``reversed``) still took effect that month, so the month keeps counting it.
     """
     c = RevocationCase
-    return {"revocations": and_(c.status == RevocationStatus.revoked,
+    return {"revocations": and_(c.status.in_((RevocationStatus.revoked,
+                                              RevocationStatus.reversed)),
                                 c.served_on.between(period.first_day, period.last_day))}
 
 
@@ -211,6 +244,9 @@ SOURCES = (
                         VerificationTask.id == RectificationOrder.task_id),
            lambda: VerificationTask.supervisory_department_id,
            lambda: VerificationTask.item_version_id),
+    Source(breach_conditions,
+           lambda: join(BreachCase, Application, Application.id == BreachCase.application_id),
+           lambda: BreachCase.supervisory_department_id, lambda: Application.item_version_id),
     Source(revocation_conditions,
            lambda: join(RevocationCase, Application,
                         Application.id == RevocationCase.application_id),
@@ -285,6 +321,7 @@ def monthly_totals(periods: list[Period], user=None) -> dict[Period, dict[str, i
             stmt = _scoped(stmt, source.department(), user)
         for label, value in db.session.execute(stmt).one()._mapping.items():
             name, index = label.rsplit("__", 1)
-            totals[periods[int(index)]][name] = int(value or 0)
+            month = totals[periods[int(index)]]
+            month[name] = month.get(name, 0) + int(value or 0)  # a figure may have two sources
     return {p: {k: figures[k] for k in FIGURE_KEYS if k in figures}
             for p, figures in totals.items()}

@@ -24,6 +24,7 @@ from licensing.auth.models import Department
 from licensing.cases.models import Licence, LicenceStatus
 from licensing.catalogue.models import ItemVersion
 from licensing.clock import utcnow
+from licensing.credit.services import sampling_ratios
 from licensing.extensions import db
 from licensing.supervision.models import RoutineInspection
 
@@ -82,7 +83,6 @@ def sampling_frame(department_id: int) -> list[Licensee]:
 
 def default_ratios() -> dict[str, Decimal]:
     """Return the credit domain's sampling ratio of every risk level."""
-    from licensing.credit.services import sampling_ratios
 
     return dict(sampling_ratios())
 

@@ -23,17 +23,21 @@ from typing import Any, BinaryIO
 from sqlalchemy import Select, and_, case, func, select, update
 
 from licensing.audit.services import record_audit
-from licensing.auth.access import department_scope
+from licensing.auth.access import department_scope, get_scoped_or_404
 from licensing.auth.acting import acting_user
 from licensing.auth.models import Role, User
+from licensing.calendar.core import CalendarRangeError
 from licensing.calendar.deadlines import Deadline, DeadlineRule
+from licensing.calendar.errors import CalendarNotLoaded, CalendarOutOfRange
 from licensing.calendar.models import DEADLINE_FIELDS
 from licensing.calendar.services import compute_deadline, due, get_calendar
-from licensing.catalogue.models import MovedCheck, VerificationMethod
+from licensing.catalogue.models import ItemVersion, MovedCheck, VerificationMethod
 from licensing.clock import local_today, utcnow
+from licensing.credit.services import record_commitment_event
 from licensing.errors import DomainError, Forbidden, NotFound
 from licensing.event_dates import check_event_date
 from licensing.extensions import db
+from licensing.notifications.services import notify, notify_department
 from licensing.supervision.errors import (
     InvalidAssignee,
     InvalidRectification,
@@ -45,6 +49,7 @@ from licensing.supervision.errors import (
     StaleTask,
     TaskTransitionRefused,
 )
+from licensing.supervision.jobs import NOTIFY_ASSIGNED, NOTIFY_RESULT_PUSHED
 from licensing.supervision.models import (
     ACTIVE_TASK_STATES,
     RECTIFICATION_TRANSITIONS,
@@ -62,6 +67,7 @@ from licensing.supervision.models import (
 )
 from licensing.supervision.signals import (
     inspection_found_breach,
+    judicial_transfer_recorded,
     nonconform_result_pushed,
     rectification_ordered,
     rectification_outcome_recorded,
@@ -74,21 +80,6 @@ from licensing.url_ints import parse_id
 #: A deadline within this many working days from today is "due soon" (临期).
 DUE_SOON_WORKING_DAYS = 5
 _MAX_TEXT = 5000
-
-NOTIFY_RESULT_PUSHED = "verification.result_pushed"
-NOTIFY_ASSIGNED = "verification.assigned"
-
-
-def _register_notification_kinds() -> None:
-    try:
-        from licensing.notifications.services import register_kind
-    except ModuleNotFoundError:  # pragma: no cover - the notifications domain is optional
-        return
-    register_kind(NOTIFY_RESULT_PUSHED, "核查结果推送")
-    register_kind(NOTIFY_ASSIGNED, "核查任务分派")
-
-
-_register_notification_kinds()
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -166,7 +157,6 @@ def _update_task(task: VerificationTask, *, allowed: Iterable[TaskStatus], event
 
 def _notify_department(department_id: int, roles, kind: str, title: str, body: str,
                        link: str | None, object_type: str, object_id, dedup_key: str) -> None:
-    from licensing.notifications.services import notify_department
 
     notify_department(department_id, roles, kind, title[:200], body, link, object_type,
                       object_id, dedup_key)
@@ -236,7 +226,6 @@ def assign_task(task: VerificationTask, inspector: User, *, actor: User | None =
                  object_id=task.id, actor=actor,
                  changes={"assigned_to": [previous, inspector.id],
                           "reassigned": previous is not None})
-    from licensing.notifications.services import notify
 
     notify(inspector, NOTIFY_ASSIGNED, f"新的核查任务：{task.licence.number}",
            f"{task.item_version.name}，核查期限 {task.verification_due_on}。",
@@ -264,16 +253,11 @@ def open_supplements(task: VerificationTask) -> list:
     A conform check does not settle them: each stays open until it is handed in and
     accepted, or lapses by its own deadline.
     """
-    from licensing.cases.models import OPEN_SUPPLEMENT
-
-    return [s for s in task.application.supplements if s.status in OPEN_SUPPLEMENT]
+    return [s for s in task.application.supplements if s.is_open]
 
 
 def working_days_left(task: VerificationTask, today: date | None = None) -> int | None:
     """Working days from today to the task's current due date (negative when overdue)."""
-    from licensing.calendar.core import CalendarRangeError
-    from licensing.calendar.errors import CalendarNotLoaded, CalendarOutOfRange
-    from licensing.calendar.services import get_calendar
 
     due_on = task.current_due_on
     if due_on is None:
@@ -435,8 +419,6 @@ def push_result(task: VerificationTask, *, actor: User | None = None,
     nonconform one moves it to ``breach`` (a rectification order is next) and sends
     ``nonconform_result_pushed``: the enforcement domain opens the task's breach case.
     """
-    from licensing.credit.services import record_commitment_event
-
     actor = _require_worker(task, actor)
     if task.status != TaskStatus.checked:
         raise refused(task, "push_conform")
@@ -630,6 +612,8 @@ def record_judicial_transfer(task: VerificationTask, reference: str, transferred
     record_audit("verification_task.judicial_transfer", object_type="verification_task",
                  object_id=task.id, actor=actor,
                  changes={"reference": reference, "transferred_on": transferred_on})
+    judicial_transfer_recorded.send(task, task=task, reference=reference,
+                                    transferred_on=transferred_on, actor=actor)
     return task
 
 
@@ -774,7 +758,6 @@ def task_inbox(user: User, filters: InboxFilters | None = None,
     elif filters.status in TaskStatus.__members__:
         stmt = stmt.where(VerificationTask.status == TaskStatus(filters.status))
     if filters.item_id:
-        from licensing.catalogue.models import ItemVersion
 
         stmt = stmt.where(VerificationTask.item_version_id.in_(
             select(ItemVersion.id).where(ItemVersion.item_id == filters.item_id)))
@@ -834,8 +817,6 @@ def load_task(task_id: int, user: User, *, for_action: bool = False) -> Verifica
     receives the result). Acting (``for_action``): its supervisory department only. On
     PostgreSQL an acting load takes the row lock (``SELECT ... FOR UPDATE``).
     """
-    from licensing.auth.access import get_scoped_or_404
-
     if not for_action:
         return get_scoped_or_404(VerificationTask, task_id,
                                  VerificationTask.supervisory_department_id,
@@ -852,7 +833,6 @@ def load_task(task_id: int, user: User, *, for_action: bool = False) -> Verifica
 
 def visible_items(user: User) -> list[tuple[int, str]]:
     """Return ``(item_id, name)`` of the items with tasks in the user's department."""
-    from licensing.catalogue.models import ItemVersion
 
     stmt = department_scope(
         select(ItemVersion.item_id, func.max(ItemVersion.name))

@@ -24,10 +24,15 @@ rectification_ordered = _signals.signal("rectification-ordered")
 #: ``note``, ``reinspected_on``, ``actor``. A receiver that opens a revocation case returns it.
 rectification_outcome_recorded = _signals.signal("rectification-outcome-recorded")
 
+#: A task's transfer to the judicial authorities (移送司法机关) was recorded. kwargs: ``task``,
+#: ``reference``, ``transferred_on``, ``actor``. The enforcement domain mirrors it on the
+#: task's breach case.
+judicial_transfer_recorded = _signals.signal("supervision.judicial_transfer_recorded")
+
 #: A routine inspection (日常监管检查) found a breach. ``sender`` is the ``RoutineInspection``;
 #: kwargs: ``licence``, ``findings``, ``found_on``, ``origin`` (``"routine_inspection"``),
 #: ``actor``. The enforcement domain opens a breach case.
 inspection_found_breach = _signals.signal("supervision.inspection_found_breach")
 
-__all__ = ["inspection_found_breach", "nonconform_result_pushed", "rectification_ordered",
-           "rectification_outcome_recorded"]
+__all__ = ["inspection_found_breach", "judicial_transfer_recorded", "nonconform_result_pushed",
+           "rectification_ordered", "rectification_outcome_recorded"]

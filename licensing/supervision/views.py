@@ -20,6 +20,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from licensing.applicants.identity import mask_code
+from licensing.applicants.models import Applicant
 from licensing.audit.services import entries_for
 from licensing.auth.access import get_scoped_or_404, roles_required
 from licensing.auth.home import Panel, register_panel
@@ -413,7 +414,6 @@ def sample():
             if not replay:
                 flash(f"已抽取并生成日常监管检查任务；随机种子 {result.seed} 已记录，可据此复核。",
                       "success")
-            from licensing.applicants.models import Applicant
 
             applicants = {a.id: a for a in db.session.scalars(
                 select(Applicant).where(Applicant.id.in_(result.applicant_ids)))}

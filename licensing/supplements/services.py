@@ -1,7 +1,8 @@
 """Promised materials handed in later (承诺限期补齐补全): hand-in, review, the missed sweep.
 
-An obligation (``licensing.cases.models.SupplementObligation``) is opened by the decision for
-each material the applicant promised to supply by a date. Its state machine is
+An obligation (``SupplementObligation``) is opened when the decision issues the licence
+(``open_supplements``, on ``commitment_licence_issued``) for each material the applicant
+promised to supply by a date. Its state machine is
 ``SUPPLEMENT_TRANSITIONS``. A hand-in rejected before the due date goes back to ``pending``: the
 applicant may hand in again until the due date. A supplement missed, or rejected on or after
 its due date, is broken: the ``supplement_broken`` signal tells the enforcement domain, which
@@ -17,32 +18,33 @@ from typing import BinaryIO
 from sqlalchemy import Select, func, select
 
 from licensing.applicants.models import Applicant
+from licensing.audit.services import record_audit
 from licensing.auth.access import department_scope
 from licensing.auth.acting import acting_user
 from licensing.auth.models import Role, User
-from licensing.cases.models import (
-    Application,
-    Channel,
-    Licence,
-    LicenceStatus,
-    SupplementObligation,
-    SupplementStatus,
-)
+from licensing.calendar.deadlines import DeadlineRule
+from licensing.calendar.services import compute_deadline
+from licensing.cases.models import Application, Channel, Licence, LicenceStatus, MaterialHandling
+from licensing.cases.services import commitment_choices
 from licensing.clock import local_today, utcnow
+from licensing.credit.services import record_commitment_event
 from licensing.extensions import db
 from licensing.notifications.services import notify_department
+from licensing.supplements import jobs as supplement_jobs
 from licensing.supplements.errors import (
     InvalidSupplementReview,
     NotYourSupplement,
     SupplementOverdue,
     SupplementTransitionRefused,
 )
-from licensing.supplements.models import SupplementSubmission
+from licensing.supplements.models import (
+    SupplementObligation,
+    SupplementStatus,
+    SupplementSubmission,
+)
 from licensing.supplements.signals import supplement_broken
 from licensing.transitions import guarded_transition
 from licensing.uploads import discard, store_upload
-
-NOTIFY_SUBMITTED = "supplement.submitted"
 
 SUPPLEMENT_FOLDER = "supplements"
 
@@ -62,15 +64,6 @@ SUPPLEMENT_TRANSITIONS: dict[str, tuple[frozenset[SupplementStatus], SupplementS
 _EVENT_LABELS = {"hand_in": "补交", "accept": "审核通过", "reject": "审核不予通过",
                  "miss": "标记逾期未补交", "lapse": "因许可撤销而终止",
                  "reject_for_resubmission": "审核不予通过"}
-
-
-def _register_notification_kinds() -> None:
-    from licensing.notifications.services import register_kind
-
-    register_kind(NOTIFY_SUBMITTED, "补交材料待审核")
-
-
-_register_notification_kinds()
 
 
 def _refused(obligation: SupplementObligation, event: str) -> SupplementTransitionRefused:
@@ -146,6 +139,32 @@ def count_awaiting_review(user: User) -> int:
 # --- the steps --------------------------------------------------------------------------------
 
 
+def open_supplements(application: Application, licence: Licence,
+                     decided_on: date) -> list[SupplementObligation]:
+    """One obligation per material promised to be handed in later (承诺限期补齐补全).
+
+    In the decision's transaction (``commitment_licence_issued``); each with its deadline in
+    working days from the decision, with provenance; audited as ``supplement.opened``.
+    """
+    supplements = []
+    for material, handling in commitment_choices(application):
+        if handling != MaterialHandling.supplement:
+            continue
+        supplement_deadline = compute_deadline(
+            DeadlineRule.supplement, start_on=decided_on,
+            working_days=material.supplement_days, start_event="licence_issued")
+        obligation = SupplementObligation(material_id=material.id, licence=licence)
+        obligation.supplement_deadline = supplement_deadline
+        obligation.application = application
+        db.session.add(obligation)
+        db.session.flush()
+        record_audit("supplement.opened", object_type="supplement", object_id=obligation.id,
+                     changes={"material": material.code,
+                              "deadline": obligation.supplement_deadline.as_dict()})
+        supplements.append(obligation)
+    return supplements
+
+
 def hand_in_supplement(
     obligation: SupplementObligation,
     *,
@@ -198,7 +217,8 @@ def hand_in_supplement(
             discard(SUPPLEMENT_FOLDER, stored.stored_name)
         raise
     notify_department(
-        obligation.application.approval_department_id, [Role.approver], NOTIFY_SUBMITTED,
+        obligation.application.approval_department_id, [Role.approver],
+        supplement_jobs.NOTIFY_SUBMITTED,
         f"补交材料待审核：{obligation.licence.number}"[:200],
         f"{obligation.material.name}已补交，请审核。", f"/supplements/{obligation.id}",
         "supplement", obligation.id, f"supplement_submitted:{obligation.id}")
@@ -208,8 +228,6 @@ def hand_in_supplement(
 def accept_supplement(obligation: SupplementObligation, *, actor: User | None = None,
                       note: str = "") -> SupplementObligation:
     """Accept a handed-in material; the fulfilled commitment goes into the credit record."""
-    from licensing.credit.services import record_commitment_event
-
     actor = acting_user(actor)
     if actor is None or not can_review(actor, obligation):
         raise NotYourSupplement("只有审批部门的审批人员可以审核补交材料。")
@@ -320,5 +338,5 @@ def mark_missed_supplements(today: date | None = None, *, commit_each: bool = Fa
 __all__ = [
     "SUPPLEMENT_TRANSITIONS", "accept_supplement", "can_hand_in", "can_review",
     "count_awaiting_review", "hand_in_supplement", "load_supplement", "mark_missed_supplements",
-    "reject_supplement", "submissions_of", "visible_supplements",
+    "open_supplements", "reject_supplement", "submissions_of", "visible_supplements",
 ]

@@ -11,12 +11,15 @@ from licensing.auth.access import roles_required
 from licensing.auth.home import Panel, register_panel
 from licensing.auth.models import Role
 from licensing.auth.navigation import register_nav
-from licensing.cases.models import SupplementObligation, SupplementStatus
 from licensing.errors import Conflict, DomainError
 from licensing.extensions import db
 from licensing.supplements import services as supplements
 from licensing.supplements.forms import HandInForm, ReviewForm
-from licensing.supplements.models import SupplementSubmission
+from licensing.supplements.models import (
+    SupplementObligation,
+    SupplementStatus,
+    SupplementSubmission,
+)
 from licensing.uploads import stored_path
 from licensing.url_ints import bounded_int
 

@@ -2,7 +2,8 @@
 
 The inspector opens the breach case and orders rectification; after the due date records it not
 put right; the approver then runs the revocation procedure in the browser: notice, the
-licensee's written waiver, the decision, and service, from which the licence is revoked.
+licensee's statement asking for a hearing, the hearing, the decision, and service, from which
+the licence is revoked.
 The clock is this module's: the server runs in this process, so ``clock.set_frozen`` moves both.
 """
 
@@ -148,12 +149,23 @@ def test_routine_breach_ends_in_a_licence_revoked_on_service(desk, server):
     desk.wait_for_selector("#statement-due")
     assert "个工作日" in desk.locator("#statement-due").inner_text()
     assert desk.locator("#notice-link").is_visible()
-    # the licensee waived the rights in writing
+    # the licensee's written statement, asking for a hearing: no decision until it is held
     desk.fill("#received_on", "2026-12-03")
-    desk.check("#waives_rights")
+    desk.fill("#text", "已订购消毒设施，请求延长整改期限，并要求举行听证。")
+    desk.check("#hearing_requested")
     desk.click("#statement-form button[type=submit]")
+    desk.wait_for_selector("#hearing-form")
+    assert "听证" in desk.locator("#decision-blocker").inner_text()
+    assert desk.locator("#decision-form button[value=revoke]").count() == 0
+    desk.fill("#held_on", "2026-12-03")
+    desk.fill("#place", "市行政审批局听证室")
+    desk.fill("#host", "法制科王五")
+    desk.fill("#minutes", "当事人称设备已订购；承认至今未配备消毒设施。")
+    screenshot(desk, "enforcement-hearing")
+    desk.click("#hearing-form button[type=submit]")
     desk.wait_for_selector("#decision-form button[value=revoke]")
-    desk.fill("#reason", "当事人书面放弃陈述、申辩权利，逾期不整改事实清楚。")
+    assert "法制科王五" in desk.locator("#step-statement").inner_text()
+    desk.fill("#reason", "听证后查明逾期仍未配备消毒设施，申辩理由不能成立。")
     desk.click("#decision-form button[value=revoke]")
     desk.wait_for_selector("#letter-link")
     assert desk.locator("#case-status").inner_text() == "已决定撤销待送达"

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from licensing.auth.access import ROLES_ATTR
 from licensing.auth.models import DepartmentKind, Role
 from licensing.auth.services import ensure_department
-from licensing.cases.models import SupplementObligation
 from licensing.enforcement.models import BreachCase, RevocationCase
 from licensing.extensions import db
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome
+from licensing.supplements.models import SupplementObligation
 from tests.factories import create_test_user, login_as
 from tests.integration.test_supervision_support import TODAY, licensed, world_fixture  # noqa: F401
 

@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from licensing.cases.models import LicenceStatus, SupplementStatus, Track
+from licensing.cases import licences
+from licensing.cases.models import LicenceEvent, LicenceStatus, Track
 from licensing.credit.models import CreditRecord, CreditRecordType
 from licensing.credit.services import check_eligibility
 from licensing.enforcement import services as enforcement
@@ -27,10 +28,13 @@ from licensing.enforcement.models import (
     RevocationStatus,
 )
 from licensing.extensions import db
+from licensing.publicity import services as publicity
+from licensing.publicity.models import PublicityEvent, PublicityRecord
 from licensing.supervision import services as supervision
 from licensing.supervision.errors import InvalidResult, RectificationNotDue
 from licensing.supervision.models import Outcome, TaskStatus
 from licensing.supplements import services as supplements
+from licensing.supplements.models import SupplementStatus
 from tests.factories import login_as
 from tests.integration.test_catalogue_pages import pdf_strings
 from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)
@@ -260,6 +264,8 @@ def test_the_procedure_through_the_pages_and_its_documents(world, client):
     text = "".join(pdf_strings(notice.data))
     assert "拟撤销行政许可告知书" in text and "2026年03月30日" in text
     assert licence.number in text and "陈述" in text
+    assert licence.applicant.name in text and case_.notice_number in text
+    assert "2026年03月23日" in text and "5个工作日" in text  # noticed on, the period
     client.post(f"/revocations/{case_.id}/statement", data={
         "received_on": "2026-03-23", "text": "已在办理健康证明"})
     db.session.expire_all()
@@ -273,6 +279,8 @@ def test_the_procedure_through_the_pages_and_its_documents(world, client):
     letter = "".join(pdf_strings(client.get(f"/revocations/{case_.id}/letter.pdf").data))
     assert "撤销行政许可决定书" in letter and "已在办理健康证明" in letter
     assert "定州市人民政府" in letter and "60日内" in letter and "6个月内" in letter
+    assert case_.letter_number in letter and licence.applicant.name in letter
+    assert licence.number in letter and "2026年03月23日" in letter  # decided on
     client.post(f"/revocations/{case_.id}/service", data={
         "method": "direct", "served_on": "2026-03-23", "receipt": "法定代表人签收"})
     db.session.expire_all()
@@ -280,6 +288,8 @@ def test_the_procedure_through_the_pages_and_its_documents(world, client):
     assert "已撤销" in client.get(f"/verify/{licence.verify_token}").get_data(as_text=True)
     receipt = "".join(pdf_strings(client.get(f"/revocations/{case_.id}/service-receipt.pdf").data))
     assert "送达回证" in receipt and "直接送达" in receipt and "2026年03月23日" in receipt
+    assert licence.applicant.name in receipt and case_.letter_number in receipt
+    assert "法定代表人签收" in receipt
     # the case page of the application shows the revocation, not 准予许可 with printing
     case_page = client.get(f"/applications/{licence.application.public_id}").get_data(
         as_text=True)
@@ -315,3 +325,50 @@ def test_routine_breach_through_the_pages(world, client):
     client.post("/logout")
     login_as(client, world.other_inspector)
     assert client.get(f"/breaches/{breach.id}").status_code == 404
+
+
+def test_revocation_and_its_reversal_are_versions_of_the_licence(world, client):
+    _, licence, task = _task_breach(world, "false_commitment")
+    supervision.order_rectification(task, date(2026, 3, 20), requirements="办理",
+                                    actor=world.inspector)
+    freeze_on(date(2026, 3, 23))
+    case_ = supervision.record_rectification_outcome(
+        task, False, note="逾期未办理", actor=world.inspector).revocation_case
+    enforcement.give_notice(case_, facts="事实", reasons="理由", legal_basis=None,
+                            actor=world.approver)
+    enforcement.record_statement(case_, received_on=date(2026, 3, 23), waives_rights=True,
+                                 actor=world.approver)
+    enforcement.decide(case_, "revoke", "不实承诺", actor=world.approver)
+    db.session.commit()
+    assert [v.event.value for v in licences.history(licence)] == ["issued"]  # not before service
+    enforcement.serve(case_, method="direct", served_on=date(2026, 3, 23), receipt="签收",
+                      actor=world.approver)
+    db.session.commit()
+    revoked = licences.history(licence)[-1]
+    assert (revoked.event, revoked.number) == (LicenceEvent.revoked, 2)
+    assert revoked.effective_on == date(2026, 3, 23)
+    assert revoked.decision_number == case_.letter_number and revoked.reason == "不实承诺"
+    assert licence.version_number == 2
+    # made public once, from the version, with the decision's number (双公示)
+    assert publicity.collect() == 2 and publicity.collect() == 0  # the grant, the revocation
+    (record,) = db.session.scalars(select(PublicityRecord).where(
+        PublicityRecord.event == PublicityEvent.revoked)).all()
+    assert record.licence_version_id == revoked.id
+    assert record.facts["decision_number"] == case_.letter_number
+    freeze_on(date(2026, 5, 6))
+    enforcement.reverse_revocation(case_, reason="定州市人民政府定政复决〔2026〕8号撤销原决定",
+                                   reversed_on=date(2026, 5, 6), actor=world.approver)
+    db.session.commit()
+    assert licence.status == LicenceStatus.valid
+    reinstated = licences.history(licence)[-1]
+    assert (reinstated.event, reinstated.number) == (LicenceEvent.reinstated, 3)
+    assert reinstated.effective_on == date(2026, 5, 6)
+    assert "定政复决〔2026〕8号" in reinstated.reason
+    assert "licence.reinstated" in actions("licence", licence.id)
+    # the public page and the API show both steps of the history
+    page = client.get(f"/verify/{licence.verify_token}").get_data(as_text=True)
+    assert "撤销决定撤回" in page and case_.letter_number in page
+    login_as(client, world.approver)
+    answer = client.get(f"/api/v1/licences/{licence.number}").json
+    assert [v["event"] for v in answer["history"]] == ["issued", "revoked", "reinstated"]
+    assert answer["status"] == "valid"

@@ -9,11 +9,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from licensing.cases.models import SupplementStatus
 from licensing.extensions import db
 from licensing.supervision import services
 from licensing.supervision.errors import InvalidResult
 from licensing.supervision.models import TaskEvidence, TaskStatus
+from licensing.supplements.models import SupplementStatus
 from tests.factories import login_as
 from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)
     licensed,

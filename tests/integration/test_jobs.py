@@ -14,18 +14,19 @@ from licensing.auth.models import Role
 from licensing.calendar import services as calendar
 from licensing.calendar.models import CalendarRecomputeEvent
 from licensing.cases import services as cases
-from licensing.cases.models import Channel, Decision, SupplementObligation, SupplementStatus, Track
+from licensing.cases.models import Channel, Decision, Track
 from licensing.catalogue.models import VerificationRule
 from licensing.clock import LOCAL_TZ
 from licensing.extensions import db
+from licensing.jobs.deadlines import reminder_windows
 from licensing.jobs.execution import run_job
 from licensing.jobs.helpers import ItemsFailed, for_each_item
 from licensing.jobs.leadership import acquire_lease
 from licensing.jobs.models import JobMarker, JobRun, RunStatus
 from licensing.jobs.registry import every, get_job, job, unregister
 from licensing.notifications.models import Notification
-from licensing.supervision.jobs import reminder_windows
 from licensing.supervision.models import TaskStatus, VerificationTask
+from licensing.supplements.models import SupplementObligation, SupplementStatus
 from tests.case_factories import applicant, published_item
 from tests.factories import create_test_user
 from tests.integration.test_calendar import TEST_NOTICE_2027

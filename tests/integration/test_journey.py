@@ -27,13 +27,13 @@ from licensing.cases.models import (
     LicenceStatus,
     MaterialHandling,
     PauseReason,
-    SupplementObligation,
     Track,
 )
 from licensing.catalogue.models import VerificationRule
 from licensing.errors import InvalidTransition, ValidationFailed
 from licensing.extensions import db
 from licensing.supervision.models import TaskStatus, VerificationTask
+from licensing.supplements.models import SupplementObligation
 from tests.case_factories import applicant, calendar_loaded, published_item
 from tests.factories import create_test_user
 

@@ -10,11 +10,17 @@ The cases (public-interest items: 7 working days to verify; one standard item: 6
     T6  decided 10-09, due 10-19, checked 10-16, pushed 11-01 00:10       pushed late, November
     T7  decided 10-08, due 10-16, nonconform 10-15, rectification 10-19, put right 10-26
     T8  decided 09-29, due 10-14, nonconform 10-13, rectification 10-14, not put right 10-22,
-        licence revoked 10-28, handed to the judicial authorities 10-29
+        licence revoked 10-28, handed to the judicial authorities 10-29; the revocation
+        withdrawn on review 11-04 (October still counts it)
     T9  another supervisory department (市市场监督管理局): due 10-21, checked 10-21
     T10 a standard item decided 10-20: due in January 2027, provisional (2027 not loaded)
     T11 decided 10-08, due 10-16; its supplement rejected 10-09 and the licence revoked 10-12
         before any check: no longer due, not overdue
+    E1  G1's general-track licence: a routine inspection finds a breach 10-27, rectification
+        ordered 10-27, handed to the judicial authorities 10-30
+    E2  T1's licence: a complaint finds a false commitment 10-30
+    E3  T9's licence (the other supervisory department): a referral 10-22
+    E4  T2's licence: a credit re-check finding 11-02 (November)
     B1  commitment letter signed 10-31 23:30 (Beijing), decided 10-31          October
     B2  commitment letter signed 11-01 00:10 (Beijing), decided 11-01          November
     G1  general track accepted 10-15, approved 10-20                           general, October
@@ -35,10 +41,11 @@ from licensing.calendar import services as calendar
 from licensing.calendar.deadlines import DeadlineRule
 from licensing.calendar.services import compute_deadline
 from licensing.cases import services as cases
-from licensing.cases.models import Channel, Decision, SupplementObligation, Track
+from licensing.cases.models import Channel, Decision, Track
 from licensing.catalogue.models import VerificationRule
 from licensing.clock import LOCAL_TZ
 from licensing.credit.models import CreditRecordType, OutboxMessage, OutboxStatus
+from licensing.enforcement import services as enforcement
 from licensing.extensions import db
 from licensing.reports.figures import FIGURE_KEYS
 from licensing.reports.periods import Period
@@ -53,6 +60,7 @@ from licensing.reports.services import (
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome
 from licensing.supplements import services as supplements
+from licensing.supplements.models import SupplementObligation
 from tests.case_factories import applicant, published_item
 from tests.credit_fake_platform import credit_record
 from tests.factories import create_test_user
@@ -104,6 +112,7 @@ class Scenario:
         self.std = published_item("STD-W", valid_from=valid)
         self.t = {}
         self.apps = {}
+        self.e = {}
 
     # -- steps of the journey at a given moment --------------------------------------------
 
@@ -135,6 +144,14 @@ class Scenario:
         supervision.record_result(self.t[name], outcome,
                                   "经营场所与承诺不符" if outcome == Outcome.nonconform else "",
                                   day, actor=inspector or self.w.inspector, push=push)
+        db.session.commit()
+
+    def breach(self, name, app, origin, day, finding="breach", inspector=None):
+        """An inspector opens a breach case on ``app``'s licence, found on ``day``."""
+        at(day)
+        self.e[name] = enforcement.open_manual_breach(
+            app.licence, origin=origin, finding=finding, facts="发现违诺事实", found_on=day,
+            actor=inspector or self.w.inspector)
         db.session.commit()
 
     def push(self, name, day, hour=10, minute=0):
@@ -234,10 +251,21 @@ class Scenario:
         db.session.commit()
         self.check("T2", d(10, 26))
         at(d(10, 28))
-        _revoke(self.t["T8"].licence, "逾期未整改", w.approver)
+        self.t8_revocation = _revoke(self.t["T8"].licence, "逾期未整改", w.approver)
         db.session.commit()
         at(d(10, 29))
         supervision.record_judicial_transfer(self.t["T8"], "定公移〔2026〕8号", d(10, 29),
+                                             actor=w.inspector)
+        db.session.commit()
+        self.breach("E1", self.apps["G1"], "routine_inspection", d(10, 27))
+        at(d(10, 27))
+        enforcement.order_rectification(self.e["E1"], d(11, 6), requirements="公示许可证",
+                                        actor=w.inspector)
+        db.session.commit()
+        self.breach("E2", self.apps["T1"], "complaint", d(10, 30), finding="false_commitment")
+        self.breach("E3", self.apps["T9"], "referral", d(10, 22), inspector=w.other_inspector)
+        at(d(10, 30))
+        enforcement.record_judicial_transfer(self.e["E1"], "定公移〔2026〕9号", d(10, 30),
                                              actor=w.inspector)
         db.session.commit()
         self.licensed("B1", d(10, 31), hour=23, minute=30)
@@ -250,6 +278,12 @@ class Scenario:
         self.deliver_outbox(d(11, 2))
         self.check("T3", d(11, 3))
         self.check("T4", d(11, 3))
+        self.breach("E4", self.apps["T2"], "credit_recheck", d(11, 2))
+        # T8's revocation withdrawn on review: it still took effect in October
+        at(d(11, 4))
+        enforcement.reverse_revocation(self.t8_revocation, reason="行政复议撤销原决定",
+                                       reversed_on=d(11, 4), actor=self.w.approver)
+        db.session.commit()
         at(d(12, 12))
         calendar.import_notice(calendar.read_notice_file(NOTICE_2027))
         db.session.commit()
@@ -286,11 +320,11 @@ EXPECTED_OCTOBER_CITY = {
     "tasks_overdue": 2,  # T3, and T4 from September
     "results_pushed": 6,  # T1 T2 T5 T7 T8 T9 (T6 on 11-01 00:10)
     "results_pushed_late": 1,  # T5 at 23:30 on 10-31
-    "breaches": 2,  # T7 T8
-    "rectifications_ordered": 2,  # T7 T8
+    "breaches": 5,  # T7 T8 (verification), E1 (routine), E2 (complaint), E3 (referral)
+    "rectifications_ordered": 3,  # T7 T8 E1
     "rectifications_completed": 1,  # T7
     "revocations": 2,  # T11 (10-12) T8 (10-28)
-    "judicial_transfers": 1,  # T8
+    "judicial_transfers": 2,  # T8 (recorded on the task, mirrored on its case) E1
     "provisional_deadlines": 1,  # T10
     "publicity_late": 0,  # no publicity records made (tests/integration/test_publicity.py)
     "publicity_overdue": 0,
@@ -326,7 +360,8 @@ def test_every_figure_of_the_hand_built_october(scenario):
     assert own["tasks_due"] == 7 and own["tasks_on_time"] == 5 and own["tasks_overdue"] == 2
     assert own["applications_commitment"] == 0
     assert other["tasks_due"] == 1 and other["tasks_on_time"] == 1
-    assert other["results_pushed"] == 1 and other["breaches"] == 0
+    assert other["results_pushed"] == 1 and other["breaches"] == 1  # E3
+    assert own["breaches"] == 4 and own["judicial_transfers"] == 2
     # the departments add up to the city
     for key in EXPECTED_OCTOBER_CITY:
         assert sum(f[key] for f in departments.values()) == report.totals[key]
@@ -359,6 +394,8 @@ def test_month_boundaries_put_events_in_their_local_month(scenario):
     # B1 (decided on Saturday 10-31) and B2 fall due in November and stay unchecked
     assert november.totals["tasks_due"] == 2
     assert november.totals["tasks_overdue"] == 2
+    assert november.totals["breaches"] == 1  # E4, the credit re-check
+    assert november.totals["rectifications_ordered"] == 0
 
 
 def test_a_past_month_reproduces_after_later_changes(scenario):

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from licensing.cases.models import LicenceStatus, SupplementStatus
+from licensing.cases.models import LicenceStatus
 from licensing.credit.models import CreditRecord, CreditRecordType, OutboxStatus
 from licensing.credit.services import check_eligibility
 from licensing.enforcement import services as revocation
@@ -30,6 +30,7 @@ from licensing.extensions import db
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome, TaskStatus
 from licensing.supplements.errors import SupplementTransitionRefused
+from licensing.supplements.models import SupplementStatus
 from licensing.supplements.services import hand_in_supplement, mark_missed_supplements
 from tests.factories import login_as
 from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)

@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 
 from licensing.applicants.services import link_user
 from licensing.auth.models import Role
-from licensing.cases.models import LicenceStatus, SupplementObligation, SupplementStatus
+from licensing.cases.models import LicenceStatus
 from licensing.enforcement import services as revocation
 from licensing.enforcement.models import RevocationCase, RevocationOrigin, RevocationStatus
 from licensing.extensions import db
 from licensing.supervision.models import TaskStatus
+from licensing.supplements import jobs as supplement_jobs
 from licensing.supplements import services as supplements
 from licensing.supplements.errors import (
     InvalidSupplementReview,
@@ -22,7 +23,11 @@ from licensing.supplements.errors import (
     SupplementOverdue,
     SupplementTransitionRefused,
 )
-from licensing.supplements.models import SupplementSubmission
+from licensing.supplements.models import (
+    SupplementObligation,
+    SupplementStatus,
+    SupplementSubmission,
+)
 from tests.factories import create_test_user, login_as
 from tests.integration.test_revocation import _notice_and_waiver, _revoke
 from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)
@@ -72,7 +77,7 @@ def test_applicant_hands_in_online_and_the_approver_accepts(world, online, clien
     assert submission.original_name == "平面图.pdf" and len(submission.sha256) == 64
     # the applicant gets their own file back
     assert client.get(f"/supplements/{obligation.id}/files/{submission.id}").data == PDF
-    assert notices(world.approver, supplements.NOTIFY_SUBMITTED)
+    assert notices(world.approver, supplement_jobs.NOTIFY_SUBMITTED)
     client.post("/logout")
 
     login_as(client, world.approver)

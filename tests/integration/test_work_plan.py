@@ -12,7 +12,9 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-import licensing.supervision.jobs  # noqa: F401  (registers who owns each deadline)
+import licensing.cases.jobs
+import licensing.supervision.jobs
+import licensing.supplements.jobs  # noqa: F401
 from licensing import clock
 from licensing.audit.models import AuditEntry
 from licensing.auth.models import Role

@@ -9,7 +9,6 @@ from datetime import date
 import pytest
 
 from licensing import import_models
-from licensing.cases.models import SupplementObligation, SupplementStatus
 from licensing.enforcement import services as revocation
 from licensing.enforcement.errors import RevocationTransitionRefused
 from licensing.enforcement.models import REVOCATION_TRANSITIONS, RevocationCase, RevocationStatus
@@ -31,6 +30,7 @@ from licensing.supervision.models import (
 from licensing.supervision.sampling import Licensee, draw_from_frame
 from licensing.supplements import services as supplements
 from licensing.supplements.errors import SupplementTransitionRefused
+from licensing.supplements.models import SupplementObligation, SupplementStatus
 from licensing.uploads import clean_original_name, sniff_type
 
 import_models()  # every mapper must be known before a model object is built
