@@ -195,6 +195,7 @@ def _session_app(database_url: str, tmp_path_factory) -> Flask:
             db.drop_all()
             db.create_all()
             openapi_document(application)  # built once, kept
+        dbclean.forget_writes()  # the schema's DDL: the new tables are empty
         _apps[database_url] = application
         _limiter_state[database_url] = dict(vars(limiter))
         _extensions_kept[database_url] = dict(application.extensions)

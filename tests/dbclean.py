@@ -78,10 +78,9 @@ def _see(conn, cursor, statement, parameters, context, executemany) -> None:
 sa.event.listen(Engine, "before_cursor_execute", _see)
 
 
-def wipe_everything_after_this_test() -> None:
-    """Empty every table after the current test (writers the tracker cannot see)."""
-    with _tracker.lock:
-        _tracker.everything = True
+def forget_writes() -> None:
+    """Forget what was written so far (a schema just created holds nothing to empty)."""
+    _tracker.take()
 
 
 @contextmanager
