@@ -99,10 +99,10 @@ def sla_view(user: User, today: date | None = None) -> SlaView:
         lines.sort(key=lambda line: (line.user_id is None, -line.overdue, -line.due_soon,
                                      line.name))
         urgent = list(db.session.scalars(
-            task_inbox(user, InboxFilters(due="overdue"), today).limit(10)))
+            task_inbox(user, InboxFilters(due="overdue"), today, limit=10)).unique())
         if len(urgent) < 10:
-            urgent += list(db.session.scalars(
-                task_inbox(user, InboxFilters(due="due_soon"), today).limit(10 - len(urgent))))
+            urgent += list(db.session.scalars(task_inbox(
+                user, InboxFilters(due="due_soon"), today, limit=10 - len(urgent))).unique())
     elif user.department is not None:
         a = Application
         base = department_scope(select(a.id), a.approval_department_id, user=user)
