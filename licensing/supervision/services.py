@@ -44,7 +44,7 @@ from licensing.calendar.deadlines import Deadline, DeadlineRule
 from licensing.calendar.models import DEADLINE_FIELDS
 from licensing.calendar.services import compute_deadline, due, get_calendar
 from licensing.cases.models import Licence
-from licensing.catalogue.models import MovedCheck, VerificationMethod
+from licensing.catalogue.models import ItemVersion, MovedCheck, VerificationMethod
 from licensing.clock import local_today, utcnow
 from licensing.errors import DomainError, Forbidden, NotFound
 from licensing.event_dates import check_event_date
@@ -838,8 +838,6 @@ def _inbox_where(stmt: Select, user: User, filters: InboxFilters) -> Select:
     """The filters every group shares: the department, the item, the inspector."""
     stmt = department_scope(stmt, VerificationTask.supervisory_department_id, user=user)
     if filters.item_id:
-        from licensing.catalogue.models import ItemVersion
-
         stmt = stmt.where(VerificationTask.item_version_id.in_(
             select(ItemVersion.id).where(ItemVersion.item_id == filters.item_id)))
     if filters.inspector == "mine":
@@ -898,7 +896,7 @@ def _inbox_keys(user: User, filters: InboxFilters, today: date, limit: int | Non
 def inbox_options():
     """What an inbox row shows, loaded with the page's one statement (no lazy load per row)."""
     return (joinedload(VerificationTask.licence).joinedload(Licence.applicant),
-            joinedload(VerificationTask.item_version),
+            joinedload(VerificationTask.item_version).joinedload(ItemVersion.item),
             joinedload(VerificationTask.assigned_to),
             joinedload(VerificationTask.rectification))
 
@@ -1004,8 +1002,6 @@ def visible_items(user: User) -> list[tuple[int, str]]:
     under it (one probe of ``ix_verification_tasks_item_version_dept``)? Never a grouping
     over every task.
     """
-    from licensing.catalogue.models import ItemVersion
-
     has_task = department_scope(
         select(VerificationTask.id).where(VerificationTask.item_version_id == ItemVersion.id),
         VerificationTask.supervisory_department_id, user=user).exists()
