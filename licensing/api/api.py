@@ -12,7 +12,7 @@ import re
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from licensing.api import auth, intake, present, schemas, tokens
 from licensing.api.errors import (
@@ -251,8 +251,8 @@ def list_tasks(query: schemas.TasksQuery):
                       offset=(query.page - 1) * query.per_page, after=after)
     t = VerificationTask
     rows = db.session.scalars(stmt.options(
-        joinedload(t.application), joinedload(t.approval_department),
-        joinedload(t.supervisory_department))).unique().all()
+        selectinload(t.application), selectinload(t.approval_department),
+        selectinload(t.supervisory_department))).unique().all()
     more = len(rows) == query.per_page
     return 200, schemas.TaskList(tasks=present.tasks(rows), page=query.page,
                                  per_page=query.per_page,
