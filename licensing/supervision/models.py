@@ -170,6 +170,8 @@ class VerificationTask(deadline_mixin("verification"), deadline_mixin("result_pu
         # The inbox's item filter and list of items (one probe per item version).
         db.Index("ix_verification_tasks_item_version_dept", "item_version_id",
                  "supervisory_department_id"),
+        # The states across the city (the reform office): the undated ones by id, the counts.
+        db.Index("ix_verification_tasks_status_id", "status", "id"),
         # The count of unassigned active tasks, without visiting the assigned ones.
         db.Index("ix_verification_tasks_unassigned", "supervisory_department_id",
                  postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED),

@@ -849,6 +849,37 @@ def _inbox_where(stmt: Select, user: User, filters: InboxFilters) -> Select:
     return stmt
 
 
+def _undated_branches(user: User, filters: InboxFilters, statuses: set[TaskStatus] | None,
+                      after: InboxCursor | None) -> list[Select]:
+    """``(id, NULL)`` of the tasks without a due date, one index-served read per kind.
+
+    The states that never have one (breach, closed, ...), each by itself; and, in case a date
+    is missing, the dated states without it. (One ``CASE ... IS NULL`` over every active task
+    of the department could use no index.)
+    """
+    groups = {status: (due_on, join_on) for status, due_on, join_on in _dated_groups()}
+    wanted = set(TaskStatus) if statuses is None else statuses
+    conditions = []
+    # one state per branch: each is an ordered range of ``ix_verification_tasks_status_id``
+    conditions += [VerificationTask.status == status for status in sorted(wanted - set(groups))]
+    for status in sorted(wanted & set(groups)):
+        due_on, join_on = groups[status]
+        if join_on is None:
+            conditions.append(and_(VerificationTask.status == status, due_on.is_(None)))
+        else:
+            dated = select(RectificationOrder.id).where(join_on, due_on.is_not(None)).exists()
+            conditions.append(and_(VerificationTask.status == status, ~dated))
+    branches = []
+    for condition in conditions:
+        stmt = _inbox_where(select(VerificationTask.id.label("id"),
+                                   cast(null(), Date).label("due")).where(condition),
+                            user, filters)
+        if after is not None and after.due_on is None:
+            stmt = stmt.where(VerificationTask.id > after.task_id)
+        branches.append(stmt)
+    return branches
+
+
 def _inbox_keys(user: User, filters: InboxFilters, today: date, limit: int | None,
                 after: InboxCursor | None):
     """``(id, due)`` of the tasks in inbox order, one index-ordered branch per group."""
@@ -875,16 +906,8 @@ def _inbox_keys(user: User, filters: InboxFilters, today: date, limit: int | Non
                                        VerificationTask.id > after.task_id)))
         branches.append(stmt.order_by(due_on, VerificationTask.id).limit(limit))
     if filters.due not in ("overdue", "due_soon"):
-        # The rest: states without a due date (breach, closed, ...), by id.
-        stmt = select(VerificationTask.id.label("id"), cast(null(), Date).label("due")) \
-            .outerjoin(RectificationOrder, RectificationOrder.task_id == VerificationTask.id) \
-            .where(current_due_expression().is_(None))
-        if statuses is not None:
-            stmt = stmt.where(VerificationTask.status.in_(statuses))
-        stmt = _inbox_where(stmt, user, filters)
-        if after is not None and after.due_on is None:
-            stmt = stmt.where(VerificationTask.id > after.task_id)
-        branches.append(stmt.order_by(VerificationTask.id).limit(limit))
+        branches += [stmt.order_by(VerificationTask.id).limit(limit)
+                     for stmt in _undated_branches(user, filters, statuses, after)]
     if not branches:
         return select(VerificationTask.id.label("id"), cast(null(), Date).label("due")) \
             .where(false()).subquery("inbox")

@@ -30,6 +30,7 @@ def upgrade():
     _partial("ix_verification_tasks_unassigned", ["supervisory_department_id"], _UNASSIGNED)
     op.create_index("ix_verification_tasks_item_version_dept", "verification_tasks",
                     ["item_version_id", "supervisory_department_id"])
+    op.create_index("ix_verification_tasks_status_id", "verification_tasks", ["status", "id"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         op.create_index("ix_applicants_name_trgm", "applicants", ["name"],
@@ -41,6 +42,7 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_applicants_name_trgm", table_name="applicants")
     # The pg_trgm extension stays: other database objects may use it, and it costs nothing.
+    op.drop_index("ix_verification_tasks_status_id", table_name="verification_tasks")
     op.drop_index("ix_verification_tasks_item_version_dept", table_name="verification_tasks")
     op.drop_index("ix_verification_tasks_unassigned", table_name="verification_tasks")
     for status in ("open", "checked"):
