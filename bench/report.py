@@ -84,14 +84,15 @@ CREATE TEMP TABLE bench_inspectors AS
     SELECT department_id, min(id) AS user_id FROM users WHERE role = 'inspector'
     GROUP BY department_id;
 
-INSERT INTO applicants (id, kind, code, name, created_dt, updated_dt)
-SELECT g, 'enterprise', lpad(g::text, 18, '0'), '压测企业' || g || '有限公司', now(), now()
+INSERT INTO applicants (id, kind, code, name, created_dt, updated_dt, version_number)
+SELECT g, 'enterprise', lpad(g::text, 18, '0'), '压测企业' || g || '有限公司', now(), now(), 1
 FROM generate_series(1, :applicants) AS g;
 
 INSERT INTO applications (
     id, public_id, item_version_id, approval_department_id, supervisory_department_id,
     applicant_id, track, channel, status, created_dt, notice_given_dt, credit_ineligible,
-    submitted_dt, accepted_on, decision, decided_dt, decided_on, decided_by_id, lock_version)
+    submitted_dt, accepted_on, decision, decided_dt, decided_on, decided_by_id, lock_version,
+    case_number, purpose)
 SELECT g, 'b' || g, c.id, c.approval_department_id, c.supervisory_department_id,
        1 + g % :applicants,
        CASE WHEN r < 12 THEN 'commitment' WHEN r < 19 THEN 'general' END,
@@ -107,7 +108,8 @@ SELECT g, 'b' || g, c.id, c.approval_department_id, c.supervisory_department_id,
             WHEN r < 19 AND day + 15 <= :today THEN (day + 15) + interval '2 hours' END,
        CASE WHEN r < 12 THEN day WHEN r < 19 AND day + 15 <= :today THEN day + 15 END,
        CASE WHEN r < 12 OR (r < 19 AND day + 15 <= :today) THEN :approver END,
-       1
+       1, 'SL' || extract(year FROM day)::int || '-' || lpad((g % 1000000)::text, 6, '0'),
+       'issue'
 FROM (
     SELECT g, g % 20 AS r, d.day,
            d.day + make_interval(secs => (g::bigint * 7919 % 43200)::int) AS ts, v.*
@@ -117,9 +119,10 @@ FROM (
 ) AS c;
 
 INSERT INTO licences (id, number, application_id, approval_department_id, year, seq,
-                      item_version_id, applicant_id, issued_on, issued_dt, status, verify_token)
+                      item_version_id, applicant_id, issued_on, issued_dt, status, verify_token,
+                      version_number)
 SELECT id, 'B-' || id, id, approval_department_id, extract(year FROM decided_on)::int, id,
-       item_version_id, applicant_id, decided_on, decided_dt, 'valid', 'v' || id
+       item_version_id, applicant_id, decided_on, decided_dt, 'valid', 'v' || id, 1
 FROM applications WHERE status = 'approved';
 
 CREATE TEMP TABLE bench_tasks AS

@@ -113,8 +113,26 @@ def application(application) -> schemas.ApplicationOut:
     )
 
 
-def task(task) -> schemas.TaskOut:
-    """A verification task."""
+def tasks(rows) -> list[schemas.TaskOut]:
+    """Verification tasks of a list: their cases read in two statements for the whole page."""
+    ids = [t.id for t in rows]
+    if not ids:
+        return []
+    revocations = {}
+    for case in db.session.scalars(select(RevocationCase).where(
+            RevocationCase.task_id.in_(ids)).order_by(RevocationCase.id)):
+        revocations[case.task_id] = case  # the newest wins, as for one task
+    breaches = dict(db.session.execute(select(BreachCase.task_id, BreachCase.id).where(
+        BreachCase.task_id.in_(ids)).order_by(BreachCase.id.desc())).tuples().all())
+    return [task(t, revocation=revocations.get(t.id), breach=breaches.get(t.id))
+            for t in rows]
+
+
+_UNREAD = object()
+
+
+def task(task, *, revocation=_UNREAD, breach=_UNREAD) -> schemas.TaskOut:
+    """A verification task (its revocation and breach cases read here unless given)."""
     order = task.rectification
     rectification = None
     if order is not None:
@@ -123,9 +141,12 @@ def task(task) -> schemas.TaskOut:
             due_on=order.rectification_due_on,
             provisional=bool(order.rectification_provisional),
             requirements=order.requirements or "", outcome_note=order.outcome_note)
-    case = db.session.scalar(select(RevocationCase).where(
-        RevocationCase.task_id == task.id).order_by(RevocationCase.id.desc()))
-    breach = db.session.scalar(select(BreachCase.id).where(BreachCase.task_id == task.id))
+    case = revocation
+    if case is _UNREAD:
+        case = db.session.scalar(select(RevocationCase).where(
+            RevocationCase.task_id == task.id).order_by(RevocationCase.id.desc()))
+    if breach is _UNREAD:
+        breach = db.session.scalar(select(BreachCase.id).where(BreachCase.task_id == task.id))
     licence = task.licence
     return schemas.TaskOut(
         id=task.id,

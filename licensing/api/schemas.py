@@ -508,6 +508,10 @@ class TasksQuery(Query):
         "active", description="A task status, 'active' (still to be worked) or 'all'.")
     page: Annotated[int, Field(ge=1, le=100_000)] = 1
     per_page: Annotated[int, Field(ge=1, le=100)] = 50
+    after: Annotated[str, Field(max_length=40, pattern=r"^(-|\d{4}-\d{2}-\d{2})\.\d{1,18}$",
+                                description="The `next` of the previous page: the page after "
+                                            "it (paging by key; `page` is then ignored).")
+                     ] | None = None
 
 
 class RectificationOut(Response):
@@ -564,6 +568,8 @@ class TaskList(Response):
     tasks: list[TaskOut]
     page: int
     per_page: int
+    next: str | None = Field(None, description="Pass as `after` for the following page; "
+                                               "absent on the last page.")
 
 
 class ResultIn(Request):

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Integer, String, UniqueConstraint, event
+from sqlalchemy import (
+    DDL,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from licensing.applicants.identity import ApplicantKind, mask_code, mask_phone
@@ -38,6 +47,10 @@ class Applicant(db.Model):
         ),
         CheckConstraint("(risk_level IS NULL) = (risk_level_dt IS NULL)",
                         name="risk_level_dated"),
+        # Search by a part of the name (``LIKE '%…%'``): a trigram index on PostgreSQL (the
+        # pg_trgm extension, created with the table); a plain index elsewhere.
+        db.Index("ix_applicants_name_trgm", "name", postgresql_using="gin",
+                 postgresql_ops={"name": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,6 +86,12 @@ class Applicant(db.Model):
 
     def __repr__(self) -> str:
         return f"<Applicant {self.id} {self.kind.value} {self.masked_code}>"
+
+
+# The trigram operator class must exist before the index above (``create_all``; migrations
+# create the extension themselves).
+event.listen(Applicant.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 
 class ApplicantVersion(db.Model):

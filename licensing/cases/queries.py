@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
 
 from licensing.applicants.models import Applicant
 from licensing.auth.access import department_scope
 from licensing.auth.models import Role
 from licensing.cases.errors import ApplicationNotFound
-from licensing.cases.models import Application
+from licensing.cases.models import (
+    Application,
+    ApplicationStatus,
+    Licence,
+    Track,
+    normalise_case_number,
+)
 from licensing.extensions import db
 
 
@@ -31,3 +40,96 @@ def load_application(public_id: str, user, *, for_update: bool = False) -> Appli
     if application is None:
         raise ApplicationNotFound()
     return application
+
+
+#: Rows per page of the case list.
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class CaseListQuery:
+    """The case list's filters and where the page starts, as read from the query string.
+
+    ``after`` / ``before``: the id of the last (first) application of the page the user
+    comes from; the list then continues by key from there, as deep as it goes, without
+    counting the rows before it. Without either, ``page`` counts pages from the top.
+    """
+
+    q: str = ""
+    status: str = ""
+    track: str = ""
+    page: int = 1
+    after: int | None = None
+    before: int | None = None
+
+
+@dataclass
+class CasePage:
+    """One page of the case list, newest first, with the keys of its neighbours."""
+
+    applications: list[Application]
+    has_next: bool
+    has_previous: bool
+
+    @property
+    def next_after(self) -> int | None:
+        """The ``after`` of the following page (``None`` on the last page)."""
+        return self.applications[-1].id if self.has_next and self.applications else None
+
+    @property
+    def previous_before(self) -> int | None:
+        """The ``before`` of the preceding page (``None`` on the first page)."""
+        return self.applications[0].id if self.has_previous and self.applications else None
+
+
+def search_condition(q: str):
+    """What a search box's text finds: an exact code, else a part of the applicant's name.
+
+    Codes are looked up first, exactly, through their unique indexes: a case number (受理编号,
+    typed loosely), a licence number, an applicant's code (统一社会信用代码 or ID number).
+    Only when no code matches is the text a part of a name: ``LIKE '%…%'``, which the
+    trigram index on ``applicants.name`` serves on PostgreSQL. (One OR of all of them would
+    leave the database no index to start from.)
+    """
+    q = q.strip()
+    case_number = normalise_case_number(q)
+    if case_number:
+        return Application.case_number == case_number
+    if q.isascii() and q.replace("-", "").isalnum():
+        licensed = db.session.scalar(select(Licence.application_id).where(Licence.number == q))
+        if licensed is not None:
+            return Application.id == licensed
+        holders = list(db.session.scalars(select(Applicant.id).where(
+            Applicant.code == q.upper())))
+        if holders:
+            return Application.applicant_id.in_(holders)
+    return Application.applicant_id.in_(
+        select(Applicant.id).where(Applicant.name.contains(q, autoescape=True)))
+
+
+def case_list(user, query: CaseListQuery) -> CasePage:
+    """One page of the applications the user may see, newest first.
+
+    Each row's item and applicant are loaded with the page (no statement per row).
+    """
+    stmt = visible_applications(user).options(joinedload(Application.item_version),
+                                              joinedload(Application.applicant))
+    if query.status in ApplicationStatus.__members__:
+        stmt = stmt.where(Application.status == ApplicationStatus(query.status))
+    if query.track in Track.__members__:
+        stmt = stmt.where(Application.track == Track(query.track))
+    if query.q.strip():
+        stmt = stmt.where(search_condition(query.q))
+    if query.before is not None:
+        rows = list(db.session.scalars(stmt.where(Application.id > query.before)
+                                       .order_by(Application.id).limit(PAGE_SIZE + 1)))
+        has_previous = len(rows) > PAGE_SIZE
+        return CasePage(list(reversed(rows[:PAGE_SIZE])), has_next=True,
+                        has_previous=has_previous)
+    if query.after is not None:
+        stmt = stmt.where(Application.id < query.after)
+    else:
+        stmt = stmt.offset((max(query.page, 1) - 1) * PAGE_SIZE)
+    rows = list(db.session.scalars(stmt.order_by(Application.id.desc()).limit(PAGE_SIZE + 1)))
+    return CasePage(rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE,
+                    has_previous=query.after is not None or query.page > 1)

@@ -6,10 +6,9 @@ import secrets
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func
 
 from licensing.applicants.identity import mask_code, mask_phone
-from licensing.applicants.models import Applicant
 from licensing.applicants.services import applicants_of_user, get_or_create_applicant
 from licensing.audit.services import record_audit
 from licensing.auth.access import public, roles_required
@@ -42,9 +41,13 @@ from licensing.cases.models import (
     MaterialHandling,
     PauseReason,
     Track,
-    normalise_case_number,
 )
-from licensing.cases.queries import load_application, visible_applications
+from licensing.cases.queries import (
+    CaseListQuery,
+    case_list,
+    load_application,
+    visible_applications,
+)
 from licensing.catalogue.models import ItemVersion
 from licensing.catalogue.services import guide_versions, item_rules_dict
 from licensing.errors import DomainError
@@ -80,26 +83,18 @@ def _published_versions() -> list[ItemVersion]:
 @roles_required(*VIEWERS)
 def list_applications():
     """The applications the user may see, newest first, with filters."""
-    stmt = visible_applications(current_user)
-    status = request.args.get("status") or ""
-    track = request.args.get("track") or ""
-    q = (request.args.get("q") or "").strip()
-    if status in ApplicationStatus.__members__:
-        stmt = stmt.where(Application.status == ApplicationStatus(status))
-    if track in Track.__members__:
-        stmt = stmt.where(Application.track == Track(track))
-    case_number = normalise_case_number(q)
-    if case_number:
-        stmt = stmt.where(Application.case_number == case_number)
-    elif q:
-        # a subquery, not a join: an applicant's own list already joins Applicant
-        stmt = stmt.where(Application.applicant_id.in_(select(Applicant.id).where(
-            or_(Applicant.name.contains(q), Applicant.code == q.upper()))))
-    page = max(request.args.get("page", 1, type=bounded_int), 1)
-    applications = db.session.scalars(
-        stmt.order_by(Application.id.desc()).limit(50).offset((page - 1) * 50)).all()
-    return render_template("cases/list.html", applications=applications, status=status,
-                           track=track, q=q, page=page, statuses=list(ApplicationStatus),
+    query = CaseListQuery(
+        q=(request.args.get("q") or "").strip(),
+        status=request.args.get("status") or "",
+        track=request.args.get("track") or "",
+        page=max(request.args.get("page", 1, type=bounded_int), 1),
+        after=request.args.get("after", type=bounded_int),
+        before=request.args.get("before", type=bounded_int),
+    )
+    result = case_list(current_user, query)
+    return render_template("cases/list.html", applications=result.applications,
+                           result=result, status=query.status, track=query.track, q=query.q,
+                           page=query.page, statuses=list(ApplicationStatus),
                            tracks=list(Track), mask_code=mask_code)
 
 

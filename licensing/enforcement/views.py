@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from licensing.applicants.identity import mask_code
 from licensing.audit.services import entries_for
@@ -109,7 +110,11 @@ def results():
     if request.args.get("late") == "1":
         stmt = stmt.where(VerificationTask.pushed_late.is_(True))
     page = max(request.args.get("page", 1, type=bounded_int), 1)
-    tasks = db.session.scalars(stmt.limit(50).offset((page - 1) * 50)).all()
+    tasks = db.session.scalars(stmt.options(
+        joinedload(VerificationTask.item_version),
+        joinedload(VerificationTask.licence).joinedload(Licence.applicant),
+        joinedload(VerificationTask.supervisory_department),
+    ).limit(50).offset((page - 1) * 50)).all()
     return render_template("revocation/results.html", tasks=tasks, outcome=outcome,
                            late=request.args.get("late") == "1", page=page,
                            outcomes=list(Outcome), mask_code=mask_code)
@@ -129,6 +134,7 @@ def cases():
     elif status in RevocationStatus.__members__:
         stmt = stmt.where(RevocationCase.status == RevocationStatus(status))
     page = max(request.args.get("page", 1, type=bounded_int), 1)
+    stmt = stmt.options(joinedload(RevocationCase.licence).joinedload(Licence.applicant))
     rows = db.session.scalars(stmt.order_by(RevocationCase.requested_dt.desc(),
                                             RevocationCase.id.desc())
                               .limit(50).offset((page - 1) * 50)).all()
@@ -293,6 +299,7 @@ def breaches():
     if status in BreachStatus.__members__:
         stmt = stmt.where(BreachCase.status == BreachStatus(status))
     page = max(request.args.get("page", 1, type=bounded_int), 1)
+    stmt = stmt.options(joinedload(BreachCase.licence).joinedload(Licence.applicant))
     rows = db.session.scalars(stmt.order_by(BreachCase.opened_dt.desc(), BreachCase.id.desc())
                               .limit(50).offset((page - 1) * 50)).all()
     return render_template("enforcement/breaches.html", rows=rows, status=status, page=page,

@@ -22,7 +22,12 @@ from licensing.notifications.models import Notification
 from licensing.reports import charts
 from licensing.reports.figures import on_time_rate
 from licensing.reports.periods import Period
-from licensing.reports.services import MonthlyReportData, build_monthly_report, trend
+from licensing.reports.services import (
+    MonthlyReportData,
+    build_monthly_report,
+    report_for,
+    trend,
+)
 from licensing.supervision.jobs import NOTIFY_RESULT_PUSHED
 from licensing.supervision.models import ACTIVE_TASK_STATES, Outcome, TaskStatus, VerificationTask
 from licensing.supervision.services import (
@@ -105,10 +110,10 @@ def sla_view(user: User, today: date | None = None) -> SlaView:
         lines.sort(key=lambda line: (line.user_id is None, -line.overdue, -line.due_soon,
                                      line.name))
         urgent = list(db.session.scalars(
-            task_inbox(user, InboxFilters(due="overdue"), today).limit(10)))
+            task_inbox(user, InboxFilters(due="overdue"), today, limit=10)).unique())
         if len(urgent) < 10:
-            urgent += list(db.session.scalars(
-                task_inbox(user, InboxFilters(due="due_soon"), today).limit(10 - len(urgent))))
+            urgent += list(db.session.scalars(task_inbox(
+                user, InboxFilters(due="due_soon"), today, limit=10 - len(urgent))).unique())
     elif user.department is not None:
         a = Application
         base = department_scope(select(a.id), a.approval_department_id, user=user)
@@ -237,7 +242,8 @@ def city_view(user: User, period: Period, until: Period | None = None) -> CityVi
         [(p.totals["tasks_overdue"], p.totals["results_pushed_late"]) for p in points],
         partial=partial, height=220,
         description="每月末仍逾期未核查的任务（含积压），以及当月超期推送的核查结果。")
-    report = build_monthly_report(period, user)
+    # A finalised month is read from its snapshot (what was reported), not counted again.
+    report = report_for(period, user)
     supervisory = [r for r in report.departments if r.kind == DepartmentKind.supervisory]
     supervisory.sort(key=lambda r: (-r.figures["tasks_due"], -r.figures["tasks_overdue"],
                                     r.code))

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -125,6 +126,28 @@ TASK_EVENT_LABELS = {
 }
 
 
+def _status_is(value: str):
+    return text(f"status = '{value}'")
+
+
+_UNASSIGNED = text("assigned_to_id IS NULL AND status IN ('open', 'checked', 'breach', "
+                   "'rectifying')")
+
+
+def _due_indexes() -> list:
+    """Partial indexes: the open tasks by verification due date, the checked by push date."""
+    indexes = []
+    for status, column in (("open", "verification_due_on"), ("checked", "result_push_due_on")):
+        where = _status_is(status)
+        indexes += [
+            db.Index(f"ix_verification_tasks_{status}_due", column, "id",
+                     postgresql_where=where, sqlite_where=where),
+            db.Index(f"ix_verification_tasks_dept_{status}_due", "supervisory_department_id",
+                     column, "id", postgresql_where=where, sqlite_where=where),
+        ]
+    return indexes
+
+
 class VerificationTask(deadline_mixin("verification"), deadline_mixin("result_push"), db.Model):
     """The on-site check of one licence's commitment by its supervisory department.
 
@@ -141,6 +164,17 @@ class VerificationTask(deadline_mixin("verification"), deadline_mixin("result_pu
                  "status", "verification_due_on"),
         db.Index("ix_verification_tasks_approval_pushed", "approval_department_id",
                  "pushed_dt"),
+        # The inbox reads each state group in due-date order from its own partial index
+        # (``services.task_inbox``): per department, and across the city for the reform office.
+        *_due_indexes(),
+        # The inbox's item filter and list of items (one probe per item version).
+        db.Index("ix_verification_tasks_item_version_dept", "item_version_id",
+                 "supervisory_department_id"),
+        # The states across the city (the reform office): the undated ones by id, the counts.
+        db.Index("ix_verification_tasks_status_id", "status", "id"),
+        # The count of unassigned active tasks, without visiting the assigned ones.
+        db.Index("ix_verification_tasks_unassigned", "supervisory_department_id",
+                 postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED),
         CheckConstraint(
             "(outcome IS NULL AND checked_on IS NULL AND checked_by_id IS NULL) OR "
             "(outcome IS NOT NULL AND checked_on IS NOT NULL AND checked_by_id IS NOT NULL)",

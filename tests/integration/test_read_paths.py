@@ -1,0 +1,190 @@
+"""The read paths made fast for a million cases still show what they showed: the inbox's
+order and counts, paging by key (the inbox, the task API, the case list), the search by code
+and by name."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from licensing.auth.models import Role
+from licensing.cases.models import Application
+from licensing.extensions import db
+from licensing.supervision import services
+from licensing.supervision.models import ACTIVE_TASK_STATES, Outcome, VerificationTask
+from licensing.supervision.services import InboxCursor, InboxFilters
+from tests.factories import create_test_user, login_as
+from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)
+    TODAY,
+    licensed,
+    world_fixture,
+)
+
+CHECKED_ON = date(2026, 3, 9)
+
+
+@pytest.fixture
+def tasks(world) -> list[VerificationTask]:
+    """Eight tasks: open (two decision dates), checked (one overdue), in breach, being rectified
+    (two due dates), closed."""
+    made = []
+    for i, decided_on in enumerate([date(2026, 3, 2), date(2026, 1, 5), date(2026, 3, 2),
+                                    date(2026, 2, 2), date(2026, 3, 2), date(2026, 3, 2),
+                                    date(2026, 1, 5), date(2026, 3, 2)]):
+        _, _, task = licensed(world, decided_on=decided_on)
+        if i in (2, 3):  # checked, not pushed: the second one's push is overdue
+            services.record_result(task, Outcome.nonconform, "与承诺不符",
+                                   CHECKED_ON if i == 2 else date(2026, 2, 10),
+                                   actor=world.inspector, push=False)
+        elif i == 4:  # breach
+            services.record_result(task, Outcome.nonconform, "与承诺不符", CHECKED_ON,
+                                   actor=world.inspector)
+        elif i in (5, 6):  # rectifying, due 20 March and 12 March
+            services.record_result(task, Outcome.nonconform, "与承诺不符", CHECKED_ON,
+                                   actor=world.inspector)
+            services.order_rectification(task, date(2026, 3, 20 if i == 5 else 12),
+                                         actor=world.inspector)
+        elif i == 7:  # closed
+            services.record_result(task, Outcome.conform, "", CHECKED_ON, actor=world.inspector,
+                                   checklist={"核对经营场所": "conform", "核对从业人员": "conform",
+                                              "现场勘验（审批后实施）": "not_applicable"})
+        db.session.commit()
+        made.append(task)
+    return made
+
+
+def _expected(tasks, statuses=None) -> list[int]:
+    """The inbox's order as the tasks themselves state it: the next due date first."""
+    chosen = [t for t in tasks if statuses is None or t.status in statuses]
+    return [t.id for t in sorted(chosen, key=lambda t: (t.current_due_on is None,
+                                                        t.current_due_on or date.min, t.id))]
+
+
+def _ids(stmt) -> list[int]:
+    return [t.id for t in db.session.scalars(stmt).unique()]
+
+
+def test_inbox_order_is_the_next_due_date_first_across_every_state(world, tasks):
+    assert _ids(services.task_inbox(world.head)) == _expected(tasks, ACTIVE_TASK_STATES)
+    everything = services.task_inbox(world.head, InboxFilters(status="all"))
+    assert _ids(everything) == _expected(tasks)
+    assert len({t.status for t in tasks}) == 5  # open, checked, breach, rectifying, closed
+    assert _ids(services.task_inbox(world.head, InboxFilters(status="checked"))) == \
+        _expected(tasks, {tasks[2].status})
+
+
+def test_inbox_pages_by_offset_and_by_cursor_give_the_same_order(world, tasks):
+    expected = _expected(tasks)
+    filters = InboxFilters(status="all")
+    by_offset = []
+    for page in range(4):
+        by_offset += _ids(services.task_inbox(world.head, filters, TODAY, limit=3,
+                                              offset=page * 3))
+    assert by_offset == expected
+    by_cursor, after = [], None
+    while True:
+        rows = list(db.session.scalars(services.task_inbox(world.head, filters, TODAY,
+                                                           limit=3, after=after)).unique())
+        by_cursor += [t.id for t in rows]
+        if len(rows) < 3:
+            break
+        after = InboxCursor.parse(str(InboxCursor.after(rows[-1])))
+    assert by_cursor == expected
+
+
+def test_due_filters_and_counts_agree_with_the_tasks(world, tasks):
+    limit = services.due_soon_limit(TODAY)
+    active = [t for t in tasks if t.is_active]
+    overdue = [t for t in active if t.current_due_on and t.current_due_on < TODAY]
+    soon = [t for t in active if t.current_due_on and TODAY <= t.current_due_on <= limit]
+    assert overdue and soon
+    assert _ids(services.task_inbox(world.head, InboxFilters(due="overdue"))) == \
+        _expected(overdue)
+    assert _ids(services.task_inbox(world.head, InboxFilters(due="due_soon"))) == \
+        _expected(soon)
+    counts = services.task_counts(world.head, TODAY)
+    assert (counts.active, counts.overdue, counts.due_soon) == (len(active), len(overdue),
+                                                                len(soon))
+    assert counts.rectifying == 2
+    assert counts.unassigned == len([t for t in active if t.assigned_to_id is None])
+    reform = create_test_user(Role.reform_office)
+    assert services.task_counts(reform, TODAY) == counts  # the only department with tasks
+    assert services.task_counts(world.other_head, TODAY).active == 0
+
+
+def test_item_filter_lists_only_items_with_tasks_in_the_department(world, tasks):
+    items = services.visible_items(world.head)
+    assert {item_id for item_id, _ in items} == {t.item_version.item_id for t in tasks}
+    assert services.visible_items(world.other_head) == []
+    one = tasks[0].item_version.item_id
+    assert _ids(services.task_inbox(world.head, InboxFilters(status="all", item_id=one))) == \
+        [tasks[0].id]
+
+
+@pytest.mark.parametrize("text", ["", "x.1", "2026-13-01.5", "2026-01-01.", "-.abc", "1.2.3"])
+def test_a_bad_cursor_reads_as_none(text):
+    assert InboxCursor.parse(text) is None
+
+
+def test_task_api_pages_by_its_next_cursor(client, world, tasks):
+    login_as(client, world.head)
+    whole = client.get("/api/v1/verification-tasks?status=all&per_page=100").get_json()
+    assert [t["id"] for t in whole["tasks"]] == _expected(tasks)
+    assert whole["next"] is None
+    seen, url = [], "/api/v1/verification-tasks?status=all&per_page=3"
+    while True:
+        page = client.get(url).get_json()
+        seen += [t["id"] for t in page["tasks"]]
+        if not page["next"]:
+            break
+        url = f"/api/v1/verification-tasks?status=all&per_page=3&after={page['next']}"
+    assert seen == _expected(tasks)
+    legacy = client.get("/api/v1/verification-tasks?status=all&per_page=3&page=2").get_json()
+    assert [t["id"] for t in legacy["tasks"]] == _expected(tasks)[3:6]
+    bad = client.get("/api/v1/verification-tasks?after=2026-02-30.5")
+    assert bad.status_code == 422
+    error = bad.get_json()["error"]
+    assert error["code"] == "validation_failed"
+    assert [e["location"] for e in error["errors"]] == [["query", "after"]]
+    assert client.get("/api/v1/verification-tasks?after=nonsense").status_code == 422
+
+
+def _listed(client, url) -> list[str]:
+    page = client.get(url)
+    assert page.status_code == 200
+    return [a.case_number for a in db.session.scalars(
+        db.select(Application).order_by(Application.id.desc()))
+        if a.case_number and a.case_number in page.get_data(as_text=True)]
+
+
+def test_case_list_search_by_case_number_licence_number_code_and_name(client, world, tasks):
+    login_as(client, world.approver)
+    application = tasks[3].application
+    licence = tasks[3].licence
+    for q in (application.case_number, application.case_number.replace("-", "").lower(),
+              licence.number, application.applicant.code, application.applicant.name[2:]):
+        assert _listed(client, f"/applications?q={q}") == [application.case_number], q
+    assert _listed(client, "/applications?q=不存在的名称") == []
+
+
+def test_case_list_pages_by_key_and_back(client, world, tasks, monkeypatch):
+    from licensing.cases import queries
+
+    monkeypatch.setattr(queries, "PAGE_SIZE", 3)
+    login_as(client, world.approver)
+    newest_first = [a.case_number for a in db.session.scalars(
+        db.select(Application).order_by(Application.id.desc()))]
+    first = queries.case_list(world.approver, queries.CaseListQuery())
+    assert [a.case_number for a in first.applications] == newest_first[:3]
+    assert first.has_next and not first.has_previous
+    second = queries.case_list(world.approver, queries.CaseListQuery(after=first.next_after))
+    assert [a.case_number for a in second.applications] == newest_first[3:6]
+    back = queries.case_list(world.approver,
+                             queries.CaseListQuery(before=second.previous_before))
+    assert [a.case_number for a in back.applications] == newest_first[:3]
+    assert not back.has_previous
+    by_page = queries.case_list(world.approver, queries.CaseListQuery(page=2))
+    assert [a.case_number for a in by_page.applications] == newest_first[3:6]
+    page = client.get(f"/applications?after={first.next_after}").get_data(as_text=True)
+    assert f"before={second.previous_before}" in page and "上一页" in page
