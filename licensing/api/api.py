@@ -221,8 +221,8 @@ def decide(application_id: str, body: schemas.DecisionIn):
     from licensing.cases.services import decide as decide_application
 
     application = load_application(application_id, _user(), for_update=True)
-    decide_application(application, Decision(body.outcome), _user(), body.reason)
-    return 200, present.application(application)
+    result = decide_application(application, Decision(body.outcome), _user(), body.reason)
+    return 200, present.application(application, task=result.task)
 
 
 # --- verification tasks -----------------------------------------------------------------------

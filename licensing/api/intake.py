@@ -142,7 +142,8 @@ def submit_application(user, body: schemas.ApplicationIn, key: str) -> Answer:
                              power_of_attorney=signature.power_of_attorney, actor=user)
     elif body.materials_received is not None:
         services.accept_general(application, list(body.materials_received))
-    db.session.refresh(application)
+    # The answer is built from the objects of this transaction: every step above kept them
+    # current, so a refresh would only read back what is in memory (issue 18).
     answer = Answer(201, present.application(application).model_dump(mode="json"))
     return _store(user, key, fingerprint, application, answer)
 

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 
 from licensing.applicants.identity import mask_id_number, validate_id_number
 from licensing.applicants.models import Applicant
@@ -154,11 +155,29 @@ def start_application(
     )
     db.session.add(application)
     db.session.flush()
+    _known_empty(application)
     application.case_number = format_case_number(local_today().year, application.id)
     db.session.flush()
     _audit(application, "started", item=version.code, version=version.number,
            channel=channel, applicant_id=applicant.id, case_number=application.case_number)
     return application
+
+
+#: What a brand-new application cannot have yet: its loaders would only find nothing.
+_EMPTY_AT_START = {"letter": None, "licence": None, "licence_request": None, "credit_check": None,
+                   "materials": [], "supplements": [], "pauses": [],
+                   "ineligibility_notices": [], "documents": []}
+
+
+def _known_empty(application: Application) -> None:
+    """Mark the relationships of a just-inserted application loaded and empty.
+
+    The row was inserted a moment ago in this transaction, so nothing can refer to it yet;
+    without this, the first touch of each relationship would send a SELECT that finds nothing
+    (issue 18: statements per request).
+    """
+    for name, empty in _EMPTY_AT_START.items():
+        set_committed_value(application, name, list(empty) if isinstance(empty, list) else empty)
 
 
 def start_licence_request(licence: Licence, purpose: Purpose, channel: Channel, *, actor=None,
@@ -218,7 +237,7 @@ def choose_track(application: Application, track: Track) -> TrackChoice:
         raise TrackNotOffered(f"事项“{version.name}”不提供{track.label}办理方式。")
     if track == Track.commitment:
         check = check_eligibility(application.applicant)
-        application.credit_check_id = check.id
+        application.credit_check = check
         reasons = list(check.reasons or [])
         if not check.eligible:
             application.credit_ineligible = True
