@@ -217,10 +217,11 @@ def decide(application_id: str, body: schemas.DecisionIn):
     transaction. A second decision answers 409 ``already_decided``.
     """
     from licensing.cases.models import Decision
-    from licensing.cases.queries import load_application
+    from licensing.cases.queries import decision_graph, load_application
     from licensing.cases.services import decide as decide_application
 
-    application = load_application(application_id, _user(), for_update=True)
+    application = load_application(application_id, _user(), for_update=True,
+                                   options=decision_graph())
     result = decide_application(application, Decision(body.outcome), _user(), body.reason)
     return 200, present.application(application, task=result.task)
 

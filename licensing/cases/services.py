@@ -792,25 +792,30 @@ def licence_number(department_code: str, year: int, seq: int) -> str:
 
 
 def _claim_decision(application: Application, decision: Decision, reason: str | None,
-                    actor, decided_on: date) -> None:
+                    actor, decided_on: date, on_the_spot: bool | None = None) -> None:
     """Move the application to its decided state, or raise ``AlreadyDecided``.
 
-    A conditional UPDATE: of several concurrent deciders exactly one matches the row.
+    A conditional UPDATE: of several concurrent deciders exactly one matches the row. The
+    values written are put on the object as loaded (no read-back); only the counter, which
+    the database increments, is left to load if anyone asks for it.
     """
     status = (ApplicationStatus.approved if decision == Decision.approve
               else ApplicationStatus.rejected)
+    values = {"status": status, "decision": decision, "decided_dt": utcnow(),
+              "decided_on": decided_on, "decided_by_id": actor.id, "decision_reason": reason}
+    if on_the_spot is not None:
+        values["decided_on_the_spot"] = on_the_spot
     result = db.session.execute(
         update(Application)
         .where(Application.id == application.id, Application.status.in_(DECIDABLE))
-        .values(status=status, decision=decision, decided_dt=utcnow(), decided_on=decided_on,
-                decided_by_id=actor.id, decision_reason=reason,
-                lock_version=Application.lock_version + 1)
+        .values(**values, lock_version=Application.lock_version + 1)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise AlreadyDecided()
-    db.session.expire(application, ["status", "decision", "decided_dt", "decided_on",
-                                    "decided_by_id", "decision_reason", "lock_version"])
+    for name, value in values.items():
+        set_committed_value(application, name, value)
+    db.session.expire(application, ["lock_version"])
 
 
 def decide(application: Application, decision: Decision, actor, reason: str | None = None,
@@ -833,7 +838,12 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
     if decision == Decision.reject and not reason:
         raise ValidationFailed("不予许可须说明理由。", code="reason_required")
     decided_on = decided_on or local_today()
-    _claim_decision(application, decision, reason, actor, decided_on)
+    # On the spot: no later than the working day the letter was signed (a decision on the
+    # day off the letter came in online is earlier still). Written with the decision itself.
+    on_the_spot = (decided_on <= signing_working_day(application)
+                   if decision == Decision.approve and application.track == Track.commitment
+                   else None)
+    _claim_decision(application, decision, reason, actor, decided_on, on_the_spot)
     if decision == Decision.reject:
         _audit(application, "rejected", reason=reason, decided_on=decided_on)
         return DecisionResult(application, None, None, [])
@@ -863,9 +873,6 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
                                                 licence=licence, deadline=deadline)
         task = next((value for _, value in opened if value is not None), None)
         supplements = _open_supplements(application, licence, decided_on)
-        # On the spot: no later than the working day the letter was signed (a decision on the
-        # day off the letter came in online is earlier still).
-        application.decided_on_the_spot = decided_on <= signing_working_day(application)
     letter_sha256 = application.letter.sha256 if application.letter else None
 
     if renewing:
@@ -900,7 +907,7 @@ def _placeholder_licence(application: Application, decided_on: date) -> Licence:
     # final statements of the transaction instead of the whole decision.
     licence = Licence(
         number=f"pending-{application.public_id}",
-        application_id=application.id,
+        application=application,  # and so application.licence, without a read
         approval_department_id=department.id,
         year=decided_on.year,
         seq=-application.id,
