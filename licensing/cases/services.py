@@ -907,7 +907,7 @@ def _placeholder_licence(application: Application, decided_on: date) -> Licence:
     # final statements of the transaction instead of the whole decision.
     licence = Licence(
         number=f"pending-{application.public_id}",
-        application=application,  # and so application.licence, without a read
+        application_id=application.id,
         approval_department_id=department.id,
         year=decided_on.year,
         seq=-application.id,
@@ -919,6 +919,9 @@ def _placeholder_licence(application: Application, decided_on: date) -> Licence:
     licences.freeze_at_issue(licence, application, decided_on)
     db.session.add(licence)
     db.session.flush()
+    # Both ends known now: the answer reads application.licence without another SELECT.
+    set_committed_value(application, "licence", licence)
+    set_committed_value(licence, "application", application)
     return licence
 
 
