@@ -161,14 +161,14 @@ def _drive(clients: int, seconds: float, make_worker) -> Run:
     return run
 
 
-def _statements_per_pair(app, commitments: list[dict]) -> tuple[int, int]:
+def _statements_per_pair(app, commitments: list[dict], index: int) -> tuple[int, int]:
     """Submit and decide one warm pair in-process; count each request's statements."""
     from licensing.extensions import db
     from tests.statements import count_statements
 
     client = app.test_client()
     tokens = []
-    for username in ("load-clerk-63", "load-approver-63"):
+    for username in (f"load-clerk-{index}", f"load-approver-{index}"):
         tokens.append(client.post(f"{API}/tokens", headers=_basic(username)).json["token"])
     clerk, approver = ({"Authorization": f"Bearer {t}"} for t in tokens)
     counts = (0, 0)
@@ -214,11 +214,13 @@ def main() -> str:
     if not described.startswith("postgresql"):
         parser.error("bench/http.py measures PostgreSQL: set DATABASE_URL")
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    _prepare(app)
+    # One clerk and one approver per client (and one more pair for the count): a department
+    # of as many approvers as desks, each of whom is told of every case waiting for them.
+    _prepare(app, accounts=max(args.clients) + 1)
     bare_app.prepare(url)
     with app.test_client() as client:
         commitments = _commitments(client.get(f"{API}/items/{ITEM}").json)
-    submit_count, decision_count = _statements_per_pair(app, commitments)
+    submit_count, decision_count = _statements_per_pair(app, commitments, max(args.clients))
 
     project_port, bare_port = _free_port(), _free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "http-" + "k" * 40,

@@ -119,7 +119,9 @@ def submit_application(user, body: schemas.ApplicationIn, key: str) -> Answer:
         version, applicant, Channel.online, actor=user,
         idempotency_key=application_key(user, key), licensed_scope=body.licensed_scope)
     # start_application returns the earlier application of a key: then its answer exists.
-    replay = stored_answer(user, key, fingerprint)
+    # (Nothing pending bears on that answer: the new case number waits for the next flush.)
+    with db.session.no_autoflush:
+        replay = stored_answer(user, key, fingerprint)
     if replay is not None:
         return replay
 

@@ -156,8 +156,8 @@ def start_application(
     db.session.add(application)
     db.session.flush()
     _known_empty(application)
+    # Written with the application's next change (one UPDATE less); in this transaction.
     application.case_number = format_case_number(local_today().year, application.id)
-    db.session.flush()
     _audit(application, "started", item=version.code, version=version.number,
            channel=channel, applicant_id=applicant.id, case_number=application.case_number)
     return application
