@@ -62,6 +62,7 @@ from licensing.cases.models import (
 from licensing.cases.signals import commitment_licence_issued, licence_credit_barred
 from licensing.catalogue.models import ItemVersion, VerificationRule
 from licensing.catalogue.services import current_version as item_version_in_force
+from licensing.catalogue.services import with_materials
 from licensing.clock import local_date, local_today, utcnow
 from licensing.credit.signals import recheck_found_barred
 from licensing.errors import DomainError, InvalidTransition, ValidationFailed
@@ -860,7 +861,7 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
 
     task = None
     supplements: list[SupplementObligation] = []
-    version = application.item_version
+    version = with_materials(application.item_version)
     if application.track == Track.commitment:
         rule = VERIFICATION_RULES[VerificationRule(version.verification_rule)]
         deadline = compute_deadline(
