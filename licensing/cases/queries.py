@@ -29,11 +29,14 @@ def decision_graph() -> tuple:
 
     The decision issues the licence from these facts and answers with them (issue 18: one
     statement, not one lazy load each). Collections keep their own loaders (a join would
-    repeat rows). A function, because options need every mapper configured.
+    repeat rows), but the few materials of the case, read for its supplements. A function,
+    because options need every mapper configured.
     """
     return (
         joinedload(Application.item_version).joinedload(ItemVersion.item),
         joinedload(Application.approval_department),
+        joinedload(Application.supervisory_department),
+        joinedload(Application.materials),
         joinedload(Application.applicant_version),
         joinedload(Application.letter),
         joinedload(Application.credit_check),
@@ -53,7 +56,8 @@ def load_application(public_id: str, user, *, for_update: bool = False,
         stmt = stmt.options(*options)
     if for_update and db.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Application)
-    application = db.session.scalars(stmt).first()
+    # All rows read (a joined collection spans several), then one application.
+    application = db.session.scalars(stmt).unique().one_or_none()
     if application is None:
         raise ApplicationNotFound()
     return application

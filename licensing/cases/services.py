@@ -348,7 +348,8 @@ def _replace_materials(application: Application, chosen: Mapping[int, MaterialHa
                 ApplicationMaterial(material_id=material_id, handling=handling))
         else:
             row.handling = handling
-    db.session.flush()
+    # No flush of its own: the rows go in with the application's next change (its letter, or
+    # the caller's commit), one UPDATE of the application fewer (issue 18).
 
 
 def commitment_choices(application: Application) -> list[tuple]:
@@ -874,6 +875,8 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
                                                 licence=licence, deadline=deadline)
         task = next((value for _, value in opened if value is not None), None)
         supplements = _open_supplements(application, licence, decided_on)
+        # Obligations open only here, at the decision: these are all the case has.
+        set_committed_value(application, "supplements", list(supplements))
     letter_sha256 = application.letter.sha256 if application.letter else None
 
     if renewing:
@@ -920,9 +923,11 @@ def _placeholder_licence(application: Application, decided_on: date) -> Licence:
     licences.freeze_at_issue(licence, application, decided_on)
     db.session.add(licence)
     db.session.flush()
-    # Both ends known now: the answer reads application.licence without another SELECT.
+    # Both ends known now, and a new licence has no versions yet: no SELECT finds that out.
     set_committed_value(application, "licence", licence)
     set_committed_value(licence, "application", application)
+    set_committed_value(licence, "approval_department", department)
+    set_committed_value(licence, "versions", [])
     return licence
 
 

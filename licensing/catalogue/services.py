@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import event, inspect, or_, select
-from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -76,8 +76,11 @@ from licensing.extensions import db
 
 def get_item(code: str) -> Item:
     """Return the item with this code, or raise ``UnknownItem``."""
-    item = db.session.scalar(
-        select(Item).where(Item.code == code).options(selectinload(Item.versions)))
+    # One statement; every row read (the versions span several), then the one item.
+    item = db.session.scalars(
+        select(Item).where(Item.code == code).options(
+            joinedload(Item.versions).joinedload(ItemVersion.approval_department))
+    ).unique().one_or_none()
     if item is None:
         raise UnknownItem(f"事项“{code}”不存在。")
     # The loader fills item.versions but not each version's way back: without this, a
