@@ -109,7 +109,10 @@ def record_audit(
         changes=_jsonable(dict(changes or {})),
     )
     entry.entry_hash = compute_entry_hash(entry)
-    db.session.info.setdefault(_PENDING, []).append(entry)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # the entry belongs to a transaction, as an added object would
+    session.info.setdefault(_PENDING, []).append(entry)
     return entry
 
 
@@ -176,11 +179,11 @@ def _forget_rolled_back(session: Session, previous_transaction) -> None:
 @event.listens_for(Session, "after_transaction_end")
 def _forget_unwritten(session: Session, transaction) -> None:
     # A transaction that ended without its commit (closed, or rolled back) took its entries.
-    if transaction.parent is None and session.info.get(_PENDING):
-        session.info[_PENDING] = []
+    # (A savepoint's end is handled by after_soft_rollback, which comes after this event.)
+    if transaction.parent is None:
+        if session.info.get(_PENDING):
+            session.info[_PENDING] = []
         session.info.pop(_MARKS, None)
-    elif transaction.nested:
-        session.info.get(_MARKS, {}).pop(transaction, None)
 
 
 def seal_pending(batch_size: int = _SEAL_BATCH) -> int:
