@@ -115,15 +115,13 @@ def submit_application(user, body: schemas.ApplicationIn, key: str) -> Answer:
         raise AcceptanceByStaff()
     version = current_version(body.item_code)
     applicant = _applicant_for(user, body.applicant)
+    # The key has no stored answer (above), so no application: the answer and the
+    # application are written in one transaction. A concurrent request with the same key
+    # fails on the unique index and replays this one's answer (replay_after_race).
     application = services.start_application(
         version, applicant, Channel.online, actor=user,
-        idempotency_key=application_key(user, key), licensed_scope=body.licensed_scope)
-    # start_application returns the earlier application of a key: then its answer exists.
-    # (Nothing pending bears on that answer: the new case number waits for the next flush.)
-    with db.session.no_autoflush:
-        replay = stored_answer(user, key, fingerprint)
-    if replay is not None:
-        return replay
+        idempotency_key=application_key(user, key), licensed_scope=body.licensed_scope,
+        key_known_unused=True)
 
     # The API caller attests that the one-time notice was given (docs/api.md).
     services.give_notice(application)

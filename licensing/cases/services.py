@@ -115,15 +115,18 @@ def start_application(
     licensed_scope: str | None = None,
     business_address: str | None = None,
     contact_name: str | None = None,
+    key_known_unused: bool = False,
 ) -> Application:
     """Open an application (a draft) for a published item version and an applicant.
 
     With an ``idempotency_key`` already used, the earlier application is returned and nothing
-    new is created: a double click or a retried request makes one application. The
+    new is created: a double click or a retried request makes one application. A caller that
+    has just looked the key up itself (``key_known_unused``: the API, by its stored answer)
+    skips the lookup; a concurrent use of the key then fails on the unique index. The
     application keeps the applicant's data as it is now (its current ``ApplicantVersion``)
     and the licensed scope (许可内容) applied for; the licence will state those.
     """
-    existing = find_by_idempotency_key(idempotency_key)
+    existing = None if key_known_unused else find_by_idempotency_key(idempotency_key)
     if existing is not None:
         return existing
     from licensing.catalogue.services import version_in_force
@@ -886,7 +889,7 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
     else:
         licence.seq = _next_licence_seq(department.id, decided_on.year)
         licence.number = licence_number(department.code, decided_on.year, licence.seq)
-        db.session.flush()
+        # Written with the decision number of its first version, in add_version's flush.
         _audit(application, "approved", decided_on=decided_on, licence=licence.number)
         record_audit("licence.issued", object_type="licence", object_id=licence.id,
                      changes={"number": licence.number, "application_id": application.id})
