@@ -125,6 +125,7 @@ def _drive(clients: int, seconds: float, make_worker) -> Run:
     """Run ``clients`` threads for ``seconds``; each calls its worker's step until time is up."""
     run, lock = Run(), threading.Lock()
     ready = threading.Barrier(clients + 1)
+    go = threading.Event()  # set once the deadline is: no client reads it before
     deadline = [0.0]
 
     def client(index: int) -> None:
@@ -137,6 +138,7 @@ def _drive(clients: int, seconds: float, make_worker) -> Run:
                 ready.wait()
                 return
             ready.wait()
+            go.wait()
             while time.monotonic() < deadline[0]:
                 try:
                     first, second = step()
@@ -155,6 +157,7 @@ def _drive(clients: int, seconds: float, make_worker) -> Run:
     ready.wait()
     started = time.monotonic()
     deadline[0] = started + seconds
+    go.set()
     for thread in threads:
         thread.join()
     run.elapsed = time.monotonic() - started
