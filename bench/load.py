@@ -113,7 +113,8 @@ class Counter:
             raise RuntimeError("no licence after approval")
 
 
-def _prepare(app) -> None:
+def _prepare(app, accounts: int = 64) -> None:
+    """Migrate, load the demo data, and add ``accounts`` clerks and approvers of xzspj."""
     from flask_migrate import upgrade
 
     from licensing.auth.models import Role
@@ -122,12 +123,12 @@ def _prepare(app) -> None:
     from licensing.demo import load_all
     from licensing.extensions import db
 
-    use_cheap_hashing_for_tests()  # 64 accounts: the login cost is not what is measured
+    use_cheap_hashing_for_tests()  # many accounts: the login cost is not what is measured
     with app.app_context():
         upgrade()
         load_all()
         xzspj = department_by_code("xzspj")
-        for i in range(64):
+        for i in range(accounts):
             create_user(f"load-clerk-{i}", PASSWORD, Role.clerk, xzspj)
             create_user(f"load-approver-{i}", PASSWORD, Role.approver, xzspj)
         db.session.commit()

@@ -42,7 +42,7 @@ from licensing.calendar import services as calendar
 from licensing.cases import licences
 from licensing.cases.errors import ApplicationNotFound
 from licensing.cases.models import Application, Decision, Licence, Purpose
-from licensing.cases.queries import load_application, visible_applications
+from licensing.cases.queries import decision_graph, load_application, visible_applications
 from licensing.cases.services import decide as decide_application
 from licensing.cases.views import INTAKE, VIEWERS
 from licensing.credit.services import assess, current_risk_level, latest_check, records_of
@@ -235,9 +235,10 @@ def decide(application_id: str, body: schemas.DecisionIn):
     to the supervisory department and opens one supplement per promised material, in the same
     transaction. A second decision answers 409 ``already_decided``.
     """
-    application = load_application(application_id, _user(), for_update=True)
-    decide_application(application, Decision(body.outcome), _user(), body.reason)
-    return 200, present.application(application)
+    application = load_application(application_id, _user(), for_update=True,
+                                   options=decision_graph())
+    result = decide_application(application, Decision(body.outcome), _user(), body.reason)
+    return 200, present.application(application, task=result.task)
 
 
 # --- verification tasks -----------------------------------------------------------------------

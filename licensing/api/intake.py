@@ -115,13 +115,13 @@ def submit_application(user, body: schemas.ApplicationIn, key: str) -> Answer:
         raise AcceptanceByStaff()
     version = current_version(body.item_code)
     applicant = _applicant_for(user, body.applicant)
+    # The key has no stored answer (above), so no application: the answer and the
+    # application are written in one transaction. A concurrent request with the same key
+    # fails on the unique index and replays this one's answer (replay_after_race).
     application = services.start_application(
         version, applicant, Channel.online, actor=user,
-        idempotency_key=application_key(user, key), licensed_scope=body.licensed_scope)
-    # start_application returns the earlier application of a key: then its answer exists.
-    replay = stored_answer(user, key, fingerprint)
-    if replay is not None:
-        return replay
+        idempotency_key=application_key(user, key), licensed_scope=body.licensed_scope,
+        key_known_unused=True)
 
     # The API caller attests that the one-time notice was given (docs/api.md).
     services.give_notice(application)
@@ -142,7 +142,8 @@ def submit_application(user, body: schemas.ApplicationIn, key: str) -> Answer:
                              power_of_attorney=signature.power_of_attorney, actor=user)
     elif body.materials_received is not None:
         services.accept_general(application, list(body.materials_received))
-    db.session.refresh(application)
+    # The answer is built from the objects of this transaction: every step above kept them
+    # current, so a refresh would only read back what is in memory (issue 18).
     answer = Answer(201, present.application(application).model_dump(mode="json"))
     return _store(user, key, fingerprint, application, answer)
 

@@ -60,8 +60,19 @@ def task_ref(task) -> schemas.TaskRef | None:
                            provisional=bool(task.verification_provisional))
 
 
-def application(application) -> schemas.ApplicationOut:
-    """An application and what followed it."""
+_LOOK_UP = object()
+
+
+def application(application, task=_LOOK_UP) -> schemas.ApplicationOut:
+    """An application and what followed it.
+
+    ``task``: its verification task when the caller holds it already (the decision just
+    opened it, or ``None`` for none); by default it is looked up, and only once decided
+    (a task is opened by an approval, never before).
+    """
+    if task is _LOOK_UP:
+        task = task_of(application) if application.decided_dt is not None else None
+
     version = application.item_version
     letter = application.letter
     decision = None
@@ -102,8 +113,8 @@ def application(application) -> schemas.ApplicationOut:
         decision=decision,
         licence=licence_ref(application.licence or (
             application.licence_request.licence if application.licence_request else None)),
-        task=task_ref(task_of(application)),
-        verification_task=task_ref(task_of(application)),
+        task=task_ref(task),
+        verification_task=task_ref(task),
         supplements=[
             schemas.SupplementOut(material_code=s.material.code, status=s.status.value,
                                   due_on=s.supplement_due_on,

@@ -61,11 +61,21 @@ def _snapshot(applicant: Applicant, actor) -> ApplicantVersion:
         address=applicant.address, created_by_id=getattr(actor, "id", None))
     db.session.add(version)
     db.session.flush()
+    db.session.info.setdefault(_VERSIONS_WRITTEN, {})[(applicant.id, version.number)] = version
     return version
+
+
+#: session.info: the versions this transaction wrote, by (applicant id, number). A version
+#: is never changed, so the one just written is the one a query would find.
+_VERSIONS_WRITTEN = "applicant_versions_written"
 
 
 def current_version(applicant: Applicant) -> ApplicantVersion:
     """The applicant's latest version (created on the spot for rows older than versions)."""
+    written = db.session.info.get(_VERSIONS_WRITTEN, {})
+    version = written.get((applicant.id, applicant.version_number))
+    if version is not None and version in db.session:
+        return version
     version = db.session.scalar(select(ApplicantVersion).where(
         ApplicantVersion.applicant_id == applicant.id,
         ApplicantVersion.number == applicant.version_number))

@@ -1,4 +1,11 @@
-"""Writing, sealing and verifying the audit log."""
+"""Writing, sealing and verifying the audit log.
+
+Entries of one transaction are written together: ``record_audit`` keeps them with the session
+and ``write_pending`` sends them as one multi-row INSERT, before the transaction commits, or
+earlier when something in the transaction reads the audit tables. They commit or roll back with
+the change they describe, as before; a request no longer pays one INSERT per entry
+(docs/decisions/0022-write-path-statements.md).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +20,9 @@ from typing import Any
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, insert, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import find_tables
 
 from licensing.audit.models import AuditEntry, AuditSeal
 from licensing.clock import utcnow
@@ -23,6 +32,10 @@ GENESIS_HASH = "0" * 64
 SYSTEM_LABEL = "system"
 _SEAL_LOCK_KEY = 7_301_001  # pg advisory lock id for the sealing step
 _SEAL_BATCH = 2000
+_PENDING = "audit_pending"  # session.info: entries recorded, not yet written
+_MARKS = "audit_savepoint_marks"  # session.info: pending length when each savepoint began
+_INSERT_CHUNK = 500  # rows per INSERT: 8 parameters each, well under every driver's limit
+_AUDIT_TABLES = frozenset({AuditEntry.__table__, AuditSeal.__table__})
 
 
 def _jsonable(value: Any) -> Any:
@@ -96,8 +109,81 @@ def record_audit(
         changes=_jsonable(dict(changes or {})),
     )
     entry.entry_hash = compute_entry_hash(entry)
-    db.session.add(entry)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # the entry belongs to a transaction, as an added object would
+    session.info.setdefault(_PENDING, []).append(entry)
     return entry
+
+
+def write_pending(session: Session | None = None) -> int:
+    """Write the entries recorded in this transaction and not yet written; return how many.
+
+    One multi-row INSERT (per 500 entries), in the order recorded, so ids (and the chain the
+    sealing step builds from them) follow the order of the changes. Called before every
+    commit and before any read of the audit tables; callers rarely need it directly.
+    """
+    session = session if session is not None else db.session
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return 0
+    session.info[_PENDING] = []
+    # Written inside a savepoint, they roll back with it in the database now.
+    marks = session.info.get(_MARKS, {})
+    for transaction in marks:
+        marks[transaction] = 0
+    columns = ("occurred_dt", "actor_id", "actor_label", "action", "object_type", "object_id",
+               "changes", "entry_hash")
+    rows = [{c: getattr(entry, c) for c in columns} for entry in pending]
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        session.execute(insert(AuditEntry.__table__).values(rows[start:start + _INSERT_CHUNK]))
+    return len(rows)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    if session.info.get(_PENDING):
+        session.flush()
+        write_pending(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _write_before_audit_read(state) -> None:
+    # Like autoflush: a read of the audit tables sees the entries of its own transaction.
+    if state.session.info.get(_PENDING) and (
+            _AUDIT_TABLES & set(find_tables(state.statement, include_joins=True))):
+        write_pending(state.session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault(_MARKS, {})
+        marks[transaction] = len(session.info.get(_PENDING, ()))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction) -> None:
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    if previous_transaction.nested:
+        mark = session.info.get(_MARKS, {}).pop(previous_transaction, None)
+        if mark is not None:
+            del pending[mark:]
+        return
+    session.info[_PENDING] = []
+    session.info.pop(_MARKS, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_unwritten(session: Session, transaction) -> None:
+    # A transaction that ended without its commit (closed, or rolled back) took its entries.
+    # (A savepoint's end is handled by after_soft_rollback, which comes after this event.)
+    if transaction.parent is None:
+        if session.info.get(_PENDING):
+            session.info[_PENDING] = []
+        session.info.pop(_MARKS, None)
 
 
 def seal_pending(batch_size: int = _SEAL_BATCH) -> int:
@@ -109,6 +195,7 @@ def seal_pending(batch_size: int = _SEAL_BATCH) -> int:
     """
     sealed = 0
     session = db.session
+    write_pending(session)
     while True:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SEAL_LOCK_KEY})
@@ -172,6 +259,7 @@ class VerifyReport:
 def verify_chain() -> VerifyReport:
     """Walk the whole chain and recompute every hash; report the first bad entry, if any."""
     session = db.session
+    write_pending(session)
     prev = GENESIS_HASH
     checked = 0
     stmt = (

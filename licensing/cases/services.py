@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 
 from licensing.applicants.identity import mask_id_number, validate_id_number
 from licensing.applicants.models import Applicant
@@ -61,7 +62,7 @@ from licensing.cases.models import (
 from licensing.cases.signals import commitment_licence_issued, licence_credit_barred
 from licensing.catalogue.models import ItemVersion, VerificationRule
 from licensing.catalogue.services import current_version as item_version_in_force
-from licensing.catalogue.services import render_letter, version_in_force
+from licensing.catalogue.services import render_letter, version_in_force, with_materials
 from licensing.clock import local_date, local_today, utcnow
 from licensing.credit.services import check_eligibility, record_commitment_event, repair_guidance
 from licensing.credit.signals import recheck_found_barred
@@ -113,15 +114,18 @@ def start_application(
     licensed_scope: str | None = None,
     business_address: str | None = None,
     contact_name: str | None = None,
+    key_known_unused: bool = False,
 ) -> Application:
     """Open an application (a draft) for a published item version and an applicant.
 
     With an ``idempotency_key`` already used, the earlier application is returned and nothing
-    new is created: a double click or a retried request makes one application. The
+    new is created: a double click or a retried request makes one application. A caller that
+    has just looked the key up itself (``key_known_unused``: the API, by its stored answer)
+    skips the lookup; a concurrent use of the key then fails on the unique index. The
     application keeps the applicant's data as it is now (its current ``ApplicantVersion``)
     and the licensed scope (许可内容) applied for; the licence will state those.
     """
-    existing = find_by_idempotency_key(idempotency_key)
+    existing = None if key_known_unused else find_by_idempotency_key(idempotency_key)
     if existing is not None:
         return existing
 
@@ -153,11 +157,29 @@ def start_application(
     )
     db.session.add(application)
     db.session.flush()
+    _known_empty(application)
+    # Written with the application's next change (one UPDATE less); in this transaction.
     application.case_number = format_case_number(local_today().year, application.id)
-    db.session.flush()
     _audit(application, "started", item=version.code, version=version.number,
            channel=channel, applicant_id=applicant.id, case_number=application.case_number)
     return application
+
+
+#: What a brand-new application cannot have yet: its loaders would only find nothing.
+_EMPTY_AT_START = {"letter": None, "licence": None, "licence_request": None, "credit_check": None,
+                   "materials": [], "supplements": [], "pauses": [],
+                   "ineligibility_notices": [], "documents": []}
+
+
+def _known_empty(application: Application) -> None:
+    """Mark the relationships of a just-inserted application loaded and empty.
+
+    The row was inserted a moment ago in this transaction, so nothing can refer to it yet;
+    without this, the first touch of each relationship would send a SELECT that finds nothing
+    (issue 18: statements per request).
+    """
+    for name, empty in _EMPTY_AT_START.items():
+        set_committed_value(application, name, list(empty) if isinstance(empty, list) else empty)
 
 
 def start_licence_request(licence: Licence, purpose: Purpose, channel: Channel, *, actor=None,
@@ -215,7 +237,7 @@ def choose_track(application: Application, track: Track) -> TrackChoice:
         raise TrackNotOffered(f"事项“{version.name}”不提供{track.label}办理方式。")
     if track == Track.commitment:
         check = check_eligibility(application.applicant)
-        application.credit_check_id = check.id
+        application.credit_check = check
         reasons = list(check.reasons or [])
         if not check.eligible:
             application.credit_ineligible = True
@@ -323,7 +345,8 @@ def _replace_materials(application: Application, chosen: Mapping[int, MaterialHa
                 ApplicationMaterial(material_id=material_id, handling=handling))
         else:
             row.handling = handling
-    db.session.flush()
+    # No flush of its own: the rows go in with the application's next change (its letter, or
+    # the caller's commit), one UPDATE of the application fewer (issue 18).
 
 
 def commitment_choices(application: Application) -> list[tuple]:
@@ -761,25 +784,30 @@ def licence_number(department_code: str, year: int, seq: int) -> str:
 
 
 def _claim_decision(application: Application, decision: Decision, reason: str | None,
-                    actor, decided_on: date) -> None:
+                    actor, decided_on: date, on_the_spot: bool | None = None) -> None:
     """Move the application to its decided state, or raise ``AlreadyDecided``.
 
-    A conditional UPDATE: of several concurrent deciders exactly one matches the row.
+    A conditional UPDATE: of several concurrent deciders exactly one matches the row. The
+    values written are put on the object as loaded (no read-back); only the counter, which
+    the database increments, is left to load if anyone asks for it.
     """
     status = (ApplicationStatus.approved if decision == Decision.approve
               else ApplicationStatus.rejected)
+    values = {"status": status, "decision": decision, "decided_dt": utcnow(),
+              "decided_on": decided_on, "decided_by_id": actor.id, "decision_reason": reason}
+    if on_the_spot is not None:
+        values["decided_on_the_spot"] = on_the_spot
     result = db.session.execute(
         update(Application)
         .where(Application.id == application.id, Application.status.in_(DECIDABLE))
-        .values(status=status, decision=decision, decided_dt=utcnow(), decided_on=decided_on,
-                decided_by_id=actor.id, decision_reason=reason,
-                lock_version=Application.lock_version + 1)
+        .values(**values, lock_version=Application.lock_version + 1)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise AlreadyDecided()
-    db.session.expire(application, ["status", "decision", "decided_dt", "decided_on",
-                                    "decided_by_id", "decision_reason", "lock_version"])
+    for name, value in values.items():
+        set_committed_value(application, name, value)
+    db.session.expire(application, ["lock_version"])
 
 
 def decide(application: Application, decision: Decision, actor, reason: str | None = None,
@@ -800,7 +828,12 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
     if decision == Decision.reject and not reason:
         raise ValidationFailed("不予许可须说明理由。", code="reason_required")
     decided_on = decided_on or local_today()
-    _claim_decision(application, decision, reason, actor, decided_on)
+    # On the spot: no later than the working day the letter was signed (a decision on the
+    # day off the letter came in online is earlier still). Written with the decision itself.
+    on_the_spot = (decided_on <= signing_working_day(application)
+                   if decision == Decision.approve and application.track == Track.commitment
+                   else None)
+    _claim_decision(application, decision, reason, actor, decided_on, on_the_spot)
     if decision == Decision.reject:
         _audit(application, "rejected", reason=reason, decided_on=decided_on)
         return DecisionResult(application, None, None, [])
@@ -817,7 +850,7 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
 
     task = None
     supplements: list = []
-    version = application.item_version
+    version = with_materials(application.item_version)
     if application.track == Track.commitment:
         rule = VERIFICATION_RULES[VerificationRule(version.verification_rule)]
         deadline = compute_deadline(
@@ -831,10 +864,7 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
                                                 licence=licence, deadline=deadline,
                                                 decided_on=decided_on)
         task = next((value for _, value in opened if value is not None), None)
-        supplements = list(application.supplements)
-        # On the spot: no later than the working day the letter was signed (a decision on the
-        # day off the letter came in online is earlier still).
-        application.decided_on_the_spot = decided_on <= signing_working_day(application)
+        supplements = list(application.supplements)  # opened by the listener above
     letter_sha256 = application.letter.sha256 if application.letter else None
 
     if renewing:
@@ -844,7 +874,7 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
     else:
         licence.seq = _next_licence_seq(department.id, decided_on.year)
         licence.number = licence_number(department.code, decided_on.year, licence.seq)
-        db.session.flush()
+        # Written with the decision number of its first version, in add_version's flush.
         _audit(application, "approved", decided_on=decided_on, licence=licence.number)
         record_audit("licence.issued", object_type="licence", object_id=licence.id,
                      changes={"number": licence.number, "application_id": application.id})
@@ -881,6 +911,11 @@ def _placeholder_licence(application: Application, decided_on: date) -> Licence:
     licences.freeze_at_issue(licence, application, decided_on)
     db.session.add(licence)
     db.session.flush()
+    # Both ends known now, and a new licence has no versions yet: no SELECT finds that out.
+    set_committed_value(application, "licence", licence)
+    set_committed_value(licence, "application", application)
+    set_committed_value(licence, "approval_department", department)
+    set_committed_value(licence, "versions", [])
     return licence
 
 

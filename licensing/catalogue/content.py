@@ -9,6 +9,7 @@ the services.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -312,12 +313,20 @@ class LetterTemplateError(ValueError):
 def parse_letter_template(source: str) -> list[str | tuple[str, str | None]]:
     """Split a letter template into text and ``(placeholder, filter)`` parts.
 
+    Compiled once per process and template text (templates of published versions never
+    change; a rendering parses the same text again and again: issue 18).
+
     A letter template is data, not code: plain text with ``{{ name }}`` placeholders (each
     with at most one filter of ``LETTER_FILTERS``), no tags, loops or expressions. Rendering
     is one pass over the parts, so its cost is linear in the template's length (a template
     engine's nested loops took 22 seconds an intake: issue 19). Raises
     ``LetterTemplateError`` with a Chinese message.
     """
+    return list(_parsed_letter_template(source))
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_letter_template(source: str) -> tuple[str | tuple[str, str | None], ...]:
     if len(source) > MAX_LETTER_TEMPLATE:
         raise LetterTemplateError(f"告知承诺书文本不能超过 {MAX_LETTER_TEMPLATE} 个字符。")
     parts: list[str | tuple[str, str | None]] = []
@@ -341,7 +350,7 @@ def parse_letter_template(source: str) -> list[str | tuple[str, str | None]]:
                 raise LetterTemplateError(
                     f"告知承诺书文本只能使用 {{{{ 占位符 }}}}，不能使用标签、循环或表达式"
                     f"（约第 {line} 行：“{marker}”）。")
-    return parts
+    return tuple(parts)
 
 
 def render_letter_template(source: str, values: dict[str, Any]) -> str:

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import inspect, or_, select
-from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy import event, inspect, or_, select
+from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from licensing.audit.services import record_audit
@@ -76,10 +76,18 @@ from licensing.extensions import db
 
 def get_item(code: str) -> Item:
     """Return the item with this code, or raise ``UnknownItem``."""
-    item = db.session.scalar(
-        select(Item).where(Item.code == code).options(selectinload(Item.versions)))
+    # One statement; every row read (the versions span several), then the one item.
+    item = db.session.scalars(
+        select(Item).where(Item.code == code).options(
+            joinedload(Item.versions).joinedload(ItemVersion.approval_department))
+    ).unique().one_or_none()
     if item is None:
         raise UnknownItem(f"事项“{code}”不存在。")
+    # The loader fills item.versions but not each version's way back: without this, a
+    # version outliving its item in the session (it is held weakly) reads it, and its
+    # versions, again (issue 18).
+    for version in item.versions:
+        set_committed_value(version, "item", item)
     return item
 
 
@@ -108,6 +116,62 @@ def version_in_force(item: Item, on: date) -> ItemVersion | None:
     return version
 
 
+# --- The materials of published versions, read once per process ---------------------------
+#
+# A published (or retired) version's materials never change: the flush-time guard of
+# models.py refuses it. So each process reads them once per version and then puts them in
+# place from memory: the intake and the decision each read them otherwise (issue 18). A draft
+# is never cached. Any write of a version or a material row drops its version's entry, so a
+# version id seen again (a new database, a restored one) is read afresh.
+
+_MATERIALS_OF_VERSION: dict[int, tuple[dict[str, Any], ...]] = {}
+
+
+def with_materials(version: ItemVersion) -> ItemVersion:
+    """Have ``version.materials`` loaded: from the process cache when the version is published.
+
+    Costs no statement once the process has read that version's materials (one SELECT the
+    first time); a draft's materials are loaded as usual.
+    """
+    state = inspect(version)
+    if "materials" not in state.unloaded or state.session is None:
+        return version
+    if version.status == VersionStatus.draft:
+        return version
+    cached = _MATERIALS_OF_VERSION.get(version.id)
+    if cached is None:
+        columns = [attr.key for attr in inspect(Material).column_attrs]
+        _MATERIALS_OF_VERSION[version.id] = tuple(
+            {key: getattr(material, key) for key in columns} for material in version.materials)
+        return version
+    session = state.session
+    mapper = inspect(Material)
+    materials = []
+    for values in cached:
+        material = session.identity_map.get(mapper.identity_key_from_primary_key((values["id"],)))
+        if material is None:
+            material = Material(**values)
+            make_transient_to_detached(material)  # as if just loaded: clean, no history
+            session.add(material)
+        set_committed_value(material, "version", version)
+        materials.append(material)
+    set_committed_value(version, "materials", materials)
+    return version
+
+
+def _forget_materials(mapper, connection, target) -> None:
+    _MATERIALS_OF_VERSION.pop(getattr(target, "version_id", None), None)
+
+
+def _forget_version(mapper, connection, target) -> None:
+    _MATERIALS_OF_VERSION.pop(target.id, None)
+
+
+for _change in ("after_insert", "after_update", "after_delete"):
+    event.listen(Material, _change, _forget_materials)
+    event.listen(ItemVersion, _change, _forget_version)
+
+
 def current_version(item_code: str, on: date | None = None) -> ItemVersion:
     """Return the version of item ``item_code`` in force on ``on`` (today by default).
 
@@ -120,7 +184,7 @@ def current_version(item_code: str, on: date | None = None) -> ItemVersion:
     if version is None:
         raise ItemNotInForce(f"事项“{item_code}”在 {on.isoformat()} 没有有效的版本"
                              "（尚未发布或已停用）。")
-    return version
+    return with_materials(version)
 
 
 def valid_until(version: ItemVersion) -> date | None:

@@ -16,6 +16,7 @@ from datetime import date
 from typing import BinaryIO
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from licensing.applicants.models import Applicant
 from licensing.audit.services import record_audit
@@ -162,6 +163,9 @@ def open_supplements(application: Application, licence: Licence,
                      changes={"material": material.code,
                               "deadline": obligation.supplement_deadline.as_dict()})
         supplements.append(obligation)
+    # Obligations open only here, at the decision: these are all the case has (no SELECT to
+    # read them back).
+    set_committed_value(application, "supplements", list(supplements))
     return supplements
 
 

@@ -108,3 +108,50 @@ def test_postgres_refuses_update_and_delete_of_audit_rows(session, backend):
             session.execute(sa.text(sql))
         assert "append-only" in str(excinfo.value)
         session.rollback()
+
+
+# --- one transaction's entries, one INSERT (issue 18) --------------------------------------------
+
+
+def test_entries_of_a_transaction_go_in_one_insert_before_the_commit(session):
+    from tests.statements import count_statements
+
+    with count_statements(db.engine) as statements:
+        for i in range(5):
+            record_audit("test.batched", object_type="thing", object_id=i)
+        db.session.commit()
+    inserts = [s for s in statements.sql if s.startswith("INSERT INTO audit_entries")]
+    assert len(inserts) == 1, statements.text()
+    rows = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "test.batched")
+                           .order_by(AuditEntry.id)).all()
+    assert [r.object_id for r in rows] == ["0", "1", "2", "3", "4"]  # ids in recorded order
+    assert seal_pending() == 5 and verify_chain().ok
+
+
+def test_a_read_in_the_transaction_sees_its_own_entries(session):
+    record_audit("test.seen", object_type="thing", object_id=1)
+    count = session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                           .where(AuditEntry.action == "test.seen"))
+    assert count == 1
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+
+
+def test_rollback_takes_unwritten_entries_with_it(session):
+    record_audit("test.lost", object_type="thing", object_id=1)
+    session.rollback()
+    record_audit("test.kept", object_type="thing", object_id=2)
+    session.commit()
+    assert session.scalars(sa.select(AuditEntry.action)).all() == ["test.kept"]
+
+
+def test_a_rolled_back_savepoint_takes_only_its_own_entries(session):
+    record_audit("test.before", object_type="thing", object_id=1)
+    savepoint = session.begin_nested()
+    record_audit("test.inside", object_type="thing", object_id=2)
+    savepoint.rollback()
+    record_audit("test.after", object_type="thing", object_id=3)
+    session.commit()
+    actions = session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions == ["test.before", "test.after"]
+    assert seal_pending() == 2 and verify_chain().ok

@@ -1,0 +1,82 @@
+"""Statement budgets of the write path through the API: a submit, and its decision.
+
+The on-the-spot journey's throughput over HTTP is bounded by the statements each request sends
+(issue 18: 53 + 39 before, on SQLite), so each request has a budget here, the figure reached
+(docs/decisions/0022-write-path-statements.md). A change that adds statements fails this test
+and has to say why it needs them. The counts include every statement the request sends (the
+bearer token's lookup, the answer, the audit entries), not the transaction control.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from licensing.auth.models import Role
+from licensing.extensions import db
+from tests.factories import create_test_user
+from tests.integration.test_api import api, commitment_body, key, world  # noqa: F401
+from tests.statements import count_statements
+
+#: A commitment-track submit through ``POST /api/v1/applications`` (SQLite sends the
+#: application's material rows one by one; PostgreSQL in one INSERT).
+SUBMIT_BUDGET = {"sqlite": 23, "postgresql": 20}
+#: An approval through ``POST /api/v1/applications/{id}/decision``.
+DECISION_BUDGET = {"sqlite": 16, "postgresql": 16}
+
+
+@pytest.fixture
+def department_of_approvers(world):  # noqa: F811
+    """Four more approvers in the approval department: each is told of a case to decide."""
+    return [create_test_user(Role.approver) for _ in range(4)]
+
+
+def test_submit_and_decision_stay_within_their_statement_budgets(
+        api, world, department_of_approvers, backend):  # noqa: F811
+    _, users = world
+    clerk_token = api.token(users[Role.clerk])
+    approver_token = api.token(users[Role.approver])
+    # A first application warms what a running process has warm (the catalogue's cache).
+    api.post("/applications", token=clerk_token, json=commitment_body(seed=1), headers=key())
+    db.session.expire_all()
+
+    with count_statements(db.engine) as submit:
+        created = api.post("/applications", token=clerk_token, json=commitment_body(seed=2),
+                           headers=key())
+    assert created.status_code == 201, created.json
+    assert created.json["status"] == "submitted"
+    assert len(created.json["materials"]) == 4 and created.json["letter"]["sha256"]
+    db.session.expire_all()
+
+    with count_statements(db.engine) as decision:
+        decided = api.post(f"/applications/{created.json['id']}/decision",
+                           token=approver_token, json={"outcome": "approve"})
+    assert decided.status_code == 200, decided.json
+    assert decided.json["licence"]["number"] and decided.json["task"]["id"]
+    assert [s["material_code"] for s in decided.json["supplements"]] == ["M2"]
+
+    assert submit.count <= SUBMIT_BUDGET[backend], submit.text()
+    assert decision.count <= DECISION_BUDGET[backend], decision.text()
+    # One INSERT of audit entries per request, and one of notices however many approvers.
+    for statements in (submit, decision):
+        audit = [s for s in statements.sql if s.startswith("INSERT INTO audit_entries")]
+        assert len(audit) == 1, statements.text()
+    notices = [s for s in submit.sql if s.startswith("INSERT INTO notifications")]
+    assert len(notices) == 1, submit.text()
+
+
+def test_the_answer_built_in_memory_is_the_answer_read_back(api, world):  # noqa: F811
+    """What the submit and the decision answer equals what a later GET reads from the rows."""
+    _, users = world
+    clerk_token = api.token(users[Role.clerk])
+    approver_token = api.token(users[Role.approver])
+    created = api.post("/applications", token=clerk_token, json=commitment_body(seed=3),
+                       headers=key())
+    assert created.status_code == 201
+    db.session.expire_all()
+    assert api.get(f"/applications/{created.json['id']}", token=clerk_token).json == created.json
+    decided = api.post(f"/applications/{created.json['id']}/decision", token=approver_token,
+                       json={"outcome": "approve"})
+    assert decided.status_code == 200
+    db.session.expire_all()
+    assert api.get(f"/applications/{created.json['id']}",
+                   token=approver_token).json == decided.json
