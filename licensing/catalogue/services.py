@@ -122,9 +122,10 @@ def version_in_force(item: Item, on: date) -> ItemVersion | None:
 # models.py refuses it. So each process reads them once per version and then puts them in
 # place from memory: the intake and the decision each read them otherwise (issue 18). A draft
 # is never cached. Any write of a version or a material row drops its version's entry, so a
-# version id seen again (a new database, a restored one) is read afresh.
+# version id seen again (a new database, a restored one) is read afresh. Keyed by the database
+# as well: one process may serve more than one (the tests, a bench beside a live server).
 
-_MATERIALS_OF_VERSION: dict[int, tuple[dict[str, Any], ...]] = {}
+_MATERIALS_OF_VERSION: dict[tuple[str, int], tuple[dict[str, Any], ...]] = {}
 
 
 def with_materials(version: ItemVersion) -> ItemVersion:
@@ -138,10 +139,11 @@ def with_materials(version: ItemVersion) -> ItemVersion:
         return version
     if version.status == VersionStatus.draft:
         return version
-    cached = _MATERIALS_OF_VERSION.get(version.id)
+    key = (str(state.session.get_bind().url), version.id)
+    cached = _MATERIALS_OF_VERSION.get(key)
     if cached is None:
         columns = [attr.key for attr in inspect(Material).column_attrs]
-        _MATERIALS_OF_VERSION[version.id] = tuple(
+        _MATERIALS_OF_VERSION[key] = tuple(
             {key: getattr(material, key) for key in columns} for material in version.materials)
         return version
     session = state.session
@@ -160,11 +162,11 @@ def with_materials(version: ItemVersion) -> ItemVersion:
 
 
 def _forget_materials(mapper, connection, target) -> None:
-    _MATERIALS_OF_VERSION.pop(getattr(target, "version_id", None), None)
+    _MATERIALS_OF_VERSION.pop((str(connection.engine.url), target.version_id), None)
 
 
 def _forget_version(mapper, connection, target) -> None:
-    _MATERIALS_OF_VERSION.pop(target.id, None)
+    _MATERIALS_OF_VERSION.pop((str(connection.engine.url), target.id), None)
 
 
 for _change in ("after_insert", "after_update", "after_delete"):
