@@ -23,7 +23,7 @@ from licensing.audit.services import record_audit
 from licensing.auth.models import Role
 from licensing.calendar.deadlines import DeadlineRule
 from licensing.calendar.services import compute_deadline, get_calendar
-from licensing.cases import licences
+from licensing.cases import documents, licences
 from licensing.cases.errors import (
     AlreadyDecided,
     CreditIneligible,
@@ -66,6 +66,8 @@ from licensing.credit.signals import recheck_found_barred
 from licensing.errors import DomainError, InvalidTransition, ValidationFailed
 from licensing.event_dates import check_event_date
 from licensing.extensions import db
+from licensing.issued.models import IssuedDocument
+from licensing.issued.services import issue as issue_document
 from licensing.notifications.services import notify_department, register_kind
 from licensing.printable import require_printable
 
@@ -601,12 +603,11 @@ def accept_general(application: Application, received_codes: list[str],
 def _issue_document(application: Application, kind: CaseDocumentKind, issued_on: date,
                     facts: dict, actor=None) -> CaseDocument:
     """Render a notice to PDF once and keep it with the case, with the facts it states."""
-    from licensing.cases.documents import case_document_pdf
 
     facts = {**facts, "case_number": application.case_number,
              "applicant": application.applicant.name, "item": application.item_version.name,
              "department": application.approval_department.name}
-    pdf = case_document_pdf(kind, issued_on, facts)
+    pdf = documents.case_document_pdf(kind, issued_on, facts)
     document = CaseDocument(application=application, kind=kind, issued_on=issued_on,
                             issued_dt=utcnow(), issued_by_id=actor.id if actor else None,
                             facts=facts, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest())
@@ -794,6 +795,18 @@ def _claim_decision(application: Application, decision: Decision, reason: str | 
                                     "decided_by_id", "decision_reason", "lock_version"])
 
 
+def issue_refusal_letter(application: Application, *, actor=None) -> IssuedDocument:
+    """Store the refusal letter (不予行政许可决定书) as issued on the day of the decision.
+
+    Every later download serves this copy: a renamed company or a changed city name does
+    not change a letter already issued. Idempotent (the stored copy is returned).
+    """
+    authority = licences.authority_full_name(application.approval_department)
+    return issue_document(
+        documents.REFUSAL_OWNER, application.id, documents.REFUSAL_KIND,
+        lambda: documents.refusal_document(application, authority), actor=actor)
+
+
 def decide(application: Application, decision: Decision, actor, reason: str | None = None,
            decided_on: date | None = None) -> DecisionResult:
     """Decide an application on the spot; on approval issue the licence and its follow-ups.
@@ -817,6 +830,7 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
     _claim_decision(application, decision, reason, actor, decided_on)
     if decision == Decision.reject:
         _audit(application, "rejected", reason=reason, decided_on=decided_on)
+        issue_refusal_letter(application, actor=actor)
         return DecisionResult(application, None, None, [])
 
     department = application.approval_department

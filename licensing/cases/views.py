@@ -537,8 +537,7 @@ def decision_pdf(public_id: str):
     if application.decision is None:
         abort(404)
     if application.decision == Decision.reject:
-        data = documents.refusal_pdf(
-            application, licences.authority_full_name(application.approval_department))
+        data = services.issue_refusal_letter(application).pdf
     else:
         stored = licences.application_document(application, "decision")
         if stored is None:
