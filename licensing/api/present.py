@@ -96,7 +96,10 @@ def application(application) -> schemas.ApplicationOut:
                                   signer_capacity=letter.signer_capacity.value,
                                   capacity_defaulted=bool(letter.capacity_defaulted),
                                   signed_at=letter.signed_dt, channel=letter.channel.value,
-                                  text=letter.masked_text) if letter is not None else None),
+                                  text=letter.masked_text,
+                                  power_of_attorney=letter.power_of_attorney,
+                                  power_of_attorney_sha256=letter.power_of_attorney_sha256)
+                if letter is not None else None),
         statutory_due_on=application.statutory_due_on,
         statutory_provisional=(bool(application.statutory_provisional)
                                if application.statutory_due_on is not None else None),

@@ -320,12 +320,26 @@ class CommitmentIn(Request):
     mode: CommitmentModeName
 
 
+class AttachmentIn(Request):
+    """A file sent inside a JSON request: its name and its content in Base64.
+
+    Checked like every upload: a photo (JPEG, PNG, WEBP) or PDF by its content, not empty,
+    not larger than the upload limit (``upload_refused``, ``upload_empty``,
+    ``upload_too_large``); ``power_of_attorney_file_invalid`` when not Base64.
+    """
+
+    filename: Text(200, 1)
+    content_base64: Annotated[str, Field(min_length=4, max_length=30 * 1024 * 1024)]
+
+
 class SignatureIn(Request):
     """Who signs the commitment letter, and in what capacity.
 
     ``capacity``: ``legal_representative`` or ``agent`` for an enterprise, ``self`` or
     ``agent`` for a person; ``id_number`` is the signer's resident ID number (checked). An
-    agent also names the power of attorney handed in (``power_of_attorney``). A v1 client
+    agent uploads the power of attorney as a material (``power_of_attorney_file``; refused
+    with ``power_of_attorney_required`` without it) and may describe it
+    (``power_of_attorney``). A v1 client
     that omits ``capacity`` gets the default of the applicant's kind
     (``legal_representative`` / ``self``), recorded as defaulted and said so in the letter.
     """
@@ -334,6 +348,7 @@ class SignatureIn(Request):
     capacity: Literal["legal_representative", "agent", "self"] | None = None
     id_number: Text(18, 15) | None = None
     power_of_attorney: Text(200, 1) | None = None
+    power_of_attorney_file: AttachmentIn | None = None
 
 
 #: What each track takes, as the document states it (``_fits_the_track`` enforces it).
@@ -426,6 +441,10 @@ class LetterOut(Response):
     signed_at: datetime
     channel: ChannelName
     text: str
+    power_of_attorney: str | None = Field(
+        None, description="An agent's power of attorney: its description (or file name).")
+    power_of_attorney_sha256: str | None = Field(
+        None, description="The SHA-256 of the uploaded power of attorney file.")
 
 
 class DecisionOut(Response):

@@ -17,8 +17,8 @@ from licensing.applicants.services import get_or_create_applicant
 from licensing.cases import services as cases
 from licensing.cases.models import Channel, Decision, Track
 from licensing.enforcement import services as enforcement
-from licensing.extensions import db
 from licensing.enforcement.documents import revocation_letter_document
+from licensing.extensions import db
 from licensing.issued.models import IssuedDocument
 from licensing.pdf import render
 from licensing.supervision import services as supervision
@@ -131,7 +131,7 @@ def test_enforcement_documents_are_served_as_issued(app, world, client, monkeypa
 
 
 def test_an_issued_document_never_changes(world):
-    licence, _, case_ = _breach_to_service(world)
+    _breach_to_service(world)
     stored = db.session.scalar(select(IssuedDocument).where(
         IssuedDocument.kind == "revocation_letter"))
     stored.pdf = b"%PDF-forged"

@@ -6,6 +6,9 @@ docstring. The finer cases of each point live beside the domain's own tests.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -61,6 +64,7 @@ from licensing.supervision.models import VerificationTask
 from licensing.supervision.sampling import draw_routine_sample, sampling_frame
 from licensing.supervision.services import open_routine_inspections, record_routine_result
 from licensing.supervision.signals import inspection_found_breach
+from licensing.uploads import store_upload, stored_path
 from tests.case_factories import applicant, calendar_loaded
 from tests.case_factories import published_item as case_item
 from tests.catalogue_factories import LETTER, content, draft_item
@@ -303,6 +307,10 @@ def _ready_to_sign(version, clerk, who):
     return application, cases.letter_digest(cases.letter_text(application))
 
 
+#: A tiny PDF: what an agent's scanned power of attorney starts with.
+ATTORNEY_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
 def test_the_commitment_is_signed_by_the_applicant_or_its_authorised_agent(app, session):
     """申请人自愿作出……书面承诺；统一使用省行业主管部门制定的告知承诺书。
 
@@ -325,11 +333,25 @@ def test_the_commitment_is_signed_by_the_applicant_or_its_authorised_agent(app, 
             cases.sign_letter(application, "随便谁", digest, Channel.counter,
                               capacity=capacity, signer_id_number=id_number)
         assert refused.value.code == code
+    # a description alone is not the material: the power of attorney is an uploaded file
+    with pytest.raises(ValidationFailed) as refused:
+        cases.sign_letter(application, "赵六", digest, Channel.counter, capacity="agent",
+                          signer_id_number="11010519491231002X",
+                          power_of_attorney="授权委托书（2026-11-18 窗口收取原件）")
+    assert refused.value.code == "power_of_attorney_required"
+    attorney = store_upload(io.BytesIO(ATTORNEY_PDF), "授权委托书.pdf",
+                            cases.POWER_OF_ATTORNEY_FOLDER)
     letter = cases.sign_letter(application, "赵六", digest, Channel.counter, capacity="agent",
                                signer_id_number="11010519491231002X",
-                               power_of_attorney="授权委托书（2026-11-18 窗口收取原件）")
+                               power_of_attorney="授权委托书（2026-11-18 窗口收取原件）",
+                               power_of_attorney_file=attorney)
     assert letter.signer_capacity == SignerCapacity.agent
     assert "赵六（委托代理人，身份证号码" in letter.text and "授权委托书" in letter.text
+    assert letter.power_of_attorney_sha256 == hashlib.sha256(ATTORNEY_PDF).hexdigest()
+    assert letter.power_of_attorney_file_name == "授权委托书.pdf"
+    assert letter.power_of_attorney_sha256[:16] in letter.text  # the stored letter names it
+    assert stored_path(cases.POWER_OF_ATTORNEY_FOLDER,
+                       letter.power_of_attorney_stored_name).read_bytes() == ATTORNEY_PDF
 
     person = applicant("individual", name="李四")
     application, digest = _ready_to_sign(version, clerk, person)
@@ -357,6 +379,34 @@ def test_the_commitment_is_signed_by_the_applicant_or_its_authorised_agent(app, 
     letter = answer.json["letter"]
     assert letter["signer_capacity"] == "legal_representative" and letter["capacity_defaulted"]
     assert "按默认记为法定代表人（负责人）" in letter["text"]
+
+    # API: an agent uploads the power of attorney in the request (Base64), checked like any
+    # upload; without it, or with a file that is not a photo or PDF, the letter is refused.
+    agent = {"signer_name": "赵六", "capacity": "agent", "id_number": "11010519491231002X"}
+    body = {"item_code": version.code, "track": "commitment",
+            "applicant": {"kind": "enterprise", "name": "定州市代理商贸有限公司",
+                          "code": applicant().code},
+            "commitments": [{"material_code": "M2", "mode": "supplement"}]}
+    for n, (attached, code) in enumerate((
+            (None, "power_of_attorney_required"),
+            ({"filename": "a.txt", "content_base64": base64.b64encode(b"hello").decode()},
+             "upload_refused"),
+            ({"filename": "a.pdf", "content_base64": "%%%not base64"},
+             "power_of_attorney_file_invalid"))):
+        refused = api.post("/applications", token=token, json={
+            **body, "signature": {**agent, "power_of_attorney_file": attached}},
+            headers={"Idempotency-Key": f"wp-agent-refused-{n}"})
+        assert refused.status_code == 422, refused.json
+        assert refused.json["error"]["code"] == code
+    answer = api.post("/applications", token=token, json={**body, "signature": {
+        **agent, "power_of_attorney_file": {
+            "filename": "委托书.pdf",
+            "content_base64": base64.b64encode(ATTORNEY_PDF).decode()}}},
+        headers={"Idempotency-Key": "wp-agent-1"})
+    assert answer.status_code == 201, answer.json
+    letter = answer.json["letter"]
+    assert letter["signer_capacity"] == "agent" and letter["power_of_attorney"] == "委托书.pdf"
+    assert letter["power_of_attorney_sha256"] == hashlib.sha256(ATTORNEY_PDF).hexdigest()
 
     for missing in ("{{ signer }}", "{{ breach_consequences }}", "{{ commitment_conditions }}"):
         problems = letter_template_problems(LETTER.replace(missing, ""), required=True)
