@@ -146,6 +146,33 @@ document(Operation(
     query=schemas.ItemQuery, responses={200: schemas.ItemRules}, auth="none"))
 
 
+
+
+@routes.operation("POST", "/items/{code}/versions/{number}/publish",
+                  summary="Publish a draft, answering each exclusion ground", tag="catalogue",
+                  path_params={"code": PathParam(str, schemas.CODE_PATTERN, None,
+                                                 "The item code."),
+                               "number": PathParam(int, None, None, "The draft's number.")},
+                  body=schemas.PublishIn,
+                  responses={200: schemas.PublishedVersion, 409: schemas.ErrorBody})
+@roles_required(Role.admin)
+def publish_item_version(code: str, number: int, body: schemas.PublishIn):
+    """Publish a draft from ``valid_from_on``; it never changes afterwards.
+
+    The publisher answers each exclusion ground of the work plan (工作方案 二（一）) yes or no;
+    an empty list of exclusions is not a pass. The answers are kept on the version.
+    """
+    from licensing.catalogue import services as catalogue
+
+    version = catalogue.get_version(code, number)
+    catalogue.publish_version(version, body.valid_from_on, exclusion_check=body.exclusion_check,
+                              actor=_user())
+    rules = catalogue.item_rules_dict(version)
+    return 200, schemas.PublishedVersion(
+        code=code, version=version.number, status="published",
+        valid_from_on=version.valid_from_on, exclusion_check=rules["exclusion_check"])
+
+
 # --- applications -----------------------------------------------------------------------------
 
 

@@ -274,6 +274,38 @@ class CommitmentRules(Response):
     breach_consequences: str
 
 
+class ExclusionAnswer(Response):
+    """One exclusion ground and whether the publisher confirmed that the item touches it."""
+
+    code: str
+    label: str
+    applies: bool
+
+
+class PublishIn(Request):
+    """Publish a draft: its validity date and the publisher's yes/no to each exclusion ground.
+
+    ``exclusion_check`` must answer every ground (``national_security``, ``state_secrets``,
+    ``public_safety``, ``financial_prudential``, ``ecological_protection``,
+    ``personal_health_life_property``, ``foreign_affairs``) with ``true`` (the item touches
+    it) or ``false``: 422 ``exclusions_unconfirmed`` names the grounds left open, 422
+    ``exclusions_mismatch`` a ground answered otherwise than the draft records.
+    """
+
+    valid_from_on: IsoDate
+    exclusion_check: dict[str, bool]
+
+
+class PublishedVersion(Response):
+    """A version just published, with the publisher's answers kept on it."""
+
+    code: str
+    version: int
+    status: Literal["published"]
+    valid_from_on: date
+    exclusion_check: list[ExclusionAnswer]
+
+
 class ItemRules(Response):
     """The rules of an item: the one-time notice (一次性告知) as data."""
 
@@ -289,6 +321,9 @@ class ItemRules(Response):
     commitment: CommitmentRules
     supervision_measures: str
     exclusions: list[Labelled]
+    exclusion_check: list[ExclusionAnswer] | None = Field(
+        None, description="The publisher's yes/no to each exclusion ground (工作方案 二（一）), "
+                          "given when the version was published; null on older versions.")
     policy: dict[str, str]
     notice_url: str = Field(description="The printable one-time notice (HTML).")
     notice_pdf_url: str = Field(description="The one-time notice as a PDF.")

@@ -27,9 +27,14 @@ from licensing.cases.models import Track as CaseTrack
 from licensing.cases.signals import licence_credit_barred
 from licensing.catalogue.content import DUAL_TRACK_MESSAGE, letter_template_problems
 from licensing.catalogue.demo import DEMO_FILE
-from licensing.catalogue.errors import CatalogueImportFailed, VersionIncomplete
+from licensing.catalogue.errors import (
+    CatalogueImportFailed,
+    ExclusionsMismatch,
+    ExclusionsUnconfirmed,
+    VersionIncomplete,
+)
 from licensing.catalogue.importer import import_catalogue
-from licensing.catalogue.models import Track, VerificationRule
+from licensing.catalogue.models import Exclusion, Track, VerificationRule
 from licensing.catalogue.services import create_item, publication_problems, publish_version
 from licensing.credit.jobs import credit_recheck
 from licensing.credit.models import (
@@ -67,7 +72,7 @@ from licensing.supervision.signals import inspection_found_breach
 from licensing.uploads import store_upload, stored_path
 from tests.case_factories import applicant, calendar_loaded
 from tests.case_factories import published_item as case_item
-from tests.catalogue_factories import LETTER, content, draft_item
+from tests.catalogue_factories import LETTER, answered, content, draft_item
 from tests.credit_fake_platform import credit_record
 from tests.factories import create_test_user, departments, login_as
 from tests.integration.test_api import ApiClient
@@ -85,7 +90,7 @@ def test_applicants_unwilling_or_unable_to_commit_go_the_general_way(session):
     text = DEMO_FILE.read_text(encoding="utf-8").replace(
         "    tracks: [general, commitment]", "    tracks: [commitment]", 1)
     with pytest.raises(CatalogueImportFailed) as refused:
-        import_catalogue(text, publish=True)
+        import_catalogue(text, publish=True, exclusions_confirmed=True)
     assert any(DUAL_TRACK_MESSAGE in problem for problem in refused.value.errors)
     session.rollback()
 
@@ -413,22 +418,62 @@ def test_the_commitment_is_signed_by_the_applicant_or_its_authorised_agent(app, 
         assert problems and missing.strip("{} ") in problems[0].message
 
 
-def test_the_list_holds_low_risk_items_on_an_approved_list(session):
+def test_the_list_holds_low_risk_items_on_an_approved_list(app, session):
     """将风险可控、纠错成本低……不会产生严重危害后果的行政许可事项，纳入告知承诺制改革范围。
+    直接涉及国家安全、国家秘密、公共安全……以及重要涉外等事项，不纳入改革范围。
 
     A commitment item records why it qualifies, the approval document of the list and the
-    provincial letter its template follows; publishing without them is refused.
+    provincial letter its template follows; publishing without them is refused. An empty
+    exclusion list is not a pass: the publisher answers each ground yes or no, and the
+    answers are kept on the published version.
     """
     departments()
     session.commit()
+    version = create_item("T-LIST-ASK", content())
+    with pytest.raises(ExclusionsUnconfirmed) as refused:
+        publish_version(version, date(2026, 11, 18))
+    assert refused.value.details["unconfirmed"] == [g.value for g in Exclusion]
+    for ground in Exclusion:
+        assert f"“{ground.label}”" in refused.value.message
+    with pytest.raises(ExclusionsUnconfirmed) as refused:
+        publish_version(version, date(2026, 11, 18), exclusion_check={
+            **answered(version), "state_secrets": None})
+    assert "“直接涉及国家秘密”" in refused.value.message
+    assert "国家安全" not in refused.value.message
+    with pytest.raises(ExclusionsMismatch):
+        publish_version(version, date(2026, 11, 18), exclusion_check={
+            **answered(version), "national_security": True})
+    session.rollback()
+
+    # the API: the admin publishes, answering each ground; the answers come back and stay
+    admin = create_test_user(Role.admin)
+    api = ApiClient(app)
+    token = api.token(admin)
+    draft = create_item("T-LIST-API", content())
+    session.commit()
+    url = f"/items/{draft.code}/versions/1/publish"
+    refused = api.post(url, token=token, json={"valid_from_on": "2026-11-18",
+                                               "exclusion_check": {"national_security": False}})
+    assert refused.status_code == 422
+    assert refused.json["error"]["code"] == "exclusions_unconfirmed"
+    assert "“直接涉及公共安全”" in refused.json["error"]["message"]
+    answer = api.post(url, token=token, json={
+        "valid_from_on": "2026-11-18",
+        "exclusion_check": {g.value: False for g in Exclusion}})
+    assert answer.status_code == 200, answer.json
+    assert [a["applies"] for a in answer.json["exclusion_check"]] == [False] * len(Exclusion)
+    rules = api.get(f"/items/{draft.code}?v=1").json
+    assert {a["code"] for a in rules["exclusion_check"]} == {g.value for g in Exclusion}
+    session.expire_all()
+    assert draft.exclusion_check == {g.value: False for g in Exclusion}
     for missing in ("qualification_reasons", "list_approval_document", "letter_template_source"):
         version = create_item(f"T-LIST-{missing[:6]}", content(**{missing: ""}))
         with pytest.raises(VersionIncomplete) as refused:
-            publish_version(version, date(2026, 11, 18))
+            publish_version(version, date(2026, 11, 18), exclusion_check=answered(version))
         assert refused.value.problems[0].path == (missing,)
         session.rollback()
     version = create_item("T-LIST-OK", content())
-    publish_version(version, date(2026, 11, 18))
+    publish_version(version, date(2026, 11, 18), exclusion_check=answered(version))
     session.commit()
     assert version.list_approval_document == "定政办字〔2022〕96号"
     assert "风险可控" in version.qualification_reasons
