@@ -305,6 +305,40 @@ def record_result(task_id: int, body: schemas.ResultIn):
     return 200, present.task(task)
 
 
+ROUTINE_ID = {"inspection_id": PathParam(int, None, NotFound,
+                                         "The routine inspection's id.")}
+
+
+@routes.operation("GET", "/routine-inspections",
+                  summary="The department's routine inspections still to be done",
+                  tag="supervision", responses={200: schemas.RoutineInspectionList})
+@roles_required(Role.inspector, Role.head)
+def list_routine_inspections():
+    """Routine inspections (日常监管检查) drawn for the caller's department, oldest first."""
+    from licensing.supervision.services import open_routine_inspections
+
+    return 200, schemas.RoutineInspectionList(inspections=[
+        present.routine_inspection(i) for i in open_routine_inspections(_user())])
+
+
+@routes.operation("POST", "/routine-inspections/{inspection_id}/result",
+                  summary="Record a routine inspection's result", tag="supervision",
+                  path_params=ROUTINE_ID, body=schemas.RoutineResultIn,
+                  responses={200: schemas.RoutineInspectionOut, 409: schemas.ErrorBody})
+@roles_required(Role.inspector, Role.head)
+def record_routine_result(inspection_id: int, body: schemas.RoutineResultIn):
+    """Record the result; a nonconform one, classified, opens a breach case (违诺案件)."""
+    from licensing.auth.access import get_scoped_or_404
+    from licensing.supervision.models import RoutineInspection
+    from licensing.supervision.services import record_routine_result as record
+
+    inspection = get_scoped_or_404(RoutineInspection, inspection_id,
+                                   RoutineInspection.supervisory_department_id)
+    record(inspection, body.outcome, body.findings, body.checked_on, actor=_user(),
+           finding=body.finding)
+    return 200, present.routine_inspection(inspection)
+
+
 @routes.operation("POST", "/verification-tasks/{task_id}/rectification",
                   summary="Order the breach put right by a date", tag="supervision",
                   path_params=TASK_ID, body=schemas.RectificationIn,

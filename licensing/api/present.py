@@ -119,6 +119,19 @@ def application(application) -> schemas.ApplicationOut:
     )
 
 
+def routine_inspection(inspection) -> schemas.RoutineInspectionOut:
+    """A routine inspection."""
+    licence = inspection.licence
+    return schemas.RoutineInspectionOut(
+        id=inspection.id, licence_number=licence.number,
+        holder_name=licence.holder_name or licence.applicant.name,
+        risk_level=inspection.risk_level, draw_seed=inspection.draw_seed,
+        drawn_at=inspection.drawn_dt,
+        outcome=inspection.outcome.value if inspection.outcome else None,
+        checked_on=inspection.checked_on, findings=inspection.findings,
+        finding=inspection.finding)
+
+
 def task(task) -> schemas.TaskOut:
     """A verification task."""
     from licensing.enforcement.models import BreachCase, RevocationCase

@@ -617,6 +617,42 @@ class TaskOut(Response):
     revocation_case_id: int | None = None
 
 
+class RoutineInspectionOut(Response):
+    """A routine inspection (日常监管检查) drawn by the routine sample, and its result."""
+
+    id: int
+    licence_number: str
+    holder_name: str
+    risk_level: str
+    draw_seed: str = Field(description="The seed recorded after the draw (to reproduce it).")
+    drawn_at: datetime
+    outcome: Literal["conform", "nonconform"] | None
+    checked_on: date | None
+    findings: str | None
+    finding: Literal["false_commitment", "breach"] | None = Field(
+        None, description="For a nonconform result: 不实承诺 or 违反承诺.")
+
+
+class RoutineInspectionList(Response):
+    """The department's routine inspections still to be done, oldest draw first."""
+
+    inspections: list[RoutineInspectionOut]
+
+
+class RoutineResultIn(Request):
+    """The result of a routine inspection.
+
+    ``nonconform`` needs ``findings`` (the facts; 422 ``findings_required``) and ``finding``
+    (422 ``finding_required``): it opens a breach case with that classification.
+    """
+
+    outcome: Literal["conform", "nonconform"]
+    findings: Text(5000) | None = Field(None, description="Required when nonconform.")
+    finding: Literal["false_commitment", "breach"] | None = Field(
+        None, description="Required when nonconform: 不实承诺 or 违反承诺.")
+    checked_on: IsoDate
+
+
 class TaskList(Response):
     """One page of the department's tasks, the next due date first."""
 

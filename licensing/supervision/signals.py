@@ -25,8 +25,9 @@ rectification_ordered = _signals.signal("rectification-ordered")
 rectification_outcome_recorded = _signals.signal("rectification-outcome-recorded")
 
 #: A routine inspection (日常监管检查) found a breach. ``sender`` is the ``RoutineInspection``;
-#: kwargs: ``licence``, ``findings``, ``found_on``, ``origin`` (``"routine_inspection"``),
-#: ``actor``. The enforcement domain opens a breach case.
+#: kwargs: ``licence``, ``findings``, ``finding`` (``false_commitment`` / ``breach``),
+#: ``found_on``, ``origin`` (``"routine_inspection"``), ``actor``. The enforcement domain
+#: opens a breach case.
 inspection_found_breach = _signals.signal("supervision.inspection_found_breach")
 
 __all__ = ["inspection_found_breach", "nonconform_result_pushed", "rectification_ordered",

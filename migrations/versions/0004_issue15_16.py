@@ -38,6 +38,17 @@ def upgrade():
     # Versions published before were not asked: NULL, shown as such.
     op.add_column("item_versions", sa.Column("exclusion_check", sa.JSON(), nullable=True))
 
+    # Issue 15, point 4: a nonconform routine inspection is classified by the inspector.
+    # Earlier nonconform results opened their breach case as 违反承诺: recorded as such.
+    op.add_column("routine_inspections",
+                  sa.Column("finding", sa.String(length=24), nullable=True))
+    op.execute("UPDATE routine_inspections SET finding = 'breach' WHERE outcome = 'nonconform'")
+    with op.batch_alter_table("routine_inspections") as batch:
+        batch.create_check_constraint(
+            "nonconform_is_classified",
+            "(outcome = 'nonconform' AND finding IN ('false_commitment', 'breach'))"
+            " OR ((outcome IS NULL OR outcome <> 'nonconform') AND finding IS NULL)")
+
     # Issue 16: refusal and enforcement documents stored as issued.
     op.create_table(
         "issued_documents",
@@ -59,6 +70,10 @@ def upgrade():
 
 def downgrade():
     op.drop_table("issued_documents")
+    with op.batch_alter_table("routine_inspections") as batch:
+        batch.drop_constraint(op.f("ck_routine_inspections_nonconform_is_classified"),
+                              type_="check")
+        batch.drop_column("finding")
     with op.batch_alter_table("item_versions") as batch:
         batch.drop_column("exclusion_check")
     with op.batch_alter_table("commitment_letters") as batch:

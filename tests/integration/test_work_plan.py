@@ -563,7 +563,7 @@ def test_credit_repair_and_objections_reach_the_sharing_platform(session, platfo
                for m in session.scalars(sa.select(OutboxMessage)))
 
 
-def test_breaches_found_in_routine_supervision_are_acted_on(client, session):
+def test_breaches_found_in_routine_supervision_are_acted_on(app, client, session):
     """行业监管部门在核查或日常监管中发现存在不实承诺或违反承诺情形的，责令其限期整改。
 
     The routine sampling draw puts routine inspection tasks in the inspectors' work; its seed
@@ -574,7 +574,7 @@ def test_breaches_found_in_routine_supervision_are_acted_on(client, session):
     clerk, approver = staff()
     inspector = create_test_user(Role.inspector, "wsjkj")
     version = case_item()
-    holders = [applicant() for _ in range(3)]
+    holders = [applicant() for _ in range(4)]
     for holder in holders:
         licensed(version, holder, CaseTrack.general, clerk=clerk, approver=approver)
     session.commit()
@@ -604,21 +604,63 @@ def test_breaches_found_in_routine_supervision_are_acted_on(client, session):
     try:
         first, second = inspections[0], inspections[1]
         record_routine_result(first, "conform", "", date(2026, 11, 18), actor=inspector)
+        # a nonconform result must be classified by the inspector: nothing is recorded without
+        with pytest.raises(ValidationFailed) as refused:
+            record_routine_result(second, "nonconform", "经营场所与许可不符",
+                                  date(2026, 11, 18), actor=inspector)
+        assert refused.value.code == "finding_required"
+        assert second.checked_on is None
         record_routine_result(second, "nonconform", "经营场所与许可不符", date(2026, 11, 18),
-                              actor=inspector)
+                              actor=inspector, finding="false_commitment")
     finally:
         inspection_found_breach.disconnect(listener)
     assert found == [(second.id, second.licence_id, "routine_inspection", "经营场所与许可不符")]
-    # the enforcement domain listens: a breach case on the general-track licence
+    # the enforcement domain listens: a breach case on the general-track licence, classified
+    # as the inspector said
     cases = session.scalars(sa.select(BreachCase)).all()
-    assert [(c.licence_id, c.origin, c.facts) for c in cases] == [
-        (second.licence_id, BreachOrigin.routine_inspection, "经营场所与许可不符")]
+    assert [(c.licence_id, c.origin, c.facts, c.finding) for c in cases] == [
+        (second.licence_id, BreachOrigin.routine_inspection, "经营场所与许可不符",
+         Finding.false_commitment)]
+    assert second.finding == "false_commitment"
     session.commit()
+
+    # the page: the inbox opens each inspection; the result form asks for the classification
     login_as(client, inspector)
     page = client.get("/supervision/tasks").get_data(as_text=True)
     third = inspections[2]
     assert f'data-routine-id="{third.id}"' in page and draw.seed in page
+    form = client.get(f"/supervision/routine/{third.id}").get_data(as_text=True)
+    assert 'name="finding" type="radio" value="false_commitment"' in form
+    assert "违诺性质" in form
+    refused = client.post(f"/supervision/routine/{third.id}", data={
+        "outcome": "nonconform", "checked_on": "2026-11-18", "findings": "未公示许可证"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "请选择违诺性质" in text
+    assert "未公示许可证" in text  # what was typed comes back
     response = client.post(f"/supervision/routine/{third.id}", data={
-        "outcome": "conform", "checked_on": "2026-11-18", "findings": ""})
+        "outcome": "nonconform", "checked_on": "2026-11-18", "findings": "未公示许可证",
+        "finding": "breach"})
     assert response.status_code == 302
+    session.expire_all()
+    assert session.scalar(sa.select(BreachCase).where(
+        BreachCase.licence_id == third.licence_id)).finding == Finding.breach
+
+    # the API: the inbox, and a result that must be classified too
+    api = ApiClient(app)
+    token = api.token(inspector)
+    fourth = inspections[3]
+    listed = api.get("/routine-inspections", token=token).json["inspections"]
+    assert [i["id"] for i in listed] == [fourth.id] and listed[0]["draw_seed"] == draw.seed
+    url = f"/routine-inspections/{fourth.id}/result"
+    refused = api.post(url, token=token, json={
+        "outcome": "nonconform", "findings": "超范围经营", "checked_on": "2026-11-18"})
+    assert refused.status_code == 422 and refused.json["error"]["code"] == "finding_required"
+    answer = api.post(url, token=token, json={
+        "outcome": "nonconform", "findings": "超范围经营", "finding": "breach",
+        "checked_on": "2026-11-18"})
+    assert answer.status_code == 200, answer.json
+    assert answer.json["finding"] == "breach" and answer.json["outcome"] == "nonconform"
     assert open_routine_inspections(inspector) == []
+    session.expire_all()
+    assert session.scalar(sa.select(BreachCase).where(
+        BreachCase.licence_id == fourth.licence_id)).facts == "超范围经营"
