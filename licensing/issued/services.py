@@ -37,9 +37,10 @@ def issue(owner_type: str, owner_id: int, kind: str, build: Callable[[], Documen
                             sha256=hashlib.sha256(pdf).hexdigest())
     db.session.add(stored)
     db.session.flush()
-    record_audit("document.issued", object_type=owner_type, object_id=owner_id, actor=actor,
-                 changes={"document_id": stored.id, "kind": kind, "number": number,
-                          "sha256": stored.sha256})
+    record_audit("issued_document.issued", object_type="issued_document", object_id=stored.id,
+                 actor=actor, changes={"owner_type": owner_type, "owner_id": owner_id,
+                                       "kind": kind, "number": number,
+                                       "sha256": stored.sha256})
     return stored
 
 
