@@ -16,6 +16,7 @@ from config.settings import ROOT, Settings
 DOMAINS = (
     "auth",
     "audit",
+    "issued",
     "calendar",
     "catalogue",
     "applicants",

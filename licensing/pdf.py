@@ -10,6 +10,7 @@ box): ``EMBEDDED`` says which, and the start-up log warns.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import os
@@ -152,3 +153,19 @@ def render(document: Document) -> bytes:
         story.append(_p(document.footer, _SMALL))
     doc.build(story)
     return buffer.getvalue()
+
+
+def document_to_dict(document: Document) -> dict:
+    """The printable document as plain JSON-able data (to store it as issued)."""
+    return dataclasses.asdict(document)
+
+
+def document_from_dict(content: dict) -> Document:
+    """Rebuild a printable document stored with ``document_to_dict``."""
+    sections = [Section(heading=s.get("heading"), paragraphs=tuple(s.get("paragraphs") or ()),
+                        pairs=tuple(tuple(p) for p in s.get("pairs") or ()),
+                        rows=tuple(tuple(r) for r in s.get("rows") or ()))
+                for s in content.get("sections") or ()]
+    return Document(title=content["title"], subtitle=content.get("subtitle"),
+                    sections=sections, qr_url=content.get("qr_url"),
+                    qr_caption=content.get("qr_caption"), footer=content.get("footer"))

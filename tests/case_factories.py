@@ -21,6 +21,7 @@ from licensing.catalogue.models import (
 from licensing.catalogue.services import create_item, publish_version
 from licensing.clock import local_today
 from licensing.extensions import db
+from tests.catalogue_factories import answered
 from tests.dbclean import reference
 from tests.factories import departments
 
@@ -151,6 +152,6 @@ def published_item(
         ),
     )
     version = create_item(code, content)
-    publish_version(version, valid_from or local_today())
+    publish_version(version, valid_from or local_today(), exclusion_check=answered(version))
     db.session.commit()
     return version

@@ -19,7 +19,7 @@ from licensing.catalogue.models import (
     VerificationMethod,
     VerificationRule,
 )
-from licensing.catalogue.services import create_item, publish_version
+from licensing.catalogue.services import create_item, exclusion_answers, publish_version
 from licensing.extensions import db
 from tests.factories import departments
 
@@ -102,11 +102,16 @@ def draft_item(code: str | None = None, **content_overrides) -> ItemVersion:
     return version
 
 
+def answered(version: ItemVersion) -> dict[str, bool]:
+    """The publisher's yes/no to every exclusion ground: yes to those the draft records."""
+    return exclusion_answers(version.exclusions)
+
+
 def published_item(code: str | None = None, valid_from: date = date(2022, 12, 1),
                    **content_overrides) -> ItemVersion:
     """Create an item and publish version 1 from ``valid_from``; commit."""
     version = draft_item(code, **content_overrides)
-    publish_version(version, valid_from)
+    publish_version(version, valid_from, exclusion_check=answered(version))
     db.session.commit()
     return version
 
@@ -115,5 +120,6 @@ def demo_catalogue() -> None:
     """Load the demo departments and the demo catalogue (published from 2022-12-01); commit."""
     departments()
     db.session.commit()
-    import_catalogue(DEMO_FILE.read_bytes(), publish=True, valid_from_on=POLICY_START_ON)
+    import_catalogue(DEMO_FILE.read_bytes(), publish=True,
+                                          exclusions_confirmed=True, valid_from_on=POLICY_START_ON)
     db.session.commit()

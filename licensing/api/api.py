@@ -167,6 +167,33 @@ document(Operation(
     query=schemas.ItemQuery, responses={200: schemas.ItemRules}, auth="none"))
 
 
+
+
+@routes.operation("POST", "/items/{code}/versions/{number}/publish",
+                  summary="Publish a draft, answering each exclusion ground", tag="catalogue",
+                  path_params={"code": PathParam(str, schemas.CODE_PATTERN, None,
+                                                 "The item code."),
+                               "number": PathParam(int, None, None, "The draft's number.")},
+                  body=schemas.PublishIn,
+                  responses={200: schemas.PublishedVersion, 409: schemas.ErrorBody})
+@roles_required(Role.admin)
+def publish_item_version(code: str, number: int, body: schemas.PublishIn):
+    """Publish a draft from ``valid_from_on``; it never changes afterwards.
+
+    The publisher answers each exclusion ground of the work plan (工作方案 二（一）) yes or no;
+    an empty list of exclusions is not a pass. The answers are kept on the version.
+    """
+    from licensing.catalogue import services as catalogue
+
+    version = catalogue.get_version(code, number)
+    catalogue.publish_version(version, body.valid_from_on, exclusion_check=body.exclusion_check,
+                              actor=_user())
+    rules = catalogue.item_rules_dict(version)
+    return 200, schemas.PublishedVersion(
+        code=code, version=version.number, status="published",
+        valid_from_on=version.valid_from_on, exclusion_check=rules["exclusion_check"])
+
+
 # --- applications -----------------------------------------------------------------------------
 
 
@@ -297,6 +324,40 @@ def record_result(task_id: int, body: schemas.ResultIn):
     supervision.record_result(task, body.outcome, body.findings, body.checked_on, actor=_user(),
            checklist=body.checklist, push=True, finding=body.finding)
     return 200, present.task(task)
+
+
+ROUTINE_ID = {"inspection_id": PathParam(int, None, NotFound,
+                                         "The routine inspection's id.")}
+
+
+@routes.operation("GET", "/routine-inspections",
+                  summary="The department's routine inspections still to be done",
+                  tag="supervision", responses={200: schemas.RoutineInspectionList})
+@roles_required(Role.inspector, Role.head)
+def list_routine_inspections():
+    """Routine inspections (日常监管检查) drawn for the caller's department, oldest first."""
+    from licensing.supervision.services import open_routine_inspections
+
+    return 200, schemas.RoutineInspectionList(inspections=[
+        present.routine_inspection(i) for i in open_routine_inspections(_user())])
+
+
+@routes.operation("POST", "/routine-inspections/{inspection_id}/result",
+                  summary="Record a routine inspection's result", tag="supervision",
+                  path_params=ROUTINE_ID, body=schemas.RoutineResultIn,
+                  responses={200: schemas.RoutineInspectionOut, 409: schemas.ErrorBody})
+@roles_required(Role.inspector, Role.head)
+def record_routine_result(inspection_id: int, body: schemas.RoutineResultIn):
+    """Record the result; a nonconform one, classified, opens a breach case (违诺案件)."""
+    from licensing.auth.access import get_scoped_or_404
+    from licensing.supervision.models import RoutineInspection
+    from licensing.supervision.services import record_routine_result as record
+
+    inspection = get_scoped_or_404(RoutineInspection, inspection_id,
+                                   RoutineInspection.supervisory_department_id)
+    record(inspection, body.outcome, body.findings, body.checked_on, actor=_user(),
+           finding=body.finding)
+    return 200, present.routine_inspection(inspection)
 
 
 @routes.operation("POST", "/verification-tasks/{task_id}/rectification",

@@ -19,7 +19,10 @@ the caller with the credit check evidence, before it is sent.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 
@@ -37,6 +40,7 @@ from licensing.cases.models import Channel, Purpose, Track
 from licensing.catalogue.services import current_version
 from licensing.errors import ValidationFailed
 from licensing.extensions import db
+from licensing.uploads import StoredUpload, discard, store_upload
 
 OPERATION = "create_application"
 
@@ -133,19 +137,44 @@ def submit_application(user, body: schemas.ApplicationIn, key: str) -> Answer:
     if body.track == "commitment":
         services.set_commitments(application,
                                  {c.material_code: c.mode for c in body.commitments})
-        text = services.letter_text(application)
-        # The letter signed is the letter rendered now, in this transaction (docs/api.md).
-        signature = body.signature
-        services.sign_letter(application, signature.signer_name,
-                             services.letter_digest(text), Channel.online,
-                             capacity=signature.capacity, signer_id_number=signature.id_number,
-                             power_of_attorney=signature.power_of_attorney, actor=user)
+        _sign(application, body.signature, user)
     elif body.materials_received is not None:
         services.accept_general(application, list(body.materials_received))
     # The answer is built from the objects of this transaction: every step above kept them
     # current, so a refresh would only read back what is in memory (issue 18).
     answer = Answer(201, present.application(application).model_dump(mode="json"))
     return _store(user, key, fingerprint, application, answer)
+
+
+def _attorney_file(given: schemas.AttachmentIn | None) -> StoredUpload | None:
+    """Decode and store an agent's power of attorney sent in the request (checked upload)."""
+    if given is None:
+        return None
+    try:
+        raw = base64.b64decode(given.content_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationFailed("授权委托书文件内容不是有效的 Base64 编码。",
+                               code="power_of_attorney_file_invalid") from None
+    return store_upload(io.BytesIO(raw), given.filename, services.POWER_OF_ATTORNEY_FOLDER)
+
+
+def _sign(application, signature: schemas.SignatureIn, user) -> None:
+    """Sign the letter rendered now, in this transaction (docs/api.md), as ``signature`` says.
+
+    An agent's power of attorney file is stored first and removed again if signing fails.
+    """
+    text = services.letter_text(application)
+    attorney = _attorney_file(signature.power_of_attorney_file)
+    try:
+        services.sign_letter(application, signature.signer_name,
+                             services.letter_digest(text), Channel.online,
+                             capacity=signature.capacity, signer_id_number=signature.id_number,
+                             power_of_attorney=signature.power_of_attorney,
+                             power_of_attorney_file=attorney, actor=user)
+    except BaseException:
+        if attorney is not None:
+            discard(services.POWER_OF_ATTORNEY_FOLDER, attorney.stored_name)
+        raise
 
 
 def replay_after_race(user, body: schemas.ApplicationIn, key: str) -> Answer | None:
@@ -191,9 +220,7 @@ def submit_licence_request(user, licence, purpose: Purpose, body, key: str,
                                    code="signature_required")
         services.set_commitments(application,
                                  {c.material_code: c.mode for c in body.commitments})
-        text = services.letter_text(application)
-        services.sign_letter(application, body.signature.signer_name,
-                             services.letter_digest(text), Channel.online, actor=user)
+        _sign(application, body.signature, user)
     elif body.materials_received is not None:
         services.accept_general(application, list(body.materials_received))
     db.session.refresh(application)

@@ -104,7 +104,10 @@ def application(application, task=_LOOK_UP) -> schemas.ApplicationOut:
                                   signer_capacity=letter.signer_capacity.value,
                                   capacity_defaulted=bool(letter.capacity_defaulted),
                                   signed_at=letter.signed_dt, channel=letter.channel.value,
-                                  text=letter.masked_text) if letter is not None else None),
+                                  text=letter.masked_text,
+                                  power_of_attorney=letter.power_of_attorney,
+                                  power_of_attorney_sha256=letter.power_of_attorney_sha256)
+                if letter is not None else None),
         statutory_due_on=application.statutory_due_on,
         statutory_provisional=(bool(application.statutory_provisional)
                                if application.statutory_due_on is not None else None),
@@ -137,6 +140,19 @@ def tasks(rows) -> list[schemas.TaskOut]:
         BreachCase.task_id.in_(ids)).order_by(BreachCase.id.desc())).tuples().all())
     return [task(t, revocation=revocations.get(t.id), breach=breaches.get(t.id))
             for t in rows]
+
+
+def routine_inspection(inspection) -> schemas.RoutineInspectionOut:
+    """A routine inspection."""
+    licence = inspection.licence
+    return schemas.RoutineInspectionOut(
+        id=inspection.id, licence_number=licence.number,
+        holder_name=licence.holder_name or licence.applicant.name,
+        risk_level=inspection.risk_level, draw_seed=inspection.draw_seed,
+        drawn_at=inspection.drawn_dt,
+        outcome=inspection.outcome.value if inspection.outcome else None,
+        checked_on=inspection.checked_on, findings=inspection.findings,
+        finding=inspection.finding)
 
 
 _UNREAD = object()

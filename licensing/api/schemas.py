@@ -269,6 +269,38 @@ class CommitmentRules(Response):
     breach_consequences: str
 
 
+class ExclusionAnswer(Response):
+    """One exclusion ground and whether the publisher confirmed that the item touches it."""
+
+    code: str
+    label: str
+    applies: bool
+
+
+class PublishIn(Request):
+    """Publish a draft: its validity date and the publisher's yes/no to each exclusion ground.
+
+    ``exclusion_check`` must answer every ground (``national_security``, ``state_secrets``,
+    ``public_safety``, ``financial_prudential``, ``ecological_protection``,
+    ``personal_health_life_property``, ``foreign_affairs``) with ``true`` (the item touches
+    it) or ``false``: 422 ``exclusions_unconfirmed`` names the grounds left open, 422
+    ``exclusions_mismatch`` a ground answered otherwise than the draft records.
+    """
+
+    valid_from_on: IsoDate
+    exclusion_check: dict[str, bool]
+
+
+class PublishedVersion(Response):
+    """A version just published, with the publisher's answers kept on it."""
+
+    code: str
+    version: int
+    status: Literal["published"]
+    valid_from_on: date
+    exclusion_check: list[ExclusionAnswer]
+
+
 class ItemRules(Response):
     """The rules of an item: the one-time notice (一次性告知) as data."""
 
@@ -284,6 +316,9 @@ class ItemRules(Response):
     commitment: CommitmentRules
     supervision_measures: str
     exclusions: list[Labelled]
+    exclusion_check: list[ExclusionAnswer] | None = Field(
+        None, description="The publisher's yes/no to each exclusion ground (工作方案 二（一）), "
+                          "given when the version was published; null on older versions.")
     policy: dict[str, str]
     notice_url: str = Field(description="The printable one-time notice (HTML).")
     notice_pdf_url: str = Field(description="The one-time notice as a PDF.")
@@ -315,12 +350,26 @@ class CommitmentIn(Request):
     mode: CommitmentModeName
 
 
+class AttachmentIn(Request):
+    """A file sent inside a JSON request: its name and its content in Base64.
+
+    Checked like every upload: a photo (JPEG, PNG, WEBP) or PDF by its content, not empty,
+    not larger than the upload limit (``upload_refused``, ``upload_empty``,
+    ``upload_too_large``); ``power_of_attorney_file_invalid`` when not Base64.
+    """
+
+    filename: Text(200, 1)
+    content_base64: Annotated[str, Field(min_length=4, max_length=30 * 1024 * 1024)]
+
+
 class SignatureIn(Request):
     """Who signs the commitment letter, and in what capacity.
 
     ``capacity``: ``legal_representative`` or ``agent`` for an enterprise, ``self`` or
     ``agent`` for a person; ``id_number`` is the signer's resident ID number (checked). An
-    agent also names the power of attorney handed in (``power_of_attorney``). A v1 client
+    agent uploads the power of attorney as a material (``power_of_attorney_file``; refused
+    with ``power_of_attorney_required`` without it) and may describe it
+    (``power_of_attorney``). A v1 client
     that omits ``capacity`` gets the default of the applicant's kind
     (``legal_representative`` / ``self``), recorded as defaulted and said so in the letter.
     """
@@ -329,6 +378,7 @@ class SignatureIn(Request):
     capacity: Literal["legal_representative", "agent", "self"] | None = None
     id_number: Text(18, 15) | None = None
     power_of_attorney: Text(200, 1) | None = None
+    power_of_attorney_file: AttachmentIn | None = None
 
 
 #: What each track takes, as the document states it (``_fits_the_track`` enforces it).
@@ -421,6 +471,10 @@ class LetterOut(Response):
     signed_at: datetime
     channel: ChannelName
     text: str
+    power_of_attorney: str | None = Field(
+        None, description="An agent's power of attorney: its description (or file name).")
+    power_of_attorney_sha256: str | None = Field(
+        None, description="The SHA-256 of the uploaded power of attorney file.")
 
 
 class DecisionOut(Response):
@@ -560,6 +614,42 @@ class TaskOut(Response):
     breach_case_id: int | None = Field(None, description="The breach case the nonconform "
                                                          "result opened.")
     revocation_case_id: int | None = None
+
+
+class RoutineInspectionOut(Response):
+    """A routine inspection (日常监管检查) drawn by the routine sample, and its result."""
+
+    id: int
+    licence_number: str
+    holder_name: str
+    risk_level: str
+    draw_seed: str = Field(description="The seed recorded after the draw (to reproduce it).")
+    drawn_at: datetime
+    outcome: Literal["conform", "nonconform"] | None
+    checked_on: date | None
+    findings: str | None
+    finding: Literal["false_commitment", "breach"] | None = Field(
+        None, description="For a nonconform result: 不实承诺 or 违反承诺.")
+
+
+class RoutineInspectionList(Response):
+    """The department's routine inspections still to be done, oldest draw first."""
+
+    inspections: list[RoutineInspectionOut]
+
+
+class RoutineResultIn(Request):
+    """The result of a routine inspection.
+
+    ``nonconform`` needs ``findings`` (the facts; 422 ``findings_required``) and ``finding``
+    (422 ``finding_required``): it opens a breach case with that classification.
+    """
+
+    outcome: Literal["conform", "nonconform"]
+    findings: Text(5000) | None = Field(None, description="Required when nonconform.")
+    finding: Literal["false_commitment", "breach"] | None = Field(
+        None, description="Required when nonconform: 不实承诺 or 违反承诺.")
+    checked_on: IsoDate
 
 
 class TaskList(Response):

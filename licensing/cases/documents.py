@@ -1,8 +1,9 @@
 """The public verification URL of a licence, and the refusal letter as PDF.
 
 The certificate and the decision of a grant are stored as printed when they are issued
-(``licensing.cases.licences``); a refusal issues no licence and is rendered from the
-application's own record (the applicant's data as filed).
+(``licensing.cases.licences``); a refusal issues no licence: its letter is rendered from
+the application's own record (the applicant's data as filed) at the decision and stored as
+issued (``licensing.issued``), so a later download serves the same bytes.
 """
 
 from __future__ import annotations
@@ -23,23 +24,18 @@ def _day(value: date | str) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-REMEDIES = ("如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，"
-            "或者在六个月内依法向人民法院提起行政诉讼。")
-
-
-def _day(value: date | str) -> str:
-    day = date.fromisoformat(value) if isinstance(value, str) else value
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def verify_url(licence: Licence) -> str:
     """The absolute URL of a licence's public verification page."""
     base = current_app.config["SETTINGS"].public_base_url.rstrip("/")
     return f"{base}/verify/{licence.verify_token}"
 
 
-def refusal_pdf(application: Application, authority_name: str) -> bytes:
-    """Render the refusal (不予行政许可决定书) of a rejected application."""
+#: Owner type and kind of the refusal letter stored as issued (``licensing.issued``).
+REFUSAL_OWNER, REFUSAL_KIND = "application", "refusal_letter"
+
+
+def refusal_document(application: Application, authority_name: str) -> Document:
+    """The refusal (不予行政许可决定书) of a rejected application, from its own record."""
     holder = application.applicant_version or application.applicant
     version = application.item_version
     day = application.decided_on.strftime("%Y年%m月%d日")
@@ -50,8 +46,13 @@ def refusal_pdf(application: Application, authority_name: str) -> bytes:
         "如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，"
         "或者在六个月内依法提起行政诉讼。",
     ])]
-    return render(Document(title="不予行政许可决定书", subtitle=f"{authority_name} · {day}",
-                           sections=sections, footer=f"{authority_name}（印章）  {day}"))
+    return Document(title="不予行政许可决定书", subtitle=f"{authority_name} · {day}",
+                    sections=sections, footer=f"{authority_name}（印章）  {day}")
+
+
+def refusal_pdf(application: Application, authority_name: str) -> bytes:
+    """Render the refusal of a rejected application (what is stored when it is issued)."""
+    return render(refusal_document(application, authority_name))
 
 
 def ineligibility_notice_pdf(notice: IneligibilityNotice) -> bytes:

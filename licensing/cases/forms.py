@@ -89,8 +89,9 @@ class SignForm(FlaskForm):
     capacity = SelectField("签署人身份", choices=[], validate_choice=False,
                            validators=[Optional()])
     signer_id_number = StringField("签署人居民身份证号码", validators=[Optional(), Length(max=18)])
-    power_of_attorney = StringField("授权委托书（委托代理人签署时填写：名称、收取日期）",
+    power_of_attorney = StringField("授权委托书说明（可选：名称、收取日期）",
                                     validators=[Optional(), Length(max=200)])
+    power_of_attorney_file = FileField("授权委托书（委托代理人签署时必须上传，照片或 PDF）")
     letter_digest = HiddenField(validators=[DataRequired()])
 
     def set_capacity_choices(self, enterprise: bool) -> None:
@@ -133,9 +134,11 @@ class PaperSignForm(FlaskForm):
                                  validate_choice=False, validators=[Optional()])
     paper_signer_id_number = StringField("签署人居民身份证号码", id="paper-signer-id",
                                    validators=[Optional(), Length(max=18)])
-    paper_power_of_attorney = StringField("授权委托书（委托代理人签署时填写：名称、收取日期）",
+    paper_power_of_attorney = StringField("授权委托书说明（可选：名称、收取日期）",
                                           id="paper-power-of-attorney",
                                     validators=[Optional(), Length(max=200)])
+    paper_power_of_attorney_file = FileField(
+        "授权委托书（委托代理人签署时必须上传，照片或 PDF）", id="paper-power-of-attorney-file")
     letter_digest = HiddenField(id="paper-letter-digest", validators=[DataRequired()])
     scan = FileField("签署原件扫描件（可选，照片或 PDF）")
 

@@ -41,7 +41,7 @@ from licensing.cases.models import (
 from licensing.clock import local_date, local_today, utcnow
 from licensing.errors import ValidationFailed
 from licensing.extensions import db
-from licensing.pdf import Document, Section, render
+from licensing.pdf import Document, Section, document_from_dict, document_to_dict, render
 from licensing.printable import require_printable
 
 DEFAULT_CITY = "定州市"
@@ -257,18 +257,12 @@ def history(licence: Licence) -> list[LicenceVersion]:
 
 
 def _document_dict(document: Document) -> dict:
-    return dataclasses.asdict(document)
+    return document_to_dict(document)
 
 
 def document_from(content: dict) -> Document:
     """Rebuild the printable document stored in a ``LicenceDocument``."""
-    sections = [Section(heading=s.get("heading"), paragraphs=tuple(s.get("paragraphs") or ()),
-                        pairs=tuple(tuple(p) for p in s.get("pairs") or ()),
-                        rows=tuple(tuple(r) for r in s.get("rows") or ()))
-                for s in content.get("sections") or ()]
-    return Document(title=content["title"], subtitle=content.get("subtitle"),
-                    sections=sections, qr_url=content.get("qr_url"),
-                    qr_caption=content.get("qr_caption"), footer=content.get("footer"))
+    return document_from_dict(content)
 
 
 def store_document(licence: Licence, version: LicenceVersion, kind: str,

@@ -328,6 +328,10 @@ class CommitmentLetter(db.Model):
     __table_args__ = (
         CheckConstraint("signer_capacity <> 'agent' OR (power_of_attorney IS NOT NULL"
                         " AND signer_id_number IS NOT NULL)", name="agent_has_power_of_attorney"),
+        CheckConstraint("(power_of_attorney_stored_name IS NULL) = "
+                        "(power_of_attorney_sha256 IS NULL)", name="attorney_file_has_digest"),
+        CheckConstraint("power_of_attorney_stored_name IS NULL OR signer_capacity = 'agent'",
+                        name="attorney_file_only_for_agents"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -343,6 +347,12 @@ class CommitmentLetter(db.Model):
     capacity_defaulted: Mapped[bool] = mapped_column(default=False)
     #: The power of attorney handed in as a material (agents only): what and when received.
     power_of_attorney: Mapped[str | None] = mapped_column(String(200))
+    #: The power of attorney as an uploaded material (a checked photo or PDF under the private
+    #: ``powers_of_attorney`` upload folder): its stored name, the name given, its SHA-256.
+    #: Required of an agent since issue 15; letters signed earlier may have the text only.
+    power_of_attorney_stored_name: Mapped[str | None] = mapped_column(String(64))
+    power_of_attorney_file_name: Mapped[str | None] = mapped_column(String(200))
+    power_of_attorney_sha256: Mapped[str | None] = mapped_column(String(64))
     signed_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

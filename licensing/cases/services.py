@@ -24,7 +24,7 @@ from licensing.audit.services import record_audit
 from licensing.auth.models import Role
 from licensing.calendar.deadlines import DeadlineRule
 from licensing.calendar.services import compute_deadline, get_calendar
-from licensing.cases import licences
+from licensing.cases import documents, licences
 from licensing.cases.errors import (
     AlreadyDecided,
     CreditIneligible,
@@ -69,8 +69,11 @@ from licensing.credit.signals import recheck_found_barred
 from licensing.errors import DomainError, InvalidTransition, ValidationFailed
 from licensing.event_dates import check_event_date
 from licensing.extensions import db
+from licensing.issued.models import IssuedDocument
+from licensing.issued.services import issue as issue_document
 from licensing.notifications.services import notify_department, recipients
 from licensing.printable import require_printable
+from licensing.uploads import StoredUpload
 
 #: 行政许可法 第三十二条: what is missing is told at once, within five days of receipt.
 CORRECTION_NOTICE_WORKING_DAYS = 5
@@ -371,6 +374,10 @@ def letter_text(application: Application, on: date | None = None,
                          signer=signer)
 
 
+#: The private upload folder of the agents' powers of attorney (``licensing.uploads``).
+POWER_OF_ATTORNEY_FOLDER = "powers_of_attorney"
+
+
 @dataclass(frozen=True)
 class Signer:
     """Who signs the letter, checked: name, capacity, ID number, power of attorney."""
@@ -380,6 +387,8 @@ class Signer:
     id_number: str | None
     defaulted: bool
     power_of_attorney: str | None
+    #: The power of attorney as an uploaded material (a checked photo or PDF), agents only.
+    power_of_attorney_file: StoredUpload | None = None
 
     @property
     def line(self) -> str:
@@ -389,6 +398,9 @@ class Signer:
             parts.append(f"身份证号码 {mask_id_number(self.id_number)}")
         if self.power_of_attorney:
             parts.append(f"授权委托书：{self.power_of_attorney}")
+        if self.power_of_attorney_file is not None:
+            parts.append(f"授权委托书已作为申请材料上传，文件指纹 SHA-256 "
+                         f"{self.power_of_attorney_file.sha256[:16]}")
         line = f"{self.name}（{'，'.join(parts)}）"
         if self.defaulted:
             line += f"（签署时未声明签署身份，按默认记为{self.capacity.label}）"
@@ -398,14 +410,17 @@ class Signer:
 def check_signer(applicant: Applicant, name: str | None,
                  capacity: SignerCapacity | str | None = None,
                  id_number: str | None = None,
-                 power_of_attorney: str | None = None) -> Signer:
+                 power_of_attorney: str | None = None,
+                 power_of_attorney_file: StoredUpload | None = None) -> Signer:
     """Check who signs for ``applicant``; raise ``ValidationFailed`` saying what is wrong.
 
     An enterprise signs by its legal representative (法定代表人/负责人) or an agent (委托代理人);
     a person signs personally or by an agent. An agent needs a power of attorney handed in as
-    a material. The ID number is checked (check digit, birth date); a person signing
-    personally signs with their own. Without a capacity (API v1) the default of the
-    applicant's kind is recorded and the letter says so.
+    a material: ``power_of_attorney_file``, the uploaded file (checked by
+    ``licensing.uploads``), with ``power_of_attorney`` an optional description (what, when
+    received; the file's name when not given). The ID number is checked (check digit, birth
+    date); a person signing personally signs with their own. Without a capacity (API v1)
+    the default of the applicant's kind is recorded and the letter says so.
     """
     name = (name or "").strip()
     if not name or len(name) > 100:
@@ -438,12 +453,17 @@ def check_signer(applicant: Applicant, name: str | None,
         raise ValidationFailed("申请人本人签署的，身份证号码须与申请人的一致；他人代签请选择"
                                "“委托代理人”并提交授权委托书。", code="signer_id_mismatch")
     power_of_attorney = (power_of_attorney or "").strip()[:200] or None
-    if capacity == SignerCapacity.agent and not power_of_attorney:
-        raise ValidationFailed("委托代理人签署的，须提交授权委托书作为申请材料。",
-                               code="power_of_attorney_required")
     if capacity != SignerCapacity.agent:
-        power_of_attorney = None
-    return Signer(name, capacity, id_number, defaulted, power_of_attorney)
+        if power_of_attorney_file is not None:
+            raise ValidationFailed("只有委托代理人签署时才需上传授权委托书；法定代表人或本人"
+                                   "签署的，请不要上传。", code="power_of_attorney_not_agent")
+        return Signer(name, capacity, id_number, defaulted, None)
+    if power_of_attorney_file is None:
+        raise ValidationFailed("委托代理人签署的，须上传授权委托书（照片或 PDF）作为申请材料。",
+                               code="power_of_attorney_required")
+    power_of_attorney = power_of_attorney or power_of_attorney_file.original_name[:200]
+    return Signer(name, capacity, id_number, defaulted, power_of_attorney,
+                  power_of_attorney_file)
 
 
 def letter_digest(text: str) -> str:
@@ -460,6 +480,7 @@ def sign_letter(
     capacity: SignerCapacity | str | None = None,
     signer_id_number: str | None = None,
     power_of_attorney: str | None = None,
+    power_of_attorney_file: StoredUpload | None = None,
     actor=None,
     paper: bool = False,
     scan=None,
@@ -473,6 +494,10 @@ def sign_letter(
     ``paper=True`` records, at the counter, that the signed paper original of the printed
     letter was received (the digest printed on the page is the one checked); ``scan`` is an
     optional ``StoredUpload`` of that original, kept with its SHA-256.
+
+    An agent's ``power_of_attorney_file`` (a ``StoredUpload``) is kept with the letter, its
+    name and SHA-256 recorded; the letter's signer line names it. The caller stores the
+    upload before and discards it if this raises.
     """
     if paper and channel != Channel.counter:
         raise InvalidTransition("纸质签署只能在政务服务窗口登记。")
@@ -482,7 +507,7 @@ def sign_letter(
     if not application.materials:
         raise InvalidTransition("请先为每项材料选择承诺方式。")
     signer = check_signer(application.applicant, signer_name, capacity, signer_id_number,
-                          power_of_attorney)
+                          power_of_attorney, power_of_attorney_file)
     shown = letter_text(application)
     if letter_digest(shown) != shown_digest:
         raise LetterChanged()
@@ -505,6 +530,11 @@ def sign_letter(
         recorded_by_id=actor.id if actor is not None else None,
         signing_method=SigningMethod.paper if paper else SigningMethod.electronic,
     )
+    attorney = signer.power_of_attorney_file
+    if attorney is not None:
+        letter.power_of_attorney_stored_name = attorney.stored_name
+        letter.power_of_attorney_file_name = attorney.original_name
+        letter.power_of_attorney_sha256 = attorney.sha256
     if paper:
         letter.original_received_dt = letter.signed_dt
         if scan is not None:
@@ -518,6 +548,7 @@ def sign_letter(
     _audit(application, "letter_signed", sha256=digest, channel=channel, letter_id=letter.id,
            signer_capacity=signer.capacity, capacity_defaulted=signer.defaulted,
            power_of_attorney=signer.power_of_attorney,
+           power_of_attorney_sha256=letter.power_of_attorney_sha256,
            method=letter.signing_method, scan_sha256=letter.scan_sha256)
     notify_deciders(application)
     return letter
@@ -614,12 +645,11 @@ def accept_general(application: Application, received_codes: list[str],
 def _issue_document(application: Application, kind: CaseDocumentKind, issued_on: date,
                     facts: dict, actor=None) -> CaseDocument:
     """Render a notice to PDF once and keep it with the case, with the facts it states."""
-    from licensing.cases.documents import case_document_pdf
 
     facts = {**facts, "case_number": application.case_number,
              "applicant": application.applicant.name, "item": application.item_version.name,
              "department": application.approval_department.name}
-    pdf = case_document_pdf(kind, issued_on, facts)
+    pdf = documents.case_document_pdf(kind, issued_on, facts)
     document = CaseDocument(application=application, kind=kind, issued_on=issued_on,
                             issued_dt=utcnow(), issued_by_id=actor.id if actor else None,
                             facts=facts, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest())
@@ -810,6 +840,18 @@ def _claim_decision(application: Application, decision: Decision, reason: str | 
     db.session.expire(application, ["lock_version"])
 
 
+def issue_refusal_letter(application: Application, *, actor=None) -> IssuedDocument:
+    """Store the refusal letter (不予行政许可决定书) as issued on the day of the decision.
+
+    Every later download serves this copy: a renamed company or a changed city name does
+    not change a letter already issued. Idempotent (the stored copy is returned).
+    """
+    authority = licences.authority_full_name(application.approval_department)
+    return issue_document(
+        documents.REFUSAL_OWNER, application.id, documents.REFUSAL_KIND,
+        lambda: documents.refusal_document(application, authority), actor=actor)
+
+
 def decide(application: Application, decision: Decision, actor, reason: str | None = None,
            decided_on: date | None = None) -> DecisionResult:
     """Decide an application on the spot; on approval issue the licence and its follow-ups.
@@ -836,6 +878,7 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
     _claim_decision(application, decision, reason, actor, decided_on, on_the_spot)
     if decision == Decision.reject:
         _audit(application, "rejected", reason=reason, decided_on=decided_on)
+        issue_refusal_letter(application, actor=actor)
         return DecisionResult(application, None, None, [])
 
     department = application.approval_department

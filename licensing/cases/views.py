@@ -52,7 +52,7 @@ from licensing.catalogue.models import ItemVersion
 from licensing.catalogue.services import guide_versions, item_rules_dict
 from licensing.errors import DomainError
 from licensing.extensions import db
-from licensing.uploads import discard, store_upload, stored_path
+from licensing.uploads import StoredUpload, discard, store_upload, stored_path
 from licensing.url_ints import bounded_int
 
 bp = Blueprint("cases", __name__)
@@ -308,14 +308,18 @@ def sign(public_id: str):
     application = load_application(public_id, current_user, for_update=True)
     form = SignForm()
     if form.validate_on_submit():
+        attorney = None
         try:
+            attorney = _stored_attorney(form.power_of_attorney_file.data)
             services.sign_letter(application, form.signer_name.data, form.letter_digest.data,
                                  _channel(), capacity=form.capacity.data or None,
                                  signer_id_number=form.signer_id_number.data,
                                  power_of_attorney=form.power_of_attorney.data,
-                                 actor=current_user)
+                                 power_of_attorney_file=attorney, actor=current_user)
         except DomainError as exc:
             db.session.rollback()
+            if attorney is not None:
+                discard(services.POWER_OF_ATTORNEY_FOLDER, attorney.stored_name)
             flash(exc.message, "error")
         else:
             flash(_signed_message(application), "success")
@@ -324,6 +328,13 @@ def sign(public_id: str):
             for error in errors:
                 flash(error, "error")
     return redirect(url_for("cases.show", public_id=public_id))
+
+
+def _stored_attorney(upload) -> StoredUpload | None:
+    """Store an agent's uploaded power of attorney (checked like every upload), if given."""
+    if upload and upload.filename:
+        return store_upload(upload.stream, upload.filename, services.POWER_OF_ATTORNEY_FOLDER)
+    return None
 
 
 def _signed_message(application: Application) -> str:
@@ -352,21 +363,24 @@ def sign_paper(public_id: str):
             for error in errors:
                 flash(error, "error")
         return redirect(url_for("cases.show", public_id=public_id, _anchor="letter"))
-    scan = None
+    scan = attorney = None
     try:
         upload = form.scan.data
         if upload and upload.filename:
             scan = store_upload(upload.stream, upload.filename, "letter_scans")
+        attorney = _stored_attorney(form.paper_power_of_attorney_file.data)
         services.sign_letter(application, form.original_signer_name.data,
                              form.letter_digest.data, Channel.counter, actor=current_user,
                              capacity=form.paper_capacity.data or None,
                              signer_id_number=form.paper_signer_id_number.data,
                              power_of_attorney=form.paper_power_of_attorney.data,
-                             paper=True, scan=scan)
+                             power_of_attorney_file=attorney, paper=True, scan=scan)
     except DomainError as exc:
         db.session.rollback()
         if scan is not None:
             discard("letter_scans", scan.stored_name)
+        if attorney is not None:
+            discard(services.POWER_OF_ATTORNEY_FOLDER, attorney.stored_name)
         flash(exc.message, "error")
     else:
         flash(_signed_message(application), "success")
@@ -404,6 +418,24 @@ def letter_scan(public_id: str):
     response = send_file(stored_path("letter_scans", letter.scan_stored_name),
                          download_name=letter.scan_original_name or "scan")
     response.headers["X-Content-SHA256"] = letter.scan_sha256
+    return response
+
+
+@bp.route("/applications/<public_id>/power-of-attorney")
+@roles_required(Role.clerk, Role.approver, Role.head, Role.inspector, Role.reform_office,
+                Role.admin)
+def power_of_attorney(public_id: str):
+    """The agent's power of attorney uploaded with the signed letter, if there is one."""
+    from flask import send_file
+
+    application = load_application(public_id, current_user)
+    letter = application.letter
+    if letter is None or not letter.power_of_attorney_stored_name:
+        abort(404)
+    response = send_file(stored_path(services.POWER_OF_ATTORNEY_FOLDER,
+                                     letter.power_of_attorney_stored_name),
+                         download_name=letter.power_of_attorney_file_name or "attorney")
+    response.headers["X-Content-SHA256"] = letter.power_of_attorney_sha256
     return response
 
 
@@ -530,8 +562,7 @@ def decision_pdf(public_id: str):
     if application.decision is None:
         abort(404)
     if application.decision == Decision.reject:
-        data = documents.refusal_pdf(
-            application, licences.authority_full_name(application.approval_department))
+        data = services.issue_refusal_letter(application).pdf
     else:
         stored = licences.application_document(application, "decision")
         if stored is None:

@@ -30,13 +30,18 @@ def _date(ctx, param, value: str | None) -> date | None:
 @group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--publish", is_flag=True, help="Publish new and changed items at once.")
+@click.option("--confirm-exclusions", "confirm_exclusions", is_flag=True,
+              help="When publishing: I checked each exclusion ground of each item; the grounds "
+                   "its `exclusions` lists apply, every other does not.")
 @click.option("--valid-from", "valid_from", callback=_date, default=None,
               help="Validity date of published versions, YYYY-MM-DD (default: today).")
 @click.option("--dry-run", is_flag=True, help="Check and report, then roll everything back.")
-def import_command(file: Path, publish: bool, valid_from: date | None, dry_run: bool):
+def import_command(file: Path, publish: bool, confirm_exclusions: bool,
+                   valid_from: date | None, dry_run: bool):
     """Import FILE (docs/catalogue-format.md); every error is listed, nothing is half-done."""
     try:
-        report = import_catalogue(file.read_bytes(), publish=publish, valid_from_on=valid_from)
+        report = import_catalogue(file.read_bytes(), publish=publish, valid_from_on=valid_from,
+                                  exclusions_confirmed=confirm_exclusions)
     except CatalogueImportFailed as exc:
         db.session.rollback()
         for error in exc.errors:

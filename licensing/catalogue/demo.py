@@ -28,6 +28,6 @@ def load_demo_catalogue() -> None:
     """
     try:
         import_catalogue(DEMO_FILE.read_bytes(), publish=True, valid_from_on=POLICY_START_ON,
-                         superseding_valid_from_on=local_today())
+                         superseding_valid_from_on=local_today(), exclusions_confirmed=True)
     except CatalogueImportFailed as exc:
         raise RuntimeError(f"{DEMO_FILE}: " + "\n".join(exc.errors)) from exc

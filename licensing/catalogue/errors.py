@@ -40,6 +40,20 @@ class ExcludedFromCommitment(ValidationFailed):
     default_message = "该事项不得纳入告知承诺制（工作方案 二（一））"
 
 
+class ExclusionsUnconfirmed(ValidationFailed):
+    """The publisher did not answer every exclusion ground yes or no (工作方案 二（一））."""
+
+    code = "exclusions_unconfirmed"
+    default_message = "发布前须逐项确认不得纳入告知承诺制的情形（工作方案 二（一））。"
+
+
+class ExclusionsMismatch(ValidationFailed):
+    """The publisher's answers differ from the grounds the draft records."""
+
+    code = "exclusions_mismatch"
+    default_message = "逐项确认的结果与草稿登记的不得纳入情形不一致。"
+
+
 class VersionIncomplete(ValidationFailed):
     """The version breaks catalogue rules; ``problems`` lists them all."""
 

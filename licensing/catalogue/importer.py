@@ -17,11 +17,12 @@ from sqlalchemy.orm import selectinload
 
 from licensing.audit.services import record_audit
 from licensing.catalogue.errors import CatalogueImportFailed
-from licensing.catalogue.models import Item, ItemVersion, VersionStatus
+from licensing.catalogue.models import Exclusion, Item, ItemVersion, VersionStatus
 from licensing.catalogue.services import (
     create_item,
     department_problems,
     earliest_valid_from,
+    exclusion_answers,
     publish_version,
     start_draft,
     update_draft,
@@ -39,7 +40,7 @@ from licensing.extensions import db
 
 EXPORT_HEADER = (
     "# 告知承诺制事项清单（格式说明见 docs/catalogue-format.md）\n"
-    "# 导入：flask --app wsgi catalogue import 本文件 [--publish]\n"
+    "# 导入：flask --app wsgi catalogue import 本文件 [--publish --confirm-exclusions]\n"
 )
 
 
@@ -76,6 +77,7 @@ def import_catalogue(
     publish: bool = False,
     valid_from_on: date | None = None,
     superseding_valid_from_on: date | None = None,
+    exclusions_confirmed: bool = False,
     actor=None,
 ) -> ImportReport:
     """Import a catalogue file; raise ``CatalogueImportFailed`` listing every problem.
@@ -86,8 +88,19 @@ def import_catalogue(
     published, a new item's first version from ``valid_from_on`` (today by default, may be in
     the past), a new version of a published item from ``superseding_valid_from_on`` (default
     ``valid_from_on``), which the publishing rules require to be today or later.
+
+    Publishing needs the publisher's yes/no to each exclusion ground (工作方案 二（一）). From
+    a file, ``exclusions_confirmed`` is the publisher's statement that each item's
+    ``exclusions`` are all the grounds it touches: those are answered yes, every other no,
+    and the answers are kept on each published version. Without it, ``publish`` is refused.
     Nothing is committed here; on failure the caller must roll back.
     """
+    if publish and not exclusions_confirmed:
+        raise CatalogueImportFailed([
+            "发布前须逐项确认每个事项是否属于不得纳入告知承诺制的情形（工作方案 二（一））："
+            + "、".join(f"“{g.label}”" for g in Exclusion)
+            + "。请逐项核对文件中各事项的 exclusions（列出的为“涉及”，未列出的为“不涉及”），"
+            "确认后加 --confirm-exclusions 再导入发布。"])
     parsed_items, problems = read_catalogue(text)
     today = local_today()
     first_from = valid_from_on or today
@@ -173,7 +186,8 @@ def _apply(step: _Step, report: ImportReport, publish: bool, first_from: date,
             report.unchanged.append(code)
         valid_from = first_from if _latest_released(step.item) is None else later_from
     if publish:
-        publish_version(version, valid_from, actor=actor)
+        publish_version(version, valid_from, actor=actor,
+                        exclusion_check=exclusion_answers(version.exclusions))
         report.published.append(code)
 
 

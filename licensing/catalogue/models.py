@@ -311,6 +311,10 @@ class ItemVersion(db.Model):
     breach_consequences: Mapped[str] = mapped_column(Text, default="")
     #: The policy's exclusion grounds the item touches (Exclusion values).
     exclusions: Mapped[list] = mapped_column(JSON, default=list)
+    #: The publisher's answer to each exclusion ground, ``{ground: true/false}`` (工作方案
+    #: 二（一）): set when the version is published, never changed; ``None`` on a draft and on
+    #: versions published before the answers were asked.
+    exclusion_check: Mapped[dict | None] = mapped_column(JSON)
     #: Jinja text of the commitment letter, rendered in a sandbox (see services.render_letter).
     letter_template: Mapped[str] = mapped_column(Text, default="")
     #: The licence's validity in years (有效期), counted from the decision; ``None``: no term.

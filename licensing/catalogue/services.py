@@ -27,6 +27,7 @@ from licensing.audit.services import record_audit
 from licensing.auth.models import Department, DepartmentKind
 from licensing.catalogue.content import (
     CODE_RE,
+    EXCLUSION_CLAUSE,
     MATERIAL_FIELDS,
     UNSIGNED_SIGNER,
     VERSION_FIELDS,
@@ -43,6 +44,8 @@ from licensing.catalogue.content import (
 )
 from licensing.catalogue.errors import (
     ExcludedFromCommitment,
+    ExclusionsMismatch,
+    ExclusionsUnconfirmed,
     InvalidValidity,
     ItemCodeTaken,
     ItemNotInForce,
@@ -490,15 +493,72 @@ def earliest_valid_from(item: Item, today: date | None = None) -> date | None:
     return earliest
 
 
-def publish_version(version: ItemVersion, valid_from_on: date, *, actor=None) -> ItemVersion:
+_ANSWERS = {True: True, False: False, "yes": True, "no": False}
+
+
+def exclusion_answers(exclusions) -> dict[str, bool]:
+    """Every exclusion ground answered from a list of the grounds an item touches.
+
+    For a publisher who confirms that the grounds recorded are all it touches (the catalogue
+    import's ``--confirm-exclusions``): listed grounds yes, every other no.
+    """
+    touched = {Exclusion(e) for e in exclusions or ()}
+    return {ground.value: ground in touched for ground in Exclusion}
+
+
+def check_exclusion_answers(version: ItemVersion, answers) -> dict[str, bool]:
+    """The publisher's answer to every exclusion ground, checked against the draft.
+
+    An empty exclusion list is not a pass (工作方案 二（一）): each ground needs an explicit yes
+    or no (``True``/``False`` or ``"yes"``/``"no"``), refused with ``ExclusionsUnconfirmed``
+    naming the grounds left open; the grounds answered yes must be the ones the draft records
+    (``ExclusionsMismatch``, naming the differing ground).
+    """
+    answers = dict(answers or {})
+    unknown = sorted(set(answers) - {g.value for g in Exclusion})
+    if unknown:
+        raise ExclusionsUnconfirmed(f"未知的不得纳入情形：{'、'.join(unknown)}。",
+                                    unknown=unknown)
+    checked: dict[str, bool] = {}
+    open_grounds = []
+    for ground in Exclusion:
+        value = answers.get(ground.value)
+        if isinstance(value, str):
+            value = value.strip().lower()
+        if value not in _ANSWERS:
+            open_grounds.append(ground)
+            continue
+        checked[ground.value] = _ANSWERS[value]
+    if open_grounds:
+        names = "、".join(f"“{g.label}”" for g in open_grounds)
+        raise ExclusionsUnconfirmed(
+            f"发布前须逐项确认该事项是否属于不得纳入告知承诺制的情形（{EXCLUSION_CLAUSE}），"
+            f"尚未确认：{names}。", unconfirmed=[g.value for g in open_grounds])
+    recorded = {Exclusion(e).value for e in version.exclusions or ()}
+    for ground in Exclusion:
+        said, kept = checked[ground.value], ground.value in recorded
+        if said != kept:
+            raise ExclusionsMismatch(
+                f"“{ground.label}”：确认为{'涉及' if said else '不涉及'}，但草稿登记为"
+                f"{'涉及' if kept else '不涉及'}。请先修改草稿中的不得纳入情形，再发布。",
+                ground=ground.value)
+    return checked
+
+
+def publish_version(version: ItemVersion, valid_from_on: date, *,
+                    exclusion_check=None, actor=None) -> ItemVersion:
     """Publish a draft: from ``valid_from_on`` it governs new applications; it never changes.
 
-    Refused with ``ExcludedFromCommitment`` when the policy's exclusions keep the item off the
-    commitment track, with ``VersionIncomplete`` listing every other broken rule, and with
+    ``exclusion_check`` is the publisher's yes/no to each exclusion ground
+    (``check_exclusion_answers``; refused with ``ExclusionsUnconfirmed`` or
+    ``ExclusionsMismatch``); the answers are kept on the published version. Refused with
+    ``ExcludedFromCommitment`` when the policy's exclusions keep the item off the commitment
+    track, with ``VersionIncomplete`` listing every other broken rule, and with
     ``InvalidValidity`` for a date that would change what was in force on a past day.
     """
     if version.status != VersionStatus.draft:
         raise VersionNotDraft("该版本已发布或已停用，不能再次发布。")
+    checked = check_exclusion_answers(version, exclusion_check)
     if version.offers_commitment and version.exclusions:
         raise ExcludedFromCommitment(exclusion_message(version.exclusions),
                                      exclusions=list(version.exclusions))
@@ -513,11 +573,12 @@ def publish_version(version: ItemVersion, valid_from_on: date, *, actor=None) ->
     version.status = VersionStatus.published
     version.valid_from_on = valid_from_on
     version.published_dt = utcnow()
+    version.exclusion_check = checked
     db.session.flush()
     record_audit("catalogue.version_published", object_type="item_version",
                  object_id=version.id, actor=actor,
                  changes={"item": version.item.code, "version": version.number,
-                          "valid_from_on": valid_from_on})
+                          "valid_from_on": valid_from_on, "exclusion_check": checked})
     return version
 
 
@@ -630,6 +691,10 @@ def item_rules_dict(version: ItemVersion) -> dict[str, Any]:
         },
         "supervision_measures": version.supervision_measures,
         "exclusions": [_labelled(e) for e in version.exclusion_grounds],
+        # the publisher's yes/no to each ground, kept on the published version
+        "exclusion_check": ([{**_labelled(g), "applies": bool(version.exclusion_check[g.value])}
+                             for g in Exclusion if g.value in version.exclusion_check]
+                            if version.exclusion_check is not None else None),
         "qualification_reasons": version.qualification_reasons or "",
         "list_approval_document": version.list_approval_document or "",
         "letter_template_source": version.letter_template_source or "",

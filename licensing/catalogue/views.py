@@ -25,12 +25,14 @@ from licensing.auth.navigation import register_nav
 from licensing.catalogue import services
 from licensing.catalogue.errors import (
     ExcludedFromCommitment,
+    ExclusionsMismatch,
+    ExclusionsUnconfirmed,
     InvalidValidity,
     StaleDraft,
     VersionIncomplete,
 )
 from licensing.catalogue.forms import NewItemForm, PublishForm, RetireForm, VersionForm
-from licensing.catalogue.models import ItemVersion, VersionStatus
+from licensing.catalogue.models import Exclusion, ItemVersion, VersionStatus
 from licensing.catalogue.pdf import notice_pdf
 from licensing.clock import local_today
 from licensing.errors import DomainError, ValidationFailed
@@ -116,7 +118,7 @@ def admin_version(code: str, number: int):
     return render_template("catalogue/admin_version.html", version=version,
                            rules=services.item_rules_dict(version), problems=problems,
                            publish_form=publish_form, retire_form=retire_form,
-                           earliest=earliest)
+                           earliest=earliest, grounds=list(Exclusion))
 
 
 @bp.route("/admin/catalogue/<code>/draft", methods=["POST"])
@@ -169,9 +171,14 @@ def admin_publish(code: str, number: int):
     if not form.validate_on_submit():
         flash("请选择有效的生效日期。", "error")
         return redirect(url_for("catalogue.admin_version", code=code, number=number))
+    # each ground answered on the page: radio ``exclusion-<ground>`` = yes / no (none preset)
+    answers = {ground.value: request.form.get(f"exclusion-{ground.value}")
+               for ground in Exclusion}
     try:
-        services.publish_version(version, form.valid_from_on.data)
-    except (ExcludedFromCommitment, VersionIncomplete, InvalidValidity) as exc:
+        services.publish_version(version, form.valid_from_on.data,
+                                 exclusion_check={k: v for k, v in answers.items() if v})
+    except (ExcludedFromCommitment, ExclusionsUnconfirmed, ExclusionsMismatch,
+            VersionIncomplete, InvalidValidity) as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("catalogue.admin_version", code=code, number=number))

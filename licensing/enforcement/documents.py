@@ -1,8 +1,11 @@
-"""The documents of enforcement as PDF, rendered from stored, immutable fields only.
+"""The documents of enforcement, rendered once when issued and kept as issued.
 
 责令限期整改通知书 (rectification notice), 拟撤销行政许可告知书 (notice of intended revocation),
 撤销行政许可决定书 (revocation decision) and 送达回证 (service receipt). The review authority, the
-court and their time limits are city settings (``services.procedure_setting``).
+court and their time limits are city settings (``procedure.procedure_setting``); the holder's
+name is the applicant's current one. Neither may change a document already handed out, so
+each is stored as issued (``licensing.issued``) by the step that issues it, and every download
+serves that copy (``*_pdf``).
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from datetime import date
 from licensing.applicants.identity import mask_code
 from licensing.cases.documents import verify_url
 from licensing.enforcement.models import BreachCase, RevocationCase
-from licensing.enforcement.services import procedure_setting
-from licensing.pdf import Document, Section, render
+from licensing.enforcement.procedure import procedure_setting
+from licensing.issued.models import IssuedDocument
+from licensing.issued.services import issue
+from licensing.pdf import Document, Section
 
 
 def _cn(day: date) -> str:
@@ -27,7 +32,7 @@ def _rights() -> str:
             f"{procedure_setting('court')}提起行政诉讼。")
 
 
-def rectification_notice_pdf(case: BreachCase) -> bytes:
+def rectification_notice_document(case: BreachCase) -> Document:
     """责令限期整改通知书: the finding, what must be put right, by when."""
     if case.rectification_ordered_on is None:
         raise ValueError("no rectification was ordered on this case")
@@ -48,14 +53,14 @@ def rectification_notice_pdf(case: BreachCase) -> bytes:
              (applicant.kind.code_label, mask_code(applicant.kind, applicant.code)),
              ("违诺性质", case.finding.label), ("责令日期", _cn(case.rectification_ordered_on)),
              ("整改期限", _cn(case.rectification_due_on))]
-    return render(Document(
+    return Document(
         title="责令限期整改通知书", subtitle=case.rectification_number,
         sections=[Section(paragraphs=body), Section(heading="要点", pairs=pairs),
                   Section(paragraphs=[department.name, _cn(case.rectification_ordered_on)])],
-        footer=f"抄告：{case.approval_department.name}"))
+        footer=f"抄告：{case.approval_department.name}")
 
 
-def notice_pdf(case: RevocationCase) -> bytes:
+def notice_document(case: RevocationCase) -> Document:
     """拟撤销行政许可告知书: facts, reasons, basis, and the rights with their period."""
     if case.noticed_on is None:
         raise ValueError("no notice was given on this case")
@@ -77,11 +82,11 @@ def notice_pdf(case: RevocationCase) -> bytes:
              ("告知日期", _cn(case.noticed_on)),
              ("陈述、申辩和要求听证期限", f"{_cn(case.statement_due_on)}（{deadline.rule.label}，"
                                      f"{deadline.working_days}个工作日）")]
-    return render(Document(
+    return Document(
         title="拟撤销行政许可告知书", subtitle=case.notice_number,
         sections=[Section(paragraphs=body), Section(heading="要点", pairs=pairs),
                   Section(paragraphs=[case.approval_department.name, _cn(case.noticed_on)])],
-        footer=f"抄告：{case.supervisory_department.name}"))
+        footer=f"抄告：{case.supervisory_department.name}")
 
 
 def _statement_answer(case: RevocationCase) -> str:
@@ -97,7 +102,7 @@ def _statement_answer(case: RevocationCase) -> str:
     return text
 
 
-def revocation_letter_pdf(case: RevocationCase) -> bytes:
+def revocation_letter_document(case: RevocationCase) -> Document:
     """撤销行政许可决定书: it answers the statement and names the review authority and court."""
     if case.letter_number is None:
         raise ValueError("only a case decided to revoke has a revocation letter")
@@ -127,16 +132,16 @@ def revocation_letter_pdf(case: RevocationCase) -> bytes:
                         f"（{procedure_setting('review_period_days')}日内）"),
              ("人民法院", f"{procedure_setting('court')}"
                       f"（{procedure_setting('litigation_period_months')}个月内）")]
-    return render(Document(
+    return Document(
         title="撤销行政许可决定书", subtitle=case.letter_number,
         sections=[Section(paragraphs=[p for p in body if p]),
                   Section(heading="决定要点", pairs=pairs),
                   Section(paragraphs=[case.approval_department.name, decided])],
         qr_url=verify_url(licence), qr_caption="扫描二维码查询该许可证的当前状态。",
-        footer=f"抄告：{case.supervisory_department.name}"))
+        footer=f"抄告：{case.supervisory_department.name}")
 
 
-def service_receipt_pdf(case: RevocationCase) -> bytes:
+def service_receipt_document(case: RevocationCase) -> Document:
     """送达回证: what was served, to whom, how, when, and the receipt."""
     if case.served_on is None:
         raise ValueError("the decision was not served")
@@ -147,8 +152,61 @@ def service_receipt_pdf(case: RevocationCase) -> bytes:
              ("送达方式", case.service_method.label), ("送达日期", _cn(case.served_on)),
              ("送达回执", case.service_receipt or ""),
              ("送达人", case.served_by.display_name if case.served_by else "")]
-    return render(Document(
+    return Document(
         title="送达回证", subtitle=f"{case.letter_number}-SD",
         sections=[Section(pairs=pairs),
                   Section(paragraphs=[f"许可证自{_cn(case.served_on)}起撤销。",
-                                      case.approval_department.name])]))
+                                      case.approval_department.name])])
+
+
+# --- stored as issued -------------------------------------------------------------------------
+
+BREACH_OWNER = "breach_case"
+REVOCATION_OWNER = "revocation_case"
+
+
+def issue_rectification_notice(case: BreachCase, *, actor=None) -> IssuedDocument:
+    """Store the rectification notice as issued (when the rectification is ordered)."""
+    return issue(BREACH_OWNER, case.id, "rectification_notice",
+                 lambda: rectification_notice_document(case),
+                 number=case.rectification_number, actor=actor)
+
+
+def issue_notice(case: RevocationCase, *, actor=None) -> IssuedDocument:
+    """Store the notice of intended revocation as issued (when the notice is given)."""
+    return issue(REVOCATION_OWNER, case.id, "revocation_notice", lambda: notice_document(case),
+                 number=case.notice_number, actor=actor)
+
+
+def issue_revocation_letter(case: RevocationCase, *, actor=None) -> IssuedDocument:
+    """Store the revocation decision as issued (when revocation is decided)."""
+    return issue(REVOCATION_OWNER, case.id, "revocation_letter",
+                 lambda: revocation_letter_document(case), number=case.letter_number,
+                 actor=actor)
+
+
+def issue_service_receipt(case: RevocationCase, *, actor=None) -> IssuedDocument:
+    """Store the service receipt as issued (when the decision is served)."""
+    return issue(REVOCATION_OWNER, case.id, "service_receipt",
+                 lambda: service_receipt_document(case),
+                 number=f"{case.letter_number}-SD", actor=actor)
+
+
+def rectification_notice_pdf(case: BreachCase) -> bytes:
+    """The rectification notice as issued."""
+    return issue_rectification_notice(case).pdf
+
+
+def notice_pdf(case: RevocationCase) -> bytes:
+    """The notice of intended revocation as issued."""
+    return issue_notice(case).pdf
+
+
+def revocation_letter_pdf(case: RevocationCase) -> bytes:
+    """The revocation decision as issued."""
+    return issue_revocation_letter(case).pdf
+
+
+def service_receipt_pdf(case: RevocationCase) -> bytes:
+    """The service receipt as issued."""
+    return issue_service_receipt(case).pdf

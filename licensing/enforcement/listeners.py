@@ -80,8 +80,8 @@ def _open_breach_of_routine_inspection(sender, *, licence, findings, found_on, a
                                        finding=None, **_):
     """A routine inspection (日常监管检查) that finds a breach opens a breach case.
 
-    The inspector's classification goes with it; without one it is 违反承诺, the lesser
-    finding, until the supervisory department states otherwise with its reasons.
+    The inspector's classification (required by ``record_routine_result``) goes with it;
+    a sender that gives none gets 违反承诺, the lesser finding.
     """
     if public_status(licence) != LicenceStatus.valid:
         return None

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Select, func, select, update
 
 from licensing.audit.services import record_audit
@@ -31,6 +30,7 @@ from licensing.cases.models import Licence, LicenceEvent, LicenceStatus
 from licensing.clock import local_today, utcnow
 from licensing.credit.models import CreditRecord, CreditRecordStatus
 from licensing.credit.services import record_commitment_event, refresh_risk_level
+from licensing.enforcement import documents
 from licensing.enforcement.errors import (
     BreachNotFound,
     BreachTransitionRefused,
@@ -67,6 +67,7 @@ from licensing.enforcement.models import (
     RevocationStatus,
     ServiceMethod,
 )
+from licensing.enforcement.procedure import procedure_setting
 from licensing.enforcement.signals import licence_revoked, revocation_reversed
 from licensing.extensions import db
 from licensing.notifications.services import notify
@@ -80,28 +81,10 @@ from licensing.transitions import guarded_transition
 
 _MAX_TEXT = 5000
 
-#: City settings (``Settings.extra``) and their defaults.
-DEFAULT_PROCEDURE_SETTINGS: dict[str, Any] = {
-    "statement_period_working_days": 5,
-    "review_authority": "定州市人民政府",
-    "review_period_days": 60,
-    "court": "定州市人民法院",
-    "litigation_period_months": 6,
-}
-
 _EVENT_LABELS = {"notice": "告知拟撤销", "revoke": "作出撤销决定", "dismiss": "作出不予撤销决定",
                  "serve": "送达", "merge": "并案办结", "reverse": "撤回撤销决定"}
 _BREACH_EVENT_LABELS = {"order_rectification": "责令限期整改", "rectified": "确认整改到位",
                         "not_rectified": "确认未整改到位"}
-
-
-def procedure_setting(name: str) -> Any:
-    """Return a city setting of the revocation procedure (``Settings.extra`` or the default)."""
-    try:
-        extra = current_app.config["SETTINGS"].extra or {}
-    except (RuntimeError, KeyError):
-        extra = {}
-    return extra.get(name, DEFAULT_PROCEDURE_SETTINGS[name])
 
 
 def notify_department(department_id: int, roles, kind: str, title: str, body: str,
@@ -276,6 +259,7 @@ def _mark_rectification_ordered(case_: BreachCase, due_on: date, requirements: s
                                "rectification_ordered_on": ordered_on,
                                "rectification_number": number},
                        changes={"due_on": due_on, "number": number})
+    documents.issue_rectification_notice(case_, actor=actor)
 
 
 @dataclass(frozen=True)
@@ -541,6 +525,7 @@ def give_notice(case_: RevocationCase, *, facts: str, reasons: str, legal_basis:
               **supervision.deadline_values("statement", deadline)}
     _transition(case_, "notice", actor=actor, expected_version=expected_version, values=values,
                 changes={"notice_number": number, "statement_deadline": deadline.as_dict()})
+    documents.issue_notice(case_, actor=actor)
     return case_
 
 
@@ -684,6 +669,7 @@ def decide(case_: RevocationCase, outcome: str, reason: str, *, legal_basis: str
                         "decided_on": decided_on, "letter_number": number},
                 changes={"licence": case_.licence.number, "letter_number": number,
                          "legal_basis": legal_basis})
+    documents.issue_revocation_letter(case_, actor=actor)
     return case_
 
 
@@ -758,6 +744,7 @@ def serve(case_: RevocationCase, *, method: str, served_on: date, receipt: str,
                         "service_receipt": receipt, "served_by_id": actor.id,
                         "served_dt": utcnow()},
                 changes={"method": method, "served_on": served_on})
+    documents.issue_service_receipt(case_, actor=actor)
     licence = case_.licence
     revoke_licence_on_service(licence, case_, actor=actor)
     now_decided = case_.decided_on

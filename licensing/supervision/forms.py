@@ -42,6 +42,22 @@ class ResultForm(_Versioned):
     push = BooleanField("保存后立即推送至审批部门", default=True)
 
 
+class RoutineResultForm(FlaskForm):
+    """The result of a routine inspection (日常监管检查), with the finding's classification."""
+
+    outcome = RadioField("检查结果", choices=[SelectChoice("conform", "符合"),
+                                           SelectChoice("nonconform", "不符合")],
+                         validators=[DataRequired("请选择检查结果。")])
+    findings = TextAreaField("检查情况 / 发现的问题（不符合时必填）",
+                             validators=[Optional(), Length(max=5000)])
+    # No default: a nonconform result must be classified by the inspector, on purpose.
+    finding = RadioField("违诺性质（不符合时必选）", choices=[
+        SelectChoice("breach", "违反承诺：未持续符合许可条件或未履行承诺"),
+        SelectChoice("false_commitment", "不实承诺：承诺的条件在许可时并不存在")],
+        validators=[Optional()])
+    checked_on = DateField("检查日期", validators=[DataRequired("请填写检查日期。")])
+
+
 class PushForm(_Versioned):
     """Push a recorded result to the approval department."""
 

@@ -409,6 +409,9 @@ class RoutineInspection(db.Model):
             name="result_complete"),
         CheckConstraint("outcome <> 'nonconform' OR (findings IS NOT NULL AND findings <> '')",
                         name="nonconform_has_findings"),
+        CheckConstraint("(outcome = 'nonconform' AND finding IN ('false_commitment', 'breach'))"
+                        " OR ((outcome IS NULL OR outcome <> 'nonconform') AND finding IS NULL)",
+                        name="nonconform_is_classified"),
         db.Index("ix_routine_inspections_dept_open", "supervisory_department_id", "checked_on"),
     )
 
@@ -423,6 +426,9 @@ class RoutineInspection(db.Model):
     outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome, 16))
     checked_on: Mapped[date | None] = mapped_column(Date)
     findings: Mapped[str | None] = mapped_column(Text)
+    #: For a nonconform result, the inspector's classification: ``false_commitment`` (不实承诺)
+    #: or ``breach`` (违反承诺); the breach case opened by the result carries it.
+    finding: Mapped[str | None] = mapped_column(String(24))
     checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     licence = relationship("Licence")

@@ -1050,14 +1050,20 @@ def open_routine_inspections(user: User) -> list[RoutineInspection]:
         RoutineInspection.supervisory_department_id, user=user)))
 
 
+#: The classification of a nonconform result (``licensing.enforcement.models.Finding``).
+FINDINGS = ("false_commitment", "breach")
+
+
 def record_routine_result(inspection: RoutineInspection, outcome: Outcome | str,
                           findings: str | None, checked_on: date, *,
-                          actor: User) -> RoutineInspection:
+                          actor: User, finding: str | None = None) -> RoutineInspection:
     """Record a routine inspection's result; a ``nonconform`` one announces a breach.
 
-    Only an inspector or head of the inspection's department; findings are required when the
-    licensee falls short. ``nonconform`` sends ``inspection_found_breach`` (origin
-    ``routine_inspection``) so a breach case is opened, as for a verification that finds one.
+    Only an inspector or head of the inspection's department. When the licensee falls short,
+    the facts (``findings``) and their classification (``finding``: ``false_commitment``
+    不实承诺 or ``breach`` 违反承诺) are both required. ``nonconform`` sends
+    ``inspection_found_breach`` (origin ``routine_inspection``) with the classification, so a
+    breach case is opened, as for a verification that finds one.
     """
     if actor is None or actor.department_id != inspection.supervisory_department_id or (
             actor.role not in (Role.inspector, Role.head)):
@@ -1071,19 +1077,30 @@ def record_routine_result(inspection: RoutineInspection, outcome: Outcome | str,
     findings = _clean(findings)
     if outcome == Outcome.nonconform and not findings:
         raise InvalidResult("检查不符合时，必须写明发现的问题。", code="findings_required")
+    finding = (finding or "").strip() or None
+    if outcome == Outcome.nonconform:
+        if finding is None:
+            raise InvalidResult("检查不符合时，请选择违诺性质：不实承诺或违反承诺。",
+                                code="finding_required")
+        if finding not in FINDINGS:
+            raise InvalidResult("违诺性质只能是不实承诺或违反承诺。", code="finding_invalid")
+    elif finding is not None:
+        raise InvalidResult("检查符合时不能选择违诺性质。", code="finding_invalid")
     if not isinstance(checked_on, date) or checked_on > local_today():
         raise InvalidResult("检查日期不能晚于今天。", code="checked_on_future")
     inspection.outcome = outcome
     inspection.findings = findings or None
+    inspection.finding = finding
     inspection.checked_on = checked_on
     inspection.checked_by_id = actor.id
     db.session.flush()
     record_audit("routine_inspection.checked", object_type="routine_inspection",
                  object_id=inspection.id, actor=actor,
                  changes={"licence_id": inspection.licence_id, "outcome": outcome,
-                          "checked_on": checked_on, "draw_seed": inspection.draw_seed})
+                          "finding": finding, "checked_on": checked_on,
+                          "draw_seed": inspection.draw_seed})
     if outcome == Outcome.nonconform:
         inspection_found_breach.send(inspection, licence=inspection.licence, findings=findings,
-                                     found_on=checked_on, origin="routine_inspection",
-                                     actor=actor)
+                                     finding=finding, found_on=checked_on,
+                                     origin="routine_inspection", actor=actor)
     return inspection

@@ -30,8 +30,9 @@ rectification_outcome_recorded = _signals.signal("rectification-outcome-recorded
 judicial_transfer_recorded = _signals.signal("supervision.judicial_transfer_recorded")
 
 #: A routine inspection (日常监管检查) found a breach. ``sender`` is the ``RoutineInspection``;
-#: kwargs: ``licence``, ``findings``, ``found_on``, ``origin`` (``"routine_inspection"``),
-#: ``actor``. The enforcement domain opens a breach case.
+#: kwargs: ``licence``, ``findings``, ``finding`` (``false_commitment`` / ``breach``),
+#: ``found_on``, ``origin`` (``"routine_inspection"``), ``actor``. The enforcement domain
+#: opens a breach case.
 inspection_found_breach = _signals.signal("supervision.inspection_found_breach")
 
 __all__ = ["inspection_found_breach", "judicial_transfer_recorded", "nonconform_result_pushed",

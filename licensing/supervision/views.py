@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     abort,
@@ -42,6 +40,7 @@ from licensing.supervision.forms import (
     RectificationForm,
     RectificationOutcomeForm,
     ResultForm,
+    RoutineResultForm,
     SampleForm,
 )
 from licensing.supervision.models import (
@@ -123,27 +122,43 @@ def inbox():
         routine=services.open_routine_inspections(current_user))
 
 
-@bp.route("/supervision/routine/<int:inspection_id>", methods=["POST"])
+@bp.route("/supervision/routine/<int:inspection_id>", methods=["GET", "POST"])
 @roles_required(Role.inspector, Role.head)
 def routine_result(inspection_id: int):
-    """Record the result of a routine inspection (日常监管检查)."""
+    """A routine inspection (日常监管检查): the licence, and its result form.
+
+    A nonconform result needs the facts and their classification (不实承诺 / 违反承诺); it
+    opens a breach case (the enforcement domain listens). A refused form comes back with what
+    was typed.
+    """
     inspection = get_scoped_or_404(RoutineInspection, inspection_id,
                                    RoutineInspection.supervisory_department_id)
-    try:
-        checked_on = date.fromisoformat(request.form.get("checked_on") or "")
-    except ValueError:
-        flash("请填写检查日期。", "error")
-        return redirect(url_for("supervision.inbox"))
-    try:
-        services.record_routine_result(inspection, request.form.get("outcome") or "",
-                                       request.form.get("findings"), checked_on,
-                                       actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    form = RoutineResultForm()
+    if request.method == "GET":
+        form.checked_on.data = local_today()
+    elif inspection.checked_on is not None:
+        flash("该日常监管检查已记录结果。", "warning")
+        return redirect(url_for("supervision.routine_result", inspection_id=inspection.id))
+    elif form.validate_on_submit():
+        try:
+            services.record_routine_result(inspection, form.outcome.data, form.findings.data,
+                                           form.checked_on.data, actor=current_user,
+                                           finding=form.finding.data or None)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash("日常监管检查结果已记录。" + (
+                "已据此立案（违诺案件），请在违诺案件中继续办理。"
+                if inspection.outcome == Outcome.nonconform else ""), "success")
+            return redirect(url_for("supervision.inbox", _anchor="routine"))
     else:
-        flash("日常监管检查结果已记录。", "success")
-    return redirect(url_for("supervision.inbox"))
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    status = 422 if request.method == "POST" else 200
+    return render_template("supervision/routine.html", inspection=inspection, form=form,
+                           licence=inspection.licence, mask_code=mask_code), status
 
 
 # --- the task page ----------------------------------------------------------------------------

@@ -40,6 +40,7 @@ def write(tmp_path, text: str, name: str = "catalogue.yaml"):
 def test_cli_import_publish_and_reimport_is_idempotent(runner, session, depts, tmp_path):
     path = write(tmp_path, DEMO_FILE.read_text(encoding="utf-8"))
     first = runner.invoke(args=["catalogue", "import", str(path), "--publish",
+                                "--confirm-exclusions",
                                 "--valid-from", "2022-12-01"])
     assert first.exit_code == 0, first.output
     assert "新建 32 项" in first.output and "发布 32 项" in first.output
@@ -48,6 +49,7 @@ def test_cli_import_publish_and_reimport_is_idempotent(runner, session, depts, t
     audit_before = session.scalar(select(func.count()).select_from(AuditEntry))
 
     again = runner.invoke(args=["catalogue", "import", str(path), "--publish",
+                                "--confirm-exclusions",
                                 "--valid-from", "2022-12-01"])
     assert again.exit_code == 0, again.output
     assert "未变 32 项" in again.output
@@ -79,7 +81,8 @@ def test_failed_import_reports_every_error_with_lines_and_changes_nothing(
             break
     path = write(tmp_path, "\n".join(lines) + "\n")
 
-    result = runner.invoke(args=["catalogue", "import", str(path), "--publish"])
+    result = runner.invoke(args=["catalogue", "import", str(path), "--publish",
+                                 "--confirm-exclusions"])
     assert result.exit_code == 2
     output = result.output
     assert f"第 {bad[0]} 行：" in output and "部门代码“nosuchdept”不存在" in output
@@ -98,7 +101,8 @@ def test_an_error_found_while_applying_rolls_everything_back(session, depts):
     with (clock.freeze(datetime(2026, 3, 10, 2, tzinfo=UTC)),
           pytest.raises(CatalogueImportFailed) as info):
         # a changed item cannot get a new version valid in the past
-        import_catalogue(dump_catalogue(changed), publish=True, valid_from_on=date(2022, 12, 1))
+        import_catalogue(dump_catalogue(changed), publish=True,
+                                        exclusions_confirmed=True, valid_from_on=date(2022, 12, 1))
     assert any("早于允许的最早日期 2026-03-10" in e for e in info.value.errors)
     session.rollback()
     assert counts(session) == before
@@ -122,10 +126,12 @@ def test_import_without_publish_makes_drafts_and_updates_them(session, depts):
 def test_changed_item_gets_a_new_version_and_the_old_one_stays(session, depts):
     with clock.freeze(datetime(2026, 3, 10, 2, tzinfo=UTC)):
         import_catalogue(dump_catalogue([("C-1", content())]), publish=True,
+                                                         exclusions_confirmed=True,
                          valid_from_on=date(2022, 12, 1))
         session.commit()
         report = import_catalogue(dump_catalogue([("C-1", content(promised_limit_days=3))]),
-                                  publish=True, valid_from_on=date(2026, 3, 10))
+                                  publish=True,
+exclusions_confirmed=True, valid_from_on=date(2026, 3, 10))
         session.commit()
     assert report.updated == ["C-1"] and report.published == ["C-1"]
     v1, v2 = services.get_item("C-1").versions
@@ -143,7 +149,7 @@ def test_export_then_import_round_trips(app, session, depts, tmp_path, runner):
 
     # into the same database: nothing changes
     before = counts(session)
-    assert import_catalogue(text, publish=True).changed is False
+    assert import_catalogue(text, publish=True, exclusions_confirmed=True).changed is False
     assert counts(session) == before
 
     # into an empty catalogue: the same items, the same content, the same export
@@ -155,7 +161,7 @@ def test_export_then_import_round_trips(app, session, depts, tmp_path, runner):
     session.execute(ItemVersion.__table__.delete())
     session.execute(Item.__table__.delete())
     session.commit()
-    import_catalogue(text, publish=True, valid_from_on=date(2022, 12, 1))
+    import_catalogue(text, publish=True, exclusions_confirmed=True, valid_from_on=date(2022, 12, 1))
     session.commit()
     reimported = {i.code: services.version_content(i.latest_version)
                   for i in session.scalars(select(Item))}

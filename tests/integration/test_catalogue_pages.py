@@ -13,9 +13,17 @@ from pypdf import PdfReader
 from licensing import clock
 from licensing.auth.models import Role
 from licensing.catalogue import services
-from licensing.catalogue.models import Exclusion, ItemVersion, VersionStatus
-from tests.catalogue_factories import demo_catalogue, draft_item, published_item
+from licensing.catalogue.models import (
+    Exclusion,
+    ItemVersion,
+    PublishedVersionImmutable,
+    VersionStatus,
+)
+from tests.catalogue_factories import answered, demo_catalogue, draft_item, published_item
 from tests.factories import create_test_user, login_as
+
+#: The publish form with every exclusion ground answered "no" (工作方案 二（一）).
+ALL_NO = {f"exclusion-{ground.value}": "no" for ground in Exclusion}
 
 #: Demo items covering the three verification rules, every mode, and a general-only item.
 SAMPLE_ITEMS = ("XK-WJ-001", "XK-CG-001", "XK-YJ-001")
@@ -170,7 +178,7 @@ def test_guide_of_an_old_version_and_drafts_are_not_public(client, session):
         session.commit()
         assert client.get("/guide/G-1?v=2").status_code == 404  # a draft is not public
         draft.name = "第二版名称"
-        services.publish_version(draft, date(2026, 3, 10))
+        services.publish_version(draft, date(2026, 3, 10), exclusion_check=answered(draft))
         session.commit()
         assert "第二版名称" in client.get("/guide/G-1").get_data(as_text=True)
         old = client.get("/guide/G-1/notice?v=1").get_data(as_text=True)
@@ -292,7 +300,7 @@ def test_admin_edits_a_draft_adds_a_material_and_publishes(admin_client, session
         assert 'data-material="M5" data-kind="added"' in diff
 
         response = admin_client.post("/admin/catalogue/E-1/versions/2/publish",
-                                     data={"valid_from_on": "2026-03-11"})
+                                     data={"valid_from_on": "2026-03-11", **ALL_NO})
         assert response.status_code == 302
         session.expire_all()
         assert services.get_version("E-1", 2).status == VersionStatus.published
@@ -331,12 +339,52 @@ def test_publishing_an_excluded_item_from_the_page_names_the_rule(admin_client, 
     draft_item("E-4", excluded=(Exclusion.ecological_protection,))
     page = admin_client.get("/admin/catalogue/E-4/versions/1").get_data(as_text=True)
     assert "该事项直接涉及生态环境保护，不得纳入告知承诺制（工作方案 二（一））" in page
-    response = admin_client.post("/admin/catalogue/E-4/versions/1/publish",
-                                 data={"valid_from_on": "2026-03-11"}, follow_redirects=True)
+    response = admin_client.post("/admin/catalogue/E-4/versions/1/publish", data={
+        "valid_from_on": "2026-03-11", **ALL_NO, "exclusion-ecological_protection": "yes"},
+        follow_redirects=True)
     assert "该事项直接涉及生态环境保护，不得纳入告知承诺制（工作方案 二（一））" in (
         response.get_data(as_text=True))
     session.expire_all()
     assert services.get_version("E-4", 1).status == VersionStatus.draft
+
+
+def test_the_publisher_answers_each_exclusion_ground_on_the_page(admin_client, session):
+    """工作方案 二（一）: an empty exclusion list is not a pass; each ground is answered."""
+    draft_item("E-5")
+    page = admin_client.get("/admin/catalogue/E-5/versions/1").get_data(as_text=True)
+    for ground in Exclusion:
+        assert f'name="exclusion-{ground.value}" value="yes"' in page
+        assert f'name="exclusion-{ground.value}" value="no"' in page
+        assert "checked" not in page.split(f'id="exclusion-{ground.value}-yes"')[1][:20]
+    # nothing answered, then all but one: refused, naming what is still open
+    for answers, open_ground in (({}, "直接涉及国家安全"),
+                                 ({**ALL_NO, "exclusion-foreign_affairs": ""}, "属于重要涉外事项")):
+        response = admin_client.post("/admin/catalogue/E-5/versions/1/publish", data={
+            "valid_from_on": "2026-03-11", **answers}, follow_redirects=True)
+        text = response.get_data(as_text=True)
+        assert "尚未确认" in text and f"“{open_ground}”" in text
+        session.expire_all()
+        assert services.get_version("E-5", 1).status == VersionStatus.draft
+    # a yes the draft does not record: refused, naming the ground
+    response = admin_client.post("/admin/catalogue/E-5/versions/1/publish", data={
+        "valid_from_on": "2026-03-11", **ALL_NO, "exclusion-public_safety": "yes"},
+        follow_redirects=True)
+    assert "“直接涉及公共安全”：确认为涉及，但草稿登记为不涉及" in response.get_data(as_text=True)
+    response = admin_client.post("/admin/catalogue/E-5/versions/1/publish", data={
+        "valid_from_on": "2026-03-11", **ALL_NO})
+    assert response.status_code == 302
+    session.expire_all()
+    version = services.get_version("E-5", 1)
+    assert version.status == VersionStatus.published
+    assert version.exclusion_check == {g.value: False for g in Exclusion}
+    page = admin_client.get("/admin/catalogue/E-5/versions/1").get_data(as_text=True)
+    answers = page.split('id="exclusion-answers"')[1].split("</table>")[0]
+    assert answers.count("不涉及") == len(Exclusion)
+    # kept on the published version: it never changes
+    version.exclusion_check = {**version.exclusion_check, "public_safety": True}
+    with pytest.raises(PublishedVersionImmutable):
+        session.flush()
+    session.rollback()
 
 
 def test_admin_creates_retires_and_discards(admin_client, session):

@@ -33,7 +33,7 @@ from licensing.catalogue.models import (
 )
 from licensing.errors import InvalidTransition
 from licensing.extensions import db
-from tests.catalogue_factories import content, draft_item, published_item
+from tests.catalogue_factories import answered, content, draft_item, published_item
 
 TODAY = date(2026, 3, 10)
 
@@ -88,7 +88,8 @@ def test_an_applications_version_never_changes_under_it(app, session):
         draft = services.start_draft(v1.item)
         edit(draft, name="公共场所卫生许可（修订）", verification_checklist=("新的要点",),
              materials=content().materials[:2])
-        services.publish_version(draft, TODAY + timedelta(days=5))
+        services.publish_version(draft, TODAY + timedelta(days=5),
+                                 exclusion_check=answered(draft))
         session.commit()
         session.expire_all()
 
@@ -149,7 +150,7 @@ def test_services_refuse_to_edit_a_published_version(session):
     with pytest.raises(VersionNotDraft):
         edit(version, name="改名")
     with pytest.raises(VersionNotDraft):
-        services.publish_version(version, TODAY)
+        services.publish_version(version, TODAY, exclusion_check=answered(version))
 
 
 def test_editing_makes_a_draft_copy_and_reuses_it(session):
@@ -223,7 +224,7 @@ def test_materials_are_matched_by_code_and_can_be_renamed_removed_added(session)
 def test_publishing_an_excluded_commitment_item_is_refused(session, exclusion):
     draft = draft_item(excluded=(exclusion,))
     with pytest.raises(ExcludedFromCommitment) as info:
-        services.publish_version(draft, TODAY)
+        services.publish_version(draft, TODAY, exclusion_check=answered(draft))
     expected = f"该事项{exclusion.label}，不得纳入告知承诺制（工作方案 二（一））"
     assert info.value.message == expected
     assert info.value.code == "excluded_from_commitment"
@@ -240,7 +241,7 @@ def test_excluded_item_may_be_published_on_the_general_track(session):
 def test_incomplete_draft_cannot_be_published(session):
     draft = draft_item(commitment_content="", letter_template="")
     with pytest.raises(VersionIncomplete) as info:
-        services.publish_version(draft, TODAY)
+        services.publish_version(draft, TODAY, exclusion_check=answered(draft))
     messages = [p.message for p in info.value.problems]
     assert any("承诺内容" in m for m in messages)
     assert any("告知承诺书文本" in m for m in messages)
@@ -250,14 +251,16 @@ def test_validity_dates_cannot_rewrite_the_past(session):
     v1 = published_item("P-4", valid_from=date(2022, 12, 1))  # a first version may go back
     draft = services.start_draft(v1.item)
     with pytest.raises(InvalidValidity):
-        services.publish_version(draft, TODAY - timedelta(days=1))
-    services.publish_version(draft, TODAY + timedelta(days=30))  # scheduled
+        services.publish_version(draft, TODAY - timedelta(days=1),
+                                 exclusion_check=answered(draft))
+    services.publish_version(draft, TODAY + timedelta(days=30),  # scheduled
+                             exclusion_check=answered(draft))
     session.commit()
     assert services.current_version("P-4").number == 1
     v3 = services.start_draft(v1.item)
     with pytest.raises(InvalidValidity):  # not before the scheduled one
-        services.publish_version(v3, TODAY + timedelta(days=30))
-    services.publish_version(v3, TODAY + timedelta(days=31))
+        services.publish_version(v3, TODAY + timedelta(days=30), exclusion_check=answered(v3))
+    services.publish_version(v3, TODAY + timedelta(days=31), exclusion_check=answered(v3))
     session.commit()
     assert [services.current_version("P-4", on=TODAY + timedelta(days=d)).number
             for d in (0, 30, 31)] == [1, 2, 3]
@@ -284,7 +287,7 @@ def test_retire_takes_the_item_off_the_list(session):
 def test_only_the_latest_published_version_can_be_retired(session):
     v1 = published_item("P-6")
     v2 = services.start_draft(v1.item)
-    services.publish_version(v2, TODAY)
+    services.publish_version(v2, TODAY, exclusion_check=answered(v2))
     with pytest.raises(InvalidTransition):
         services.retire_version(v1, TODAY)
 

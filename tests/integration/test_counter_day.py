@@ -170,6 +170,53 @@ def test_a_refused_scan_keeps_the_case_a_draft(counter):
     assert db.session.get(Application, application.id).status == ApplicationStatus.draft
 
 
+def test_an_agent_signs_with_an_uploaded_power_of_attorney(counter):
+    """工作方案 point 8: an agent's power of attorney is a material, uploaded and checked."""
+    client, version, _, _ = counter
+    application, url = _start(client, version)
+    page, digest = _to_letter(client, url)
+    assert 'name="power_of_attorney_file"' in page
+    assert 'name="paper_power_of_attorney_file"' in page
+    agent = {"signer_name": "赵六", "capacity": "agent",
+             "signer_id_number": "11010519491231002X", "letter_digest": digest}
+    # without the file, or with a file that is not a photo or PDF: refused, still a draft
+    for extra, message in (({}, "须上传授权委托书"),
+                           ({"power_of_attorney_file": (io.BytesIO(b"text"), "委托书.txt")},
+                            "只能上传照片")):
+        response = client.post(f"{url}/sign", data={**agent, **extra},
+                               content_type="multipart/form-data", follow_redirects=True)
+        assert message in response.get_data(as_text=True)
+        db.session.expire_all()
+        assert db.session.get(Application, application.id).letter is None
+    response = client.post(f"{url}/sign", data={
+        **agent, "power_of_attorney_file": (io.BytesIO(PNG), "授权委托书.png")},
+        content_type="multipart/form-data", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    db.session.expire_all()
+    letter = db.session.get(Application, application.id).letter
+    assert letter.power_of_attorney_sha256 == hashlib.sha256(PNG).hexdigest()
+    assert letter.power_of_attorney == "授权委托书.png"
+    assert 'id="power-of-attorney"' in page and "授权委托书.png" in page
+    download = client.get(f"{url}/power-of-attorney")
+    assert download.status_code == 200 and download.data == PNG
+
+    # on paper at the counter: the same rule
+    other, other_url = _start(client, version, seed=61)
+    _, digest = _to_letter(client, other_url)
+    paper = {"original_signer_name": "赵六", "paper_capacity": "agent",
+             "paper_signer_id_number": "11010519491231002X", "letter_digest": digest}
+    response = client.post(f"{other_url}/sign-paper", data=paper,
+                           content_type="multipart/form-data", follow_redirects=True)
+    assert "须上传授权委托书" in response.get_data(as_text=True)
+    client.post(f"{other_url}/sign-paper", data={
+        **paper, "paper_power_of_attorney_file": (io.BytesIO(PNG), "委托书.png")},
+        content_type="multipart/form-data")
+    db.session.expire_all()
+    letter = db.session.get(Application, other.id).letter
+    assert letter.signing_method == SigningMethod.paper
+    assert letter.power_of_attorney_sha256 == hashlib.sha256(PNG).hexdigest()
+
+
 def test_clerk_changes_modes_after_the_letter_was_generated(counter):
     client, version, _, _ = counter
     application, url = _start(client, version)

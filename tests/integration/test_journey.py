@@ -35,6 +35,7 @@ from licensing.extensions import db
 from licensing.supervision.models import TaskStatus, VerificationTask
 from licensing.supplements.models import SupplementObligation
 from tests.case_factories import applicant, calendar_loaded, published_item
+from tests.catalogue_factories import answered
 from tests.factories import create_test_user
 
 COMMIT_MODES = {"M1": None, "M2": "supplement", "M3": "substitute", "M4": "exempt_review"}
@@ -279,7 +280,7 @@ def test_superseded_version_is_refused_and_filed_applications_keep_theirs(world)
     old = published_item(valid_from=date(2025, 1, 1))
     filed = _signed_commitment_application(clerk, old)
     new = start_draft(old.item)
-    publish_version(new, local_today())
+    publish_version(new, local_today(), exclusion_check=answered(new))
     db.session.commit()
     with pytest.raises(ItemNotAvailable):
         services.start_application(old, applicant(), Channel.counter)

@@ -132,8 +132,11 @@ def _fixed_parameters(operation, objects) -> dict | None:
     if not names:
         return None
     if operation.path.startswith("/items/"):
-        return {"code": EXAMPLE_ITEM}
-    return {name: objects[name] for name in names}
+        # the publish path names a version: the item's first, published (refused, not a 500)
+        return {"code": EXAMPLE_ITEM, **({"number": 1} if "number" in names else {})}
+    # no routine inspection is drawn here: an unknown one answers 404
+    return {name: objects.get(name, 1) if name == "inspection_id" else objects[name]
+            for name in names}
 
 
 @pytest.mark.slow

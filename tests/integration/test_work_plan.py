@@ -6,6 +6,9 @@ docstring. The finer cases of each point live beside the domain's own tests.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -26,9 +29,14 @@ from licensing.cases.models import Track as CaseTrack
 from licensing.cases.signals import licence_credit_barred
 from licensing.catalogue.content import DUAL_TRACK_MESSAGE, letter_template_problems
 from licensing.catalogue.demo import DEMO_FILE
-from licensing.catalogue.errors import CatalogueImportFailed, VersionIncomplete
+from licensing.catalogue.errors import (
+    CatalogueImportFailed,
+    ExclusionsMismatch,
+    ExclusionsUnconfirmed,
+    VersionIncomplete,
+)
 from licensing.catalogue.importer import import_catalogue
-from licensing.catalogue.models import Track, VerificationRule
+from licensing.catalogue.models import Exclusion, Track, VerificationRule
 from licensing.catalogue.services import create_item, publication_problems, publish_version
 from licensing.credit.jobs import credit_recheck
 from licensing.credit.models import (
@@ -63,9 +71,10 @@ from licensing.supervision.models import VerificationTask
 from licensing.supervision.sampling import draw_routine_sample, sampling_frame
 from licensing.supervision.services import open_routine_inspections, record_routine_result
 from licensing.supervision.signals import inspection_found_breach
+from licensing.uploads import store_upload, stored_path
 from tests.case_factories import applicant, calendar_loaded
 from tests.case_factories import published_item as case_item
-from tests.catalogue_factories import LETTER, content, draft_item
+from tests.catalogue_factories import LETTER, answered, content, draft_item
 from tests.credit_fake_platform import credit_record
 from tests.factories import create_test_user, departments, login_as
 from tests.integration.test_api import ApiClient
@@ -83,7 +92,7 @@ def test_applicants_unwilling_or_unable_to_commit_go_the_general_way(session):
     text = DEMO_FILE.read_text(encoding="utf-8").replace(
         "    tracks: [general, commitment]", "    tracks: [commitment]", 1)
     with pytest.raises(CatalogueImportFailed) as refused:
-        import_catalogue(text, publish=True)
+        import_catalogue(text, publish=True, exclusions_confirmed=True)
     assert any(DUAL_TRACK_MESSAGE in problem for problem in refused.value.errors)
     session.rollback()
 
@@ -305,6 +314,10 @@ def _ready_to_sign(version, clerk, who):
     return application, cases.letter_digest(cases.letter_text(application))
 
 
+#: A tiny PDF: what an agent's scanned power of attorney starts with.
+ATTORNEY_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
 def test_the_commitment_is_signed_by_the_applicant_or_its_authorised_agent(app, session):
     """申请人自愿作出……书面承诺；统一使用省行业主管部门制定的告知承诺书。
 
@@ -327,11 +340,25 @@ def test_the_commitment_is_signed_by_the_applicant_or_its_authorised_agent(app, 
             cases.sign_letter(application, "随便谁", digest, Channel.counter,
                               capacity=capacity, signer_id_number=id_number)
         assert refused.value.code == code
+    # a description alone is not the material: the power of attorney is an uploaded file
+    with pytest.raises(ValidationFailed) as refused:
+        cases.sign_letter(application, "赵六", digest, Channel.counter, capacity="agent",
+                          signer_id_number="11010519491231002X",
+                          power_of_attorney="授权委托书（2026-11-18 窗口收取原件）")
+    assert refused.value.code == "power_of_attorney_required"
+    attorney = store_upload(io.BytesIO(ATTORNEY_PDF), "授权委托书.pdf",
+                            cases.POWER_OF_ATTORNEY_FOLDER)
     letter = cases.sign_letter(application, "赵六", digest, Channel.counter, capacity="agent",
                                signer_id_number="11010519491231002X",
-                               power_of_attorney="授权委托书（2026-11-18 窗口收取原件）")
+                               power_of_attorney="授权委托书（2026-11-18 窗口收取原件）",
+                               power_of_attorney_file=attorney)
     assert letter.signer_capacity == SignerCapacity.agent
     assert "赵六（委托代理人，身份证号码" in letter.text and "授权委托书" in letter.text
+    assert letter.power_of_attorney_sha256 == hashlib.sha256(ATTORNEY_PDF).hexdigest()
+    assert letter.power_of_attorney_file_name == "授权委托书.pdf"
+    assert letter.power_of_attorney_sha256[:16] in letter.text  # the stored letter names it
+    assert stored_path(cases.POWER_OF_ATTORNEY_FOLDER,
+                       letter.power_of_attorney_stored_name).read_bytes() == ATTORNEY_PDF
 
     person = applicant("individual", name="李四")
     application, digest = _ready_to_sign(version, clerk, person)
@@ -360,27 +387,95 @@ def test_the_commitment_is_signed_by_the_applicant_or_its_authorised_agent(app, 
     assert letter["signer_capacity"] == "legal_representative" and letter["capacity_defaulted"]
     assert "按默认记为法定代表人（负责人）" in letter["text"]
 
+    # API: an agent uploads the power of attorney in the request (Base64), checked like any
+    # upload; without it, or with a file that is not a photo or PDF, the letter is refused.
+    agent = {"signer_name": "赵六", "capacity": "agent", "id_number": "11010519491231002X"}
+    body = {"item_code": version.code, "track": "commitment",
+            "applicant": {"kind": "enterprise", "name": "定州市代理商贸有限公司",
+                          "code": applicant().code},
+            "commitments": [{"material_code": "M2", "mode": "supplement"}]}
+    for n, (attached, code) in enumerate((
+            (None, "power_of_attorney_required"),
+            ({"filename": "a.txt", "content_base64": base64.b64encode(b"hello").decode()},
+             "upload_refused"),
+            ({"filename": "a.pdf", "content_base64": "%%%not base64"},
+             "power_of_attorney_file_invalid"))):
+        refused = api.post("/applications", token=token, json={
+            **body, "signature": {**agent, "power_of_attorney_file": attached}},
+            headers={"Idempotency-Key": f"wp-agent-refused-{n}"})
+        assert refused.status_code == 422, refused.json
+        assert refused.json["error"]["code"] == code
+    answer = api.post("/applications", token=token, json={**body, "signature": {
+        **agent, "power_of_attorney_file": {
+            "filename": "委托书.pdf",
+            "content_base64": base64.b64encode(ATTORNEY_PDF).decode()}}},
+        headers={"Idempotency-Key": "wp-agent-1"})
+    assert answer.status_code == 201, answer.json
+    letter = answer.json["letter"]
+    assert letter["signer_capacity"] == "agent" and letter["power_of_attorney"] == "委托书.pdf"
+    assert letter["power_of_attorney_sha256"] == hashlib.sha256(ATTORNEY_PDF).hexdigest()
+
     for missing in ("{{ signer }}", "{{ breach_consequences }}", "{{ commitment_conditions }}"):
         problems = letter_template_problems(LETTER.replace(missing, ""), required=True)
         assert problems and missing.strip("{} ") in problems[0].message
 
 
-def test_the_list_holds_low_risk_items_on_an_approved_list(session):
+def test_the_list_holds_low_risk_items_on_an_approved_list(app, session):
     """将风险可控、纠错成本低……不会产生严重危害后果的行政许可事项，纳入告知承诺制改革范围。
+    直接涉及国家安全、国家秘密、公共安全……以及重要涉外等事项，不纳入改革范围。
 
     A commitment item records why it qualifies, the approval document of the list and the
-    provincial letter its template follows; publishing without them is refused.
+    provincial letter its template follows; publishing without them is refused. An empty
+    exclusion list is not a pass: the publisher answers each ground yes or no, and the
+    answers are kept on the published version.
     """
     departments()
     session.commit()
+    version = create_item("T-LIST-ASK", content())
+    with pytest.raises(ExclusionsUnconfirmed) as refused:
+        publish_version(version, date(2026, 11, 18))
+    assert refused.value.details["unconfirmed"] == [g.value for g in Exclusion]
+    for ground in Exclusion:
+        assert f"“{ground.label}”" in refused.value.message
+    with pytest.raises(ExclusionsUnconfirmed) as refused:
+        publish_version(version, date(2026, 11, 18), exclusion_check={
+            **answered(version), "state_secrets": None})
+    assert "“直接涉及国家秘密”" in refused.value.message
+    assert "国家安全" not in refused.value.message
+    with pytest.raises(ExclusionsMismatch):
+        publish_version(version, date(2026, 11, 18), exclusion_check={
+            **answered(version), "national_security": True})
+    session.rollback()
+
+    # the API: the admin publishes, answering each ground; the answers come back and stay
+    admin = create_test_user(Role.admin)
+    api = ApiClient(app)
+    token = api.token(admin)
+    draft = create_item("T-LIST-API", content())
+    session.commit()
+    url = f"/items/{draft.code}/versions/1/publish"
+    refused = api.post(url, token=token, json={"valid_from_on": "2026-11-18",
+                                               "exclusion_check": {"national_security": False}})
+    assert refused.status_code == 422
+    assert refused.json["error"]["code"] == "exclusions_unconfirmed"
+    assert "“直接涉及公共安全”" in refused.json["error"]["message"]
+    answer = api.post(url, token=token, json={
+        "valid_from_on": "2026-11-18",
+        "exclusion_check": {g.value: False for g in Exclusion}})
+    assert answer.status_code == 200, answer.json
+    assert [a["applies"] for a in answer.json["exclusion_check"]] == [False] * len(Exclusion)
+    rules = api.get(f"/items/{draft.code}?v=1").json
+    assert {a["code"] for a in rules["exclusion_check"]} == {g.value for g in Exclusion}
+    session.expire_all()
+    assert draft.exclusion_check == {g.value: False for g in Exclusion}
     for missing in ("qualification_reasons", "list_approval_document", "letter_template_source"):
         version = create_item(f"T-LIST-{missing[:6]}", content(**{missing: ""}))
         with pytest.raises(VersionIncomplete) as refused:
-            publish_version(version, date(2026, 11, 18))
+            publish_version(version, date(2026, 11, 18), exclusion_check=answered(version))
         assert refused.value.problems[0].path == (missing,)
         session.rollback()
     version = create_item("T-LIST-OK", content())
-    publish_version(version, date(2026, 11, 18))
+    publish_version(version, date(2026, 11, 18), exclusion_check=answered(version))
     session.commit()
     assert version.list_approval_document == "定政办字〔2022〕96号"
     assert "风险可控" in version.qualification_reasons
@@ -470,7 +565,7 @@ def test_credit_repair_and_objections_reach_the_sharing_platform(session, platfo
                for m in session.scalars(sa.select(OutboxMessage)))
 
 
-def test_breaches_found_in_routine_supervision_are_acted_on(client, session):
+def test_breaches_found_in_routine_supervision_are_acted_on(app, client, session):
     """行业监管部门在核查或日常监管中发现存在不实承诺或违反承诺情形的，责令其限期整改。
 
     The routine sampling draw puts routine inspection tasks in the inspectors' work; its seed
@@ -481,7 +576,7 @@ def test_breaches_found_in_routine_supervision_are_acted_on(client, session):
     clerk, approver = staff()
     inspector = create_test_user(Role.inspector, "wsjkj")
     version = case_item()
-    holders = [applicant() for _ in range(3)]
+    holders = [applicant() for _ in range(4)]
     for holder in holders:
         licensed(version, holder, CaseTrack.general, clerk=clerk, approver=approver)
     session.commit()
@@ -511,21 +606,63 @@ def test_breaches_found_in_routine_supervision_are_acted_on(client, session):
     try:
         first, second = inspections[0], inspections[1]
         record_routine_result(first, "conform", "", date(2026, 11, 18), actor=inspector)
+        # a nonconform result must be classified by the inspector: nothing is recorded without
+        with pytest.raises(ValidationFailed) as refused:
+            record_routine_result(second, "nonconform", "经营场所与许可不符",
+                                  date(2026, 11, 18), actor=inspector)
+        assert refused.value.code == "finding_required"
+        assert second.checked_on is None
         record_routine_result(second, "nonconform", "经营场所与许可不符", date(2026, 11, 18),
-                              actor=inspector)
+                              actor=inspector, finding="false_commitment")
     finally:
         inspection_found_breach.disconnect(listener)
     assert found == [(second.id, second.licence_id, "routine_inspection", "经营场所与许可不符")]
-    # the enforcement domain listens: a breach case on the general-track licence
+    # the enforcement domain listens: a breach case on the general-track licence, classified
+    # as the inspector said
     cases = session.scalars(sa.select(BreachCase)).all()
-    assert [(c.licence_id, c.origin, c.facts) for c in cases] == [
-        (second.licence_id, BreachOrigin.routine_inspection, "经营场所与许可不符")]
+    assert [(c.licence_id, c.origin, c.facts, c.finding) for c in cases] == [
+        (second.licence_id, BreachOrigin.routine_inspection, "经营场所与许可不符",
+         Finding.false_commitment)]
+    assert second.finding == "false_commitment"
     session.commit()
+
+    # the page: the inbox opens each inspection; the result form asks for the classification
     login_as(client, inspector)
     page = client.get("/supervision/tasks").get_data(as_text=True)
     third = inspections[2]
     assert f'data-routine-id="{third.id}"' in page and draw.seed in page
+    form = client.get(f"/supervision/routine/{third.id}").get_data(as_text=True)
+    assert 'name="finding" type="radio" value="false_commitment"' in form
+    assert "违诺性质" in form
+    refused = client.post(f"/supervision/routine/{third.id}", data={
+        "outcome": "nonconform", "checked_on": "2026-11-18", "findings": "未公示许可证"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "请选择违诺性质" in text
+    assert "未公示许可证" in text  # what was typed comes back
     response = client.post(f"/supervision/routine/{third.id}", data={
-        "outcome": "conform", "checked_on": "2026-11-18", "findings": ""})
+        "outcome": "nonconform", "checked_on": "2026-11-18", "findings": "未公示许可证",
+        "finding": "breach"})
     assert response.status_code == 302
+    session.expire_all()
+    assert session.scalar(sa.select(BreachCase).where(
+        BreachCase.licence_id == third.licence_id)).finding == Finding.breach
+
+    # the API: the inbox, and a result that must be classified too
+    api = ApiClient(app)
+    token = api.token(inspector)
+    fourth = inspections[3]
+    listed = api.get("/routine-inspections", token=token).json["inspections"]
+    assert [i["id"] for i in listed] == [fourth.id] and listed[0]["draw_seed"] == draw.seed
+    url = f"/routine-inspections/{fourth.id}/result"
+    refused = api.post(url, token=token, json={
+        "outcome": "nonconform", "findings": "超范围经营", "checked_on": "2026-11-18"})
+    assert refused.status_code == 422 and refused.json["error"]["code"] == "finding_required"
+    answer = api.post(url, token=token, json={
+        "outcome": "nonconform", "findings": "超范围经营", "finding": "breach",
+        "checked_on": "2026-11-18"})
+    assert answer.status_code == 200, answer.json
+    assert answer.json["finding"] == "breach" and answer.json["outcome"] == "nonconform"
     assert open_routine_inspections(inspector) == []
+    session.expire_all()
+    assert session.scalar(sa.select(BreachCase).where(
+        BreachCase.licence_id == fourth.licence_id)).facts == "超范围经营"
