@@ -33,6 +33,7 @@ from licensing.auth.access import (
     HEADER_CREDENTIALS_USER,
     InvalidCredentials,
     carries_header_credentials,
+    get_scoped_or_404,
     public,
     roles_required,
 )
@@ -45,6 +46,7 @@ from licensing.cases.models import Application, Decision, Licence, Purpose
 from licensing.cases.queries import decision_graph, load_application, visible_applications
 from licensing.cases.services import decide as decide_application
 from licensing.cases.views import INTAKE, VIEWERS
+from licensing.catalogue import services as catalogue
 from licensing.credit.services import assess, current_risk_level, latest_check, records_of
 from licensing.credit.views import VIEW_ROLES as CREDIT_READERS
 from licensing.enforcement import services as enforcement
@@ -52,7 +54,7 @@ from licensing.errors import NotFound
 from licensing.extensions import db, limiter
 from licensing.register import services as register_services
 from licensing.supervision import services as supervision
-from licensing.supervision.models import VerificationTask
+from licensing.supervision.models import RoutineInspection, VerificationTask
 from licensing.supervision.services import (
     InboxCursor,
     InboxFilters,
@@ -183,8 +185,6 @@ def publish_item_version(code: str, number: int, body: schemas.PublishIn):
     The publisher answers each exclusion ground of the work plan (工作方案 二（一）) yes or no;
     an empty list of exclusions is not a pass. The answers are kept on the version.
     """
-    from licensing.catalogue import services as catalogue
-
     version = catalogue.get_version(code, number)
     catalogue.publish_version(version, body.valid_from_on, exclusion_check=body.exclusion_check,
                               actor=_user())
@@ -336,10 +336,8 @@ ROUTINE_ID = {"inspection_id": PathParam(int, None, NotFound,
 @roles_required(Role.inspector, Role.head)
 def list_routine_inspections():
     """Routine inspections (日常监管检查) drawn for the caller's department, oldest first."""
-    from licensing.supervision.services import open_routine_inspections
-
     return 200, schemas.RoutineInspectionList(inspections=[
-        present.routine_inspection(i) for i in open_routine_inspections(_user())])
+        present.routine_inspection(i) for i in supervision.open_routine_inspections(_user())])
 
 
 @routes.operation("POST", "/routine-inspections/{inspection_id}/result",
@@ -349,14 +347,10 @@ def list_routine_inspections():
 @roles_required(Role.inspector, Role.head)
 def record_routine_result(inspection_id: int, body: schemas.RoutineResultIn):
     """Record the result; a nonconform one, classified, opens a breach case (违诺案件)."""
-    from licensing.auth.access import get_scoped_or_404
-    from licensing.supervision.models import RoutineInspection
-    from licensing.supervision.services import record_routine_result as record
-
     inspection = get_scoped_or_404(RoutineInspection, inspection_id,
                                    RoutineInspection.supervisory_department_id)
-    record(inspection, body.outcome, body.findings, body.checked_on, actor=_user(),
-           finding=body.finding)
+    supervision.record_routine_result(inspection, body.outcome, body.findings, body.checked_on,
+                                      actor=_user(), finding=body.finding)
     return 200, present.routine_inspection(inspection)
 
 

@@ -2,7 +2,7 @@
 documents kept as issued
 
 Revision ID: 0004_issue15_16
-Revises: 0003_issue17
+Revises: 0004_issue18_read
 Create Date: 2026-12-01
 
 """
