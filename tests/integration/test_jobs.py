@@ -153,7 +153,7 @@ def test_verification_sweeps_across_a_gap_catch_up_and_never_repeat(people):
     department_id = db.session.get(VerificationTask, b_id).supervisory_department_id
     assert f"verification_overdue_digest:{department_id}@2026-11-30" in keys
     batch = db.session.scalars(select(AuditEntry).where(
-        AuditEntry.action == "verification_task.overdue_marked")).all()
+        AuditEntry.action == "verification_task.overdue_marked").order_by(AuditEntry.id)).all()
     assert [e.changes["task_ids"] for e in batch] == [[b_id], [a_id]]
 
 
@@ -288,10 +288,10 @@ def test_monthly_report_draft_once_a_month_from_the_20th(people):
     assert sorted(db.session.scalars(select(JobMarker.key))) == [
         "monthly_report_draft:2026-11", "monthly_report_draft:2026-12"]
     periods = db.session.scalars(select(AuditEntry.object_id).where(
-        AuditEntry.action == "report.monthly_draft_ready")).all()
+        AuditEntry.action == "report.monthly_draft_ready").order_by(AuditEntry.id)).all()
     assert periods == ["2026-10", "2026-11"]  # the month reported is the one before
     drafts = db.session.scalars(select(AuditEntry.object_id).where(
-        AuditEntry.action == "report.draft_saved")).all()
+        AuditEntry.action == "report.draft_saved").order_by(AuditEntry.id)).all()
     assert drafts == ["2026-10", "2026-11"]  # licensing.reports drafted each one
     assert "2026年10月" in db.session.scalars(select(Notification.title)).first()
 

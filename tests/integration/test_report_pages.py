@@ -218,7 +218,7 @@ def test_draft_then_finalise_through_the_pages(month, app):
     page = client.get("/reports/monthly/2026-10").get_data(as_text=True)
     assert "该月月报已定稿" in page
     actions = db.session.scalars(select(AuditEntry.action).where(
-        AuditEntry.object_type == "monthly_report")).all()
+        AuditEntry.object_type == "monthly_report").order_by(AuditEntry.id)).all()
     assert actions == ["report.draft_saved", "report.finalised"]
 
 
