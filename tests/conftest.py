@@ -27,6 +27,7 @@ from config.settings import Settings, normalise_database_url
 from licensing import clock, create_app
 from licensing.auth.passwords import use_cheap_hashing_for_tests
 from licensing.extensions import db
+from tests.oidc_fake_idp import running_fake_idp
 
 use_cheap_hashing_for_tests()
 
@@ -209,6 +210,13 @@ def client(app):
 def runner(app):
     """A CLI runner of the application."""
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def fake_idp():
+    """The fake identity platform (OpenID Connect), served over HTTP for the whole session."""
+    with running_fake_idp() as fake:
+        yield fake
 
 
 @pytest.fixture
