@@ -214,7 +214,7 @@ def test_counter_links_on_an_authorisation_and_can_revoke(oidc_app, fake_idp):
     assert _audits("applicant.link_checked")
 
     # a second account cannot take the company over silently
-    other_client, other = _signed_in(oidc_app, fake_idp, name="钱七")
+    _other_client, other = _signed_in(oidc_app, fake_idp, name="钱七")
     taken = counter.post("/applicant-links", data={
         "id_number": other["id_number"], "credit_code": code, "company_name": "代理示例有限公司",
         "evidence": "授权委托书"})
