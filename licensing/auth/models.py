@@ -139,6 +139,12 @@ class User(UserMixin, db.Model):
         """Tell whether the user sees every department's records."""
         return self.role in CITY_WIDE_ROLES
 
+    @property
+    def has_password(self) -> bool:
+        """Tell whether the account logs in with a password (not through the identity
+        platform, whose accounts carry an unusable hash starting with ``!``)."""
+        return not self.password_hash.startswith("!")
+
     def has_role(self, *roles: Role) -> bool:
         """Tell whether the user has one of these roles."""
         return self.role in roles

@@ -81,6 +81,15 @@ def test_the_account_cannot_log_in_with_a_password(oidc_app, fake_idp):
     assert response.status_code == 200 and "/logout" not in response.get_data(as_text=True)
 
 
+def test_the_account_has_no_password_to_change(oidc_app, fake_idp):
+    new_person(fake_idp)
+    client = oidc_app.test_client()
+    through_idp(client)
+    assert "修改密码" not in client.get("/account/companies").get_data(as_text=True)
+    response = client.get("/account/password")
+    assert response.status_code == 302
+
+
 @pytest.mark.parametrize("mode", ["bad_signature", "wrong_nonce", "wrong_audience", "expired"])
 def test_an_id_token_that_fails_verification_logs_nobody_in(oidc_app, fake_idp, mode):
     new_person(fake_idp)
