@@ -99,6 +99,20 @@ class Settings:
     #: The city whose authorities issue the licences: completes departments' short names
     #: ("市行政审批局" -> "定州市行政审批局") where a department has no full name of its own.
     city_name: str = "定州市"
+    #: Sign-in of online applicants through the province's unified identity platform (OpenID
+    #: Connect, docs/decisions/0021-oidc-applicant-sign-in.md). Off unless configured.
+    oidc_enabled: bool = False
+    #: The provider's discovery document (``.../.well-known/openid-configuration``).
+    oidc_discovery_url: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scope: str = "openid profile"
+    #: The claim that carries the verified resident ID number (居民身份证号码).
+    oidc_id_number_claim: str = "id_number"
+    #: The claim in which the platform asserts, from the enterprise register, the enterprises
+    #: whose legal representative the person is: a list of ``{"code": ..., "name": ...}``.
+    oidc_represents_claim: str = "legal_representative_of"
+    oidc_timeout_s: float = 5.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -136,6 +150,7 @@ class Settings:
                     "RATELIMIT_STORAGE_URI must name a Redis server in production "
                     "(redis://host:6379/0): every worker must share the login throttle"
                 )
+            check_oidc_settings(env_vars)
         if not secret_key:
             secret_key = _local_secret_key(instance_dir)
         if not database_url:
@@ -159,7 +174,39 @@ class Settings:
             ratelimit_storage_uri=env_vars.get("RATELIMIT_STORAGE_URI") or "memory://",
             trusted_proxies=int(env_vars.get("TRUSTED_PROXIES") or 0),
             city_name=env_vars.get("LICENSING_CITY_NAME", "定州市"),
+            oidc_enabled=_bool(env_vars.get("OIDC_ENABLED")),
+            oidc_discovery_url=env_vars.get("OIDC_DISCOVERY_URL", "").strip(),
+            oidc_client_id=env_vars.get("OIDC_CLIENT_ID", "").strip(),
+            oidc_client_secret=env_vars.get("OIDC_CLIENT_SECRET", ""),
+            oidc_scope=env_vars.get("OIDC_SCOPE", "").strip() or "openid profile",
+            oidc_id_number_claim=env_vars.get("OIDC_ID_NUMBER_CLAIM", "").strip()
+            or "id_number",
+            oidc_represents_claim=env_vars.get("OIDC_REPRESENTS_CLAIM", "").strip()
+            or "legal_representative_of",
+            oidc_timeout_s=float(env_vars.get("OIDC_TIMEOUT_S") or 5.0),
         )
+
+
+def check_oidc_settings(env_vars) -> None:
+    """Refuse a production start with the applicants' sign-in enabled but not complete.
+
+    The discovery document must be fetched over HTTPS, and the client must have an id, a
+    secret and the ``openid`` scope: a half-configured sign-in would fail for every applicant
+    at the first click instead of at the deployment.
+    """
+    if not _bool(env_vars.get("OIDC_ENABLED")):
+        return
+    missing = [name for name in ("OIDC_DISCOVERY_URL", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")
+               if not env_vars.get(name, "").strip()]
+    if missing:
+        raise ConfigurationError(
+            "OIDC_ENABLED is set but " + ", ".join(missing) + " is missing: the applicants' "
+            "sign-in needs the provider's discovery URL, the client id and the client secret")
+    if not env_vars["OIDC_DISCOVERY_URL"].strip().startswith("https://"):
+        raise ConfigurationError("OIDC_DISCOVERY_URL must be an https:// URL in production")
+    scope = (env_vars.get("OIDC_SCOPE") or "openid profile").split()
+    if "openid" not in scope:
+        raise ConfigurationError("OIDC_SCOPE must contain openid")
 
 
 def normalise_database_url(url: str) -> str:

@@ -20,6 +20,7 @@ DOMAINS = (
     "calendar",
     "catalogue",
     "applicants",
+    "oidc",
     "credit",
     "cases",
     "supervision",
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from licensing import form_meta, web
     from licensing.auth import throttle
     from licensing.extensions import csrf, db, login_manager, migrate
+    from licensing.oidc import client as oidc_client
     from licensing.url_ints import BoundedIntConverter
 
     # before any blueprint: every <int:...> of every domain is bounded to 1..2**31-1
@@ -105,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     login_manager.init_app(app)
     throttle.init_app(app)  # before web's hooks: a throttled attempt never reaches a password
     web.init_app(app)
+    oidc_client.init_app(app)
 
     for domain in DOMAINS:
         for module_name in ("views", "api"):

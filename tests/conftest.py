@@ -31,6 +31,7 @@ from licensing.api.openapi import openapi_document
 from licensing.auth.passwords import use_cheap_hashing_for_tests
 from licensing.extensions import db, limiter
 from tests import dbclean
+from tests.oidc_fake_idp import running_fake_idp
 
 use_cheap_hashing_for_tests()
 
@@ -270,6 +271,13 @@ def client(app):
 def runner(app):
     """A CLI runner of the application."""
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def fake_idp():
+    """The fake identity platform (OpenID Connect), served over HTTP for the whole session."""
+    with running_fake_idp() as fake:
+        yield fake
 
 
 @pytest.fixture

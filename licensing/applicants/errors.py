@@ -29,3 +29,27 @@ class InvalidApplicant(ValidationFailed):
 
     code = "invalid_applicant"
     default_message = "申请人信息不完整。"
+
+
+class LinkRefused(ValidationFailed):
+    """An online account may not be linked to this company (no proof of the right to act)."""
+
+    code = "link_refused"
+    http_status = 403
+    default_message = "无法关联该企业。"
+
+
+class AlreadyLinked(ValidationFailed):
+    """The company already acts through another online account."""
+
+    code = "applicant_already_linked"
+    http_status = 409
+    default_message = "该企业已关联其他网上账号；如需变更，请持材料到政务服务窗口撤销原关联。"
+
+
+class LinkNotFound(ValidationFailed):
+    """No active link with this id."""
+
+    code = "link_not_found"
+    http_status = 404
+    default_message = "未找到该关联记录。"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import (
@@ -14,14 +15,16 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from licensing.applicants.identity import ApplicantKind, mask_code, mask_phone
+from licensing.auth.models import User
 from licensing.clock import utcnow
 from licensing.extensions import db
 from licensing.types import UTCDateTime
 
-__all__ = ["RISK_LEVELS", "Applicant", "ApplicantKind", "ApplicantVersion"]
+__all__ = ["RISK_LEVELS", "Applicant", "ApplicantKind", "ApplicantLink", "ApplicantVersion",
+           "LinkBasis"]
 
 #: Credit risk levels, from the lowest risk (A) to the highest (D). See docs/credit-rules.md.
 RISK_LEVELS = ("A", "B", "C", "D")
@@ -128,3 +131,55 @@ def _versions_are_immutable(session: Session, flush_context, instances) -> None:
     for obj in session.deleted:
         if isinstance(obj, ApplicantVersion):
             raise ValueError("an applicant version is never deleted")
+
+
+class LinkBasis(enum.StrEnum):
+    """What proves that an online account may act for a company."""
+
+    #: The identity platform asserted, from the enterprise register, that the signed-in person
+    #: is the company's legal representative.
+    legal_representative = "legal_representative"
+    #: A clerk checked a written authorisation (授权委托书) and the person's ID at the counter.
+    authorisation = "authorisation"
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label."""
+        return {"legal_representative": "法定代表人本人（统一身份认证核验）",
+                "authorisation": "授权委托（窗口核验）"}[self.value]
+
+
+class ApplicantLink(db.Model):
+    """An online account's right to act for an applicant: granted with its proof, revocable.
+
+    At most one link of an applicant is active at a time, and it is the one named by
+    ``Applicant.user_id`` (which the cases, the supplements and the notifications read). A
+    revoked link is kept, with who revoked it and why.
+    """
+
+    __tablename__ = "applicant_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("applicants.id", ondelete="RESTRICT"),
+                                              index=True)
+    applicant: Mapped[Applicant] = relationship()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"),
+                                         index=True)
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    basis: Mapped[LinkBasis] = mapped_column(
+        Enum(LinkBasis, native_enum=False, length=30, validate_strings=True))
+    #: What was checked: the platform's assertion, or the authorisation the clerk saw.
+    evidence: Mapped[str] = mapped_column(String(500))
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoke_reason: Mapped[str | None] = mapped_column(String(500))
+
+    @property
+    def active(self) -> bool:
+        """Tell whether the link still lets the account act for the applicant."""
+        return self.revoked_dt is None
+
+    def __repr__(self) -> str:
+        return f"<ApplicantLink {self.applicant_id}->{self.user_id} {self.basis.value}>"

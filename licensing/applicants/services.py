@@ -14,9 +14,10 @@ from licensing.applicants.identity import (
     validate_code,
     validate_phone,
 )
-from licensing.applicants.models import Applicant, ApplicantVersion
+from licensing.applicants.models import Applicant, ApplicantLink, ApplicantVersion, LinkBasis
 from licensing.audit.services import record_audit
 from licensing.auth.models import Role
+from licensing.clock import utcnow
 from licensing.extensions import db
 from licensing.printable import require_printable
 
@@ -168,12 +169,28 @@ def get_or_create_applicant(
     return applicant
 
 
-def link_user(applicant: Applicant, user, *, actor=None) -> Applicant:
-    """Let an online account (role ``applicant``) act for this applicant; audited."""
+def link_user(applicant: Applicant, user, *, actor=None,
+              evidence: str = "由系统管理员关联") -> Applicant:
+    """Let an online account (role ``applicant``) act for this applicant; audited.
+
+    The administrative path (the demo data, the command line): the previous link, if any, is
+    revoked, and the new one is recorded as an authorisation with ``evidence``. People link
+    through ``licensing.applicants.links``, which asks for proof.
+    """
     if user.role != Role.applicant:
         raise InvalidApplicant("只能关联申请人账号。", code="invalid_applicant_user")
     if applicant.user_id != user.id:
         previous = applicant.user_id
+        now = utcnow()
+        for link in db.session.scalars(select(ApplicantLink).where(
+                ApplicantLink.applicant_id == applicant.id,
+                ApplicantLink.revoked_dt.is_(None))):
+            link.revoked_dt = now
+            link.revoked_by_id = getattr(actor, "id", None)
+            link.revoke_reason = "关联到其他账号"
+        db.session.add(ApplicantLink(applicant_id=applicant.id, user_id=user.id,
+                                     basis=LinkBasis.authorisation, evidence=evidence,
+                                     created_by_id=getattr(actor, "id", None), created_dt=now))
         applicant.user_id = user.id
         db.session.flush()
         record_audit("applicant.user_linked", object_type="applicant", object_id=applicant.id,

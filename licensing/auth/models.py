@@ -139,6 +139,12 @@ class User(UserMixin, db.Model):
         """Tell whether the user sees every department's records."""
         return self.role in CITY_WIDE_ROLES
 
+    @property
+    def has_password(self) -> bool:
+        """Tell whether the account logs in with a password (not through the identity
+        platform, whose accounts carry an unusable hash starting with ``!``)."""
+        return not self.password_hash.startswith("!")
+
     def has_role(self, *roles: Role) -> bool:
         """Tell whether the user has one of these roles."""
         return self.role in roles
@@ -172,3 +178,31 @@ class LoginFailureTally(db.Model):
 
     def __repr__(self) -> str:
         return f"<LoginFailureTally {self.address} {self.window_start_dt} x{self.attempts}>"
+
+
+class OidcIdentity(db.Model):
+    """The verified identity behind an applicant account signed in through OpenID Connect.
+
+    One per account, found again by the provider's ``(issuer, subject)`` pair. The name and
+    resident ID number are those the province's identity platform verified at the last
+    sign-in; the counter checks a person's ID card against them before linking the account
+    to a company.
+    """
+
+    __tablename__ = "oidc_identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_oidc_identities_subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"),
+                                         unique=True)
+    user: Mapped[User] = relationship()
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(100))
+    #: Normalised (upper case) resident ID number, as verified by the platform.
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    first_login_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<OidcIdentity {self.user_id} {self.issuer}>"

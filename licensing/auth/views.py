@@ -89,6 +89,9 @@ def home():
 @roles_required(*ALL_ROLES)
 def change_password():
     """Change one's own password; every other session ends."""
+    if not current_user.has_password:
+        flash("您通过统一身份认证平台登录，本系统不设密码。", "info")
+        return redirect(url_for("auth.home"))
     form = PasswordChangeForm()
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current_password.data):
@@ -177,6 +180,9 @@ def reset_password(user_id: int):
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
+    if not user.has_password:
+        flash(f"{user.display_name} 通过统一身份认证平台登录，不设密码。", "error")
+        return redirect(url_for("auth.users"))
     form = PasswordResetForm()
     if form.validate_on_submit():
         try:

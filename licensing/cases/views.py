@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import func
 
-from licensing.applicants.identity import mask_code, mask_phone
+from licensing.applicants.identity import mask_code, mask_phone, normalise_code
 from licensing.applicants.services import applicants_of_user, get_or_create_applicant
 from licensing.audit.services import record_audit
 from licensing.auth.access import public, roles_required
@@ -108,7 +108,8 @@ def new_application():
         (v.code, f"{v.name}（{v.code}）") for v in versions]
     own = applicants_of_user(current_user) if current_user.role == Role.applicant else []
     if current_user.role == Role.applicant and not own:
-        flash("您的账号尚未关联申请人身份，请到政务服务窗口办理关联。", "warning")
+        flash("您的账号尚未关联企业：请在“我的企业”中关联，或持授权委托书到政务服务窗口办理关联。",
+              "warning")
     if request.method == "GET":
         form.submission_token.data = secrets.token_urlsafe(16)
         if request.args.get("item"):
@@ -127,7 +128,11 @@ def new_application():
                     if not own:
                         raise DomainError("账号未关联申请人身份，不能网上申请。",
                                           code="applicant_not_linked")
-                    applicant = own[0]
+                    chosen = normalise_code(form.applicant_code.data)
+                    applicant = next((a for a in own if a.code == chosen), None)
+                    if applicant is None:
+                        raise DomainError("请选择您的账号已关联的企业。",
+                                          code="invalid_applicant_choice")
                 else:
                     applicant = get_or_create_applicant(
                         form.applicant_kind.data, form.applicant_code.data,

@@ -14,6 +14,7 @@ from licensing.demo import load_all
 from licensing.extensions import db
 from tests.conftest import make_settings
 from tests.e2e.browser import LAUNCH_ARGS, chromium_path, must_run
+from tests.oidc_fake_idp import idp_settings
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -25,10 +26,14 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[str]:
-    """Serve the app with demo data on 127.0.0.1 (a random port); yield its base URL."""
+def live_server(tmp_path_factory, fake_idp) -> Iterator[str]:
+    """Serve the app with demo data on 127.0.0.1 (a random port); yield its base URL.
+
+    Applicants sign in through the suite's fake identity platform.
+    """
     tmp = tmp_path_factory.mktemp("live")
-    settings = make_settings(f"sqlite:///{tmp / 'live.db'}", tmp, csrf_enabled=True)
+    settings = make_settings(f"sqlite:///{tmp / 'live.db'}", tmp, csrf_enabled=True,
+                             **idp_settings(fake_idp))
     app = create_app(settings)
     with app.app_context():
         db.create_all()
