@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func
 
@@ -414,16 +424,11 @@ def letter_pdf(public_id: str):
                 Role.admin)
 def letter_scan(public_id: str):
     """The scan of the signed paper original, if one was kept."""
-    from flask import send_file
-
-    application = load_application(public_id, current_user)
-    letter = application.letter
-    if letter is None or not letter.scan_stored_name:
+    letter = load_application(public_id, current_user).letter
+    if letter is None:
         abort(404)
-    response = send_file(stored_path("letter_scans", letter.scan_stored_name),
-                         download_name=letter.scan_original_name or "scan")
-    response.headers["X-Content-SHA256"] = letter.scan_sha256
-    return response
+    return _stored_file("letter_scans", letter.scan_stored_name,
+                        letter.scan_original_name or "scan", letter.scan_sha256)
 
 
 @bp.route("/applications/<public_id>/power-of-attorney")
@@ -431,16 +436,21 @@ def letter_scan(public_id: str):
                 Role.admin)
 def power_of_attorney(public_id: str):
     """The agent's power of attorney uploaded with the signed letter, if there is one."""
-    from flask import send_file
-
-    application = load_application(public_id, current_user)
-    letter = application.letter
-    if letter is None or not letter.power_of_attorney_stored_name:
+    letter = load_application(public_id, current_user).letter
+    if letter is None:
         abort(404)
-    response = send_file(stored_path(services.POWER_OF_ATTORNEY_FOLDER,
-                                     letter.power_of_attorney_stored_name),
-                         download_name=letter.power_of_attorney_file_name or "attorney")
-    response.headers["X-Content-SHA256"] = letter.power_of_attorney_sha256
+    return _stored_file(services.POWER_OF_ATTORNEY_FOLDER, letter.power_of_attorney_stored_name,
+                        letter.power_of_attorney_file_name or "attorney",
+                        letter.power_of_attorney_sha256)
+
+
+def _stored_file(folder: str, stored_name: str | None, download_name: str,
+                 sha256: str | None) -> Response:
+    """An uploaded file kept with the letter, with its digest; 404 when none was kept."""
+    if not stored_name:
+        abort(404)
+    response = send_file(stored_path(folder, stored_name), download_name=download_name)
+    response.headers["X-Content-SHA256"] = sha256
     return response
 
 
