@@ -189,7 +189,8 @@ def test_late_supplement_leaves_the_company_eligible_and_only_after_service(worl
     assert check_eligibility(licence.applicant).eligible is True
 
 
-def test_a_false_commitment_bars_after_service_only(world):
+def _false_commitment_revoked_not_served(world):
+    """A false commitment, not rectified, through notice, waiver and a decision to revoke."""
     _, licence, task = _task_breach(world, "false_commitment")
     supervision.order_rectification(task, date(2026, 3, 20), requirements="办理",
                                     actor=world.inspector)
@@ -202,6 +203,11 @@ def test_a_false_commitment_bars_after_service_only(world):
                                  actor=world.approver)
     enforcement.decide(case_, "revoke", "不实承诺", actor=world.approver)
     db.session.commit()
+    return licence, case_
+
+
+def test_a_false_commitment_bars_after_service_only(world):
+    licence, case_ = _false_commitment_revoked_not_served(world)
     assert check_eligibility(licence.applicant).eligible is True  # decided, not served
     enforcement.serve(case_, method="direct", served_on=date(2026, 3, 23), receipt="签收",
                       actor=world.approver)
@@ -328,18 +334,7 @@ def test_routine_breach_through_the_pages(world, client):
 
 
 def test_revocation_and_its_reversal_are_versions_of_the_licence(world, client):
-    _, licence, task = _task_breach(world, "false_commitment")
-    supervision.order_rectification(task, date(2026, 3, 20), requirements="办理",
-                                    actor=world.inspector)
-    freeze_on(date(2026, 3, 23))
-    case_ = supervision.record_rectification_outcome(
-        task, False, note="逾期未办理", actor=world.inspector).revocation_case
-    enforcement.give_notice(case_, facts="事实", reasons="理由", legal_basis=None,
-                            actor=world.approver)
-    enforcement.record_statement(case_, received_on=date(2026, 3, 23), waives_rights=True,
-                                 actor=world.approver)
-    enforcement.decide(case_, "revoke", "不实承诺", actor=world.approver)
-    db.session.commit()
+    licence, case_ = _false_commitment_revoked_not_served(world)
     assert [v.event.value for v in licences.history(licence)] == ["issued"]  # not before service
     enforcement.serve(case_, method="direct", served_on=date(2026, 3, 23), receipt="签收",
                       actor=world.approver)
