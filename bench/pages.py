@@ -48,7 +48,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 from bench._common import bench_app, drop_scratch  # noqa: E402
-from bench.report import _server_url, _users, generate  # noqa: E402
+from bench.report import _server_url, generate, prepare_city  # noqa: E402
 
 PASSWORD = "bench-pages-Long-pass-2026"  # the scratch database's users
 PAGE_SIZE = 50
@@ -197,23 +197,13 @@ def main() -> None:
     import sqlalchemy as sa
 
     from licensing import clock
-    from licensing.auth.demo import ensure_demo_departments
-    from licensing.calendar.services import sync_official_data
-    from licensing.catalogue.demo import load_demo_catalogue
     from licensing.extensions import db
     from licensing.reports.periods import Period
 
     results = {}
     try:
         with app.app_context():
-            clock.set_frozen(datetime.combine(args.today, dtime(10), tzinfo=clock.LOCAL_TZ)
-                             .astimezone(UTC))
-            db.create_all()
-            ensure_demo_departments()
-            sync_official_data(args.today)
-            load_demo_catalogue()
-            db.session.commit()
-            users = _users(db, sa)
+            users = prepare_city(db, sa, args.today)
             start = Period.of(args.today).shift(-args.months).first_day
             started = time.perf_counter()
             counts = generate(db, sa, cases=args.cases, start=start, today=args.today,

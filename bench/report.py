@@ -229,6 +229,28 @@ SEQUENCES = ("applicants", "applications", "licences", "verification_tasks",
              "rectification_orders", "revocation_cases", "outbox_messages")
 
 
+def prepare_city(db, sa, today: date) -> dict:
+    """On ``today`` at 10:00: the schema, the departments, the calendar, the demo catalogue.
+
+    Returns the bench's staff (``_users``). Needs an application context.
+    """
+    from datetime import UTC, datetime
+    from datetime import time as dtime
+
+    from licensing import clock
+    from licensing.auth.demo import ensure_demo_departments
+    from licensing.calendar.services import sync_official_data
+    from licensing.catalogue.demo import load_demo_catalogue
+
+    clock.set_frozen(datetime.combine(today, dtime(10), tzinfo=clock.LOCAL_TZ).astimezone(UTC))
+    db.create_all()
+    ensure_demo_departments()
+    sync_official_data(today)
+    load_demo_catalogue()
+    db.session.commit()
+    return _users(db, sa)
+
+
 def generate(db, sa, *, cases: int, start: date, today: date, approver_id: int) -> dict:
     """Fill the scratch database; return the row counts."""
     conn = db.session.connection()
@@ -290,26 +312,13 @@ def main() -> None:
     import sqlalchemy as sa
 
     from licensing import clock
-    from licensing.auth.demo import ensure_demo_departments
-    from licensing.calendar.services import sync_official_data
-    from licensing.catalogue.demo import load_demo_catalogue
     from licensing.extensions import db
     from licensing.reports.periods import Period
     from licensing.reports.services import build_monthly_report, trend
 
     try:
         with app.app_context():
-            from datetime import UTC, datetime
-            from datetime import time as dtime
-
-            clock.set_frozen(datetime.combine(args.today, dtime(10), tzinfo=clock.LOCAL_TZ)
-                             .astimezone(UTC))
-            db.create_all()
-            ensure_demo_departments()
-            sync_official_data(args.today)
-            load_demo_catalogue()
-            db.session.commit()
-            users = _users(db, sa)
+            users = prepare_city(db, sa, args.today)
             start = Period.of(args.today).shift(-args.months).first_day
             seconds, counts = timed(generate, db, sa, cases=args.cases, start=start,
                                     today=args.today,
