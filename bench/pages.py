@@ -220,7 +220,7 @@ def main() -> None:
             samples = _samples(db, sa)
             deep_after = db.session.execute(sa.text(
                 "SELECT id FROM applications ORDER BY id DESC OFFSET :n LIMIT 1"),
-                {"n": DEEP_PAGE * PAGE_SIZE}).scalar_one()
+                {"n": min(DEEP_PAGE * PAGE_SIZE, args.cases // 2)}).scalar_one()
             db.session.remove()
             results = measure(app, _staff_names(db, sa), samples, deep_after, args.runs)
             clock.set_frozen(None)
