@@ -15,6 +15,7 @@ every table. ``docs/decisions/0024-test-isolation.md`` says why this and not sav
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -126,12 +127,19 @@ def _forget_reference(url: str, emptied: set[str] | None) -> None:
 
 # --- the clean-up ------------------------------------------------------------------------
 
-def _with_dependents(metadata: sa.MetaData, names: set[str]) -> set[str]:
-    """``names`` and every table that refers to one of them, transitively."""
+@functools.cache
+def _referrers(metadata: sa.MetaData) -> dict[str, frozenset[str]]:
+    """For each table, the tables whose foreign keys refer to it (the schema is fixed)."""
     referrers: dict[str, set[str]] = {}
     for table in metadata.sorted_tables:
         for fk in table.foreign_keys:
             referrers.setdefault(fk.column.table.name, set()).add(table.name)
+    return {name: frozenset(tables) for name, tables in referrers.items()}
+
+
+def _with_dependents(metadata: sa.MetaData, names: set[str]) -> set[str]:
+    """``names`` and every table that refers to one of them, transitively."""
+    referrers = _referrers(metadata)
     result, todo = set(), list(names)
     while todo:
         name = todo.pop()

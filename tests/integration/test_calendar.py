@@ -83,6 +83,11 @@ class CheckTask(deadline_mixin("check"), _TestBase):
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+@pytest.fixture(autouse=True)
+def _no_kept_calendar(wipe_all):
+    """These tests load the calendar themselves: each starts from an empty database."""
+
+
 @pytest.fixture
 def synced(app, session):
     """Calendar data as on 2026-11-29: official through 2026, 2027-2028 provisional."""
@@ -148,7 +153,7 @@ def test_due_and_provisional_through_the_service(synced):
         services.due(datetime(2026, 1, 5, tzinfo=UTC), 1)
 
 
-def test_no_data_means_no_answer(wipe_all):
+def test_no_data_means_no_answer(app):
     with pytest.raises(CalendarNotLoaded):
         services.due(D("2026-02-13"), 7)
     assert "尚未加载" in services.calendar_status_warning(TODAY)
@@ -314,7 +319,7 @@ def test_cli_due_bad_input_exits_2(synced, runner, args):
     assert "错误" in result.output
 
 
-def test_cli_due_without_data_exits_1(wipe_all, runner):
+def test_cli_due_without_data_exits_1(app, runner):
     result = runner.invoke(args=["calendar", "due", "2026-02-13", "7"])
     assert result.exit_code == 1 and "尚未加载" in result.output
 

@@ -18,6 +18,11 @@ from tests.integration.test_calendar import TEST_NOTICE_2027
 TODAY = date(2026, 11, 29)
 
 
+@pytest.fixture(autouse=True)
+def _no_kept_calendar(wipe_all):
+    """These tests load the calendar themselves: each starts from an empty database."""
+
+
 @pytest.fixture
 def synced(app, session):
     services.sync_official_data(TODAY)
