@@ -7,6 +7,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -33,3 +34,16 @@ csrf = CSRFProtect()
 #: Rate limits (Flask-Limiter), keyed by the client address unless a limit says otherwise. The
 #: storage comes from ``RATELIMIT_STORAGE_URI``: memory for one process, Redis in production.
 limiter = Limiter(key_func=get_remote_address)
+
+
+def conflict_insert(target):
+    """An INSERT of the session's dialect that takes ``on_conflict_do_nothing`` / ``_update``.
+
+    PostgreSQL in production, SQLite in development and tests: both speak ``ON CONFLICT``.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(target)
+    if dialect == "sqlite":
+        return sqlite.insert(target)
+    raise NotImplementedError(f"no ON CONFLICT support for {dialect}")

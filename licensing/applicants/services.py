@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from licensing.applicants.errors import InvalidApplicant
 from licensing.applicants.identity import (
@@ -18,7 +17,7 @@ from licensing.applicants.models import Applicant, ApplicantLink, ApplicantVersi
 from licensing.audit.services import record_audit
 from licensing.auth.models import Role
 from licensing.clock import utcnow
-from licensing.extensions import db
+from licensing.extensions import conflict_insert, db
 from licensing.printable import require_printable
 
 MAX_NAME_LENGTH = 200
@@ -114,7 +113,7 @@ def get_or_create_applicant(
     applicant's name and phone are updated when they differ (an empty ``phone`` leaves the
     stored one alone). Creation and changes are audited with the ID and phone numbers masked.
     Safe under concurrent first submissions of the same code: the loser of the unique-key race
-    re-reads the winner's row. Flushes, never commits.
+    (``INSERT ... ON CONFLICT DO NOTHING``) reads the winner's row. Flushes, never commits.
     """
     kind = _kind(kind)
     code = validate_code(kind, code)
@@ -127,17 +126,20 @@ def get_or_create_applicant(
 
     applicant = find_applicant(kind, code)
     if applicant is None:
-        candidate = Applicant(kind=kind, code=code, name=name, phone=phone,
-                              legal_representative=legal_representative, address=address,
-                              version_number=1)
-        try:
-            with db.session.begin_nested():
-                db.session.add(candidate)
-                db.session.flush()
-        except IntegrityError:
+        # One statement: the row comes back when it is new; a concurrent first submission of
+        # the same code that won the race leaves nothing to return (ON CONFLICT DO NOTHING
+        # waits for its commit), and its row is read instead.
+        candidate = db.session.scalar(
+            conflict_insert(Applicant)
+            .values(kind=kind, code=code, name=name, phone=phone,
+                    legal_representative=legal_representative, address=address,
+                    version_number=1)
+            .on_conflict_do_nothing(index_elements=["kind", "code"])
+            .returning(Applicant))
+        if candidate is None:
             applicant = find_applicant(kind, code)
-            if applicant is None:  # pragma: no cover - the constraint that fired was another
-                raise
+            if applicant is None:  # pragma: no cover - applicants are never deleted
+                raise RuntimeError(f"applicant {kind.value} conflicted but cannot be read")
         else:
             _snapshot(candidate, actor)
             record_audit("applicant.created", object_type="applicant", object_id=candidate.id,

@@ -1,10 +1,10 @@
 """Writing, sealing and verifying the audit log.
 
 Entries of one transaction are written together: ``record_audit`` keeps them with the session
-and ``write_pending`` sends them as one multi-row INSERT, before the transaction commits, or
-earlier when something in the transaction reads the audit tables. They commit or roll back with
-the change they describe, as before; a request no longer pays one INSERT per entry
-(docs/decisions/0022-write-path-statements.md).
+and ``write_pending`` sends them as one executemany (one round trip), before the transaction
+commits, or earlier when something in the transaction reads the audit tables. They commit or
+roll back with the change they describe, as before; a request no longer pays one INSERT per
+entry (docs/decisions/0022-write-path-statements.md).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ _SEAL_LOCK_KEY = 7_301_001  # pg advisory lock id for the sealing step
 _SEAL_BATCH = 2000
 _PENDING = "audit_pending"  # session.info: entries recorded, not yet written
 _MARKS = "audit_savepoint_marks"  # session.info: pending length when each savepoint began
-_INSERT_CHUNK = 500  # rows per INSERT: 8 parameters each, well under every driver's limit
 _AUDIT_TABLES = frozenset({AuditEntry.__table__, AuditSeal.__table__})
+_INSERT_ENTRIES = insert(AuditEntry.__table__)
 
 
 def _jsonable(value: Any) -> Any:
@@ -119,7 +119,7 @@ def record_audit(
 def write_pending(session: Session | None = None) -> int:
     """Write the entries recorded in this transaction and not yet written; return how many.
 
-    One multi-row INSERT (per 500 entries), in the order recorded, so ids (and the chain the
+    One executemany, in the order recorded, so ids (and the chain the
     sealing step builds from them) follow the order of the changes. Called before every
     commit and before any read of the audit tables; callers rarely need it directly.
     """
@@ -135,8 +135,10 @@ def write_pending(session: Session | None = None) -> int:
     columns = ("occurred_dt", "actor_id", "actor_label", "action", "object_type", "object_id",
                "changes", "entry_hash")
     rows = [{c: getattr(entry, c) for c in columns} for entry in pending]
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        session.execute(insert(AuditEntry.__table__).values(rows[start:start + _INSERT_CHUNK]))
+    # One executemany, in the order given: psycopg sends its rows in one pipeline (one round
+    # trip), SQLite's driver one after another. Unlike an INSERT built with .values([...]),
+    # which SQLAlchemy compiles anew every time, this statement is compiled once per process.
+    session.execute(_INSERT_ENTRIES, rows)
     return len(rows)
 
 

@@ -268,15 +268,25 @@ def document_from(content: dict) -> Document:
 def store_document(licence: Licence, version: LicenceVersion, kind: str,
                    document: Document) -> LicenceDocument:
     """Store a document as printed; its PDF is rendered from this copy from now on."""
-    content = _document_dict(document)
-    digest = hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True)
-                            .encode("utf-8")).hexdigest()
-    stored = LicenceDocument(licence=licence, version=version, kind=kind,
-                             title=document.title, content=content, sha256=digest)
-    db.session.add(stored)
+    return store_documents(licence, version, [(kind, document)])[0]
+
+
+def store_documents(licence: Licence, version: LicenceVersion,
+                    documents: list[tuple[str, Document]]) -> list[LicenceDocument]:
+    """Store several documents of one version as printed, in one flush; audit each, in order."""
+    stored = []
+    for kind, document in documents:
+        content = _document_dict(document)
+        digest = hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True)
+                                .encode("utf-8")).hexdigest()
+        stored.append(LicenceDocument(licence=licence, version=version, kind=kind,
+                                      title=document.title, content=content, sha256=digest))
+    db.session.add_all(stored)
     db.session.flush()
-    record_audit("licence.document_issued", object_type="licence", object_id=licence.id,
-                 changes={"document_id": stored.id, "kind": kind, "sha256": digest})
+    for document in stored:
+        record_audit("licence.document_issued", object_type="licence", object_id=licence.id,
+                     changes={"document_id": document.id, "kind": document.kind,
+                              "sha256": document.sha256})
     return stored
 
 
@@ -623,6 +633,6 @@ def _cancellation_document(licence: Licence, version: LicenceVersion) -> Documen
 def issue_documents(licence: Licence, version: LicenceVersion,
                     application: Application) -> list[LicenceDocument]:
     """Store the certificate and the decision of a grant, change, renewal or reissue."""
-    return [store_document(licence, version, "decision",
-                           _decision(application, licence, version)),
-            store_document(licence, version, "certificate", _certificate(licence, version))]
+    return store_documents(licence, version, [
+        ("decision", _decision(application, licence, version)),
+        ("certificate", _certificate(licence, version))])

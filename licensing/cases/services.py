@@ -12,9 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from licensing.applicants.identity import mask_id_number, validate_id_number
@@ -68,7 +66,7 @@ from licensing.credit.services import check_eligibility, record_commitment_event
 from licensing.credit.signals import recheck_found_barred
 from licensing.errors import DomainError, InvalidTransition, ValidationFailed
 from licensing.event_dates import check_event_date
-from licensing.extensions import db
+from licensing.extensions import conflict_insert, db
 from licensing.issued.models import IssuedDocument
 from licensing.issued.services import issue as issue_document
 from licensing.notifications.services import notify_department, recipients
@@ -794,18 +792,32 @@ def _next_licence_seq(department_id: int, year: int) -> int:
     The counter row's UPDATE holds a row lock until the decision commits, so concurrent
     decisions queue on it and a rolled-back decision gives its number back.
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(LicenceCounter).values(approval_department_id=department_id, year=year,
+    # Every number but a year's first: one UPDATE under the row lock. (A plain UPDATE is
+    # compiled once per process; SQLAlchemy 2.0 compiles every ON CONFLICT statement anew.)
+    seq = db.session.execute(_INCREMENT_COUNTER, {"counter_department": department_id,
+                                                  "counter_year": year}).scalar_one_or_none()
+    if seq is not None:
+        return seq
+    stmt = conflict_insert(LicenceCounter).values(approval_department_id=department_id, year=year,
                                          last_seq=1)
-    # One statement: the first number of a year inserts the row, every later one increments
-    # it under the row lock that ON CONFLICT DO UPDATE takes.
+    # A year's first number inserts the row; a concurrent first decision of the same year
+    # inserted it meanwhile: ON CONFLICT DO UPDATE increments it under the lock it takes.
     return db.session.execute(
         stmt.on_conflict_do_update(
             index_elements=[LicenceCounter.approval_department_id, LicenceCounter.year],
             set_={"last_seq": LicenceCounter.last_seq + 1},
         ).returning(LicenceCounter.last_seq)
     ).scalar_one()
+
+
+_COUNTERS = LicenceCounter.__table__
+_INCREMENT_COUNTER = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.approval_department_id == bindparam("counter_department"),
+           _COUNTERS.c.year == bindparam("counter_year"))
+    .values(last_seq=_COUNTERS.c.last_seq + 1)
+    .returning(_COUNTERS.c.last_seq)
+)
 
 
 def licence_number(department_code: str, year: int, seq: int) -> str:
@@ -929,6 +941,8 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
             application.applicant, "commitment_made", ref=licence.number,
             payload={"licence": licence.number, "item": version.code,
                      "decided_on": decided_on.isoformat(), "letter_sha256": letter_sha256},
+            # A renewal keeps its licence's number: only a number taken just now is fresh.
+            fresh_ref=not renewing,
         )
     return DecisionResult(application, licence, task, supplements)
 

@@ -503,6 +503,7 @@ def record_commitment_event(
     occurred_on: date | None = None,
     summary: str | None = None,
     actor=None,
+    fresh_ref: bool = False,
 ) -> CreditEvent:
     """Record a commitment event in the credit record and queue its push, in one transaction.
 
@@ -515,6 +516,9 @@ def record_commitment_event(
     first record and message and writes nothing. ``payload`` (JSON-able) goes to the platform
     with the subject's identity, the event and its date added. Flushes and audits; never
     commits, so the business change, the record and the message commit or roll back together.
+    ``fresh_ref``: the caller knows no event can have this ``ref`` yet (a licence number taken
+    in this very transaction), so the lookup is skipped; the unique keys of the record and of
+    the message still refuse a duplicate, loudly.
     """
     try:
         kind = OutboxKind(kind)
@@ -529,7 +533,8 @@ def record_commitment_event(
     if applicant.id is None:
         db.session.flush()
     key = f"{kind.value}:{ref}"
-    existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+    existing = None if fresh_ref else db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
     if existing is not None:
         record = db.session.get(CreditRecord, existing.record_id)
         return CreditEvent(record, existing)

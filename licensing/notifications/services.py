@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement, Select
 
 from licensing.auth.models import Department, Role, User
 from licensing.clock import utcnow
 from licensing.errors import NotFound
-from licensing.extensions import db
+from licensing.extensions import conflict_insert, db
 from licensing.notifications.models import DEDUP_KEY_MAX, Notification
 from licensing.url_ints import parse_id
 
@@ -72,16 +71,6 @@ def date_text_sql(day: ColumnElement[date]) -> ColumnElement[str]:
     return func.strftime("%Y-%m-%d", day)
 
 
-def _insert(table):
-    """Return a dialect ``insert`` that supports ``on_conflict_do_nothing``."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"no ON CONFLICT support for {dialect}")
-
-
 def notify(
     user: User | int,
     kind: str,
@@ -126,7 +115,7 @@ def _insert_notifications(users: Iterable[User | int], kind: str, title: str, bo
             for user in users]
     if not rows:
         return []
-    stmt = (_insert(Notification)
+    stmt = (conflict_insert(Notification)
             .on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
             .returning(Notification))
     return list(db.session.scalars(stmt, rows))
@@ -178,7 +167,7 @@ def insert_notifications_from(stmt: Select) -> int:
     if stmt.whereclause is None:
         stmt = stmt.where(literal(True))
     insert = (
-        _insert(table)
+        conflict_insert(table)
         .from_select(list(INSERT_COLUMNS), stmt)
         .on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
         # psycopg reports no row count for INSERT ... SELECT: count what RETURNING gives.

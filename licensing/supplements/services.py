@@ -147,7 +147,7 @@ def open_supplements(application: Application, licence: Licence,
     In the decision's transaction (``commitment_licence_issued``); each with its deadline in
     working days from the decision, with provenance; audited as ``supplement.opened``.
     """
-    supplements = []
+    supplements, codes = [], []
     for material, handling in commitment_choices(application):
         if handling != MaterialHandling.supplement:
             continue
@@ -158,11 +158,14 @@ def open_supplements(application: Application, licence: Licence,
         obligation.supplement_deadline = supplement_deadline
         obligation.application = application
         db.session.add(obligation)
-        db.session.flush()
-        record_audit("supplement.opened", object_type="supplement", object_id=obligation.id,
-                     changes={"material": material.code,
-                              "deadline": obligation.supplement_deadline.as_dict()})
         supplements.append(obligation)
+        codes.append(material.code)
+    if supplements:
+        db.session.flush()  # one flush: the obligations go in as one INSERT where it can
+    for obligation, code in zip(supplements, codes, strict=True):
+        record_audit("supplement.opened", object_type="supplement", object_id=obligation.id,
+                     changes={"material": code,
+                              "deadline": obligation.supplement_deadline.as_dict()})
     # Obligations open only here, at the decision: these are all the case has (no SELECT to
     # read them back).
     set_committed_value(application, "supplements", list(supplements))
