@@ -128,11 +128,15 @@ def _check_link(link: str | None) -> None:
 
 def recipients(roles: Iterable[Role], department: Department | int | None = None) -> list[User]:
     """Return the active users of these roles: of one department, or city-wide if ``None``."""
+    return list(db.session.scalars(_recipients_stmt(roles, department)))
+
+
+def _recipients_stmt(roles: Iterable[Role], department: Department | int | None) -> Select:
     stmt = select(User).where(User.active.is_(True), User.role.in_(list(roles)))
     if department is not None:
         department_id = department if isinstance(department, int) else department.id
         stmt = stmt.where(User.department_id == department_id)
-    return list(db.session.scalars(stmt.order_by(User.id)))
+    return stmt.order_by(User.id)
 
 
 def notify_users(users: Iterable[User], kind: str, title: str, body: str, link: str | None,
@@ -149,10 +153,25 @@ def notify_department(department: Department | int | None, roles: Iterable[Role]
                       due_on: date | None = None) -> list[Notification]:
     """Notify every active user of ``roles`` in ``department`` (city-wide when ``None``).
 
-    Each user gets the notice at most once per key and date; returns the new ones.
+    Each user gets the notice at most once per key and date; returns the new ones. One
+    ``INSERT ... SELECT`` from the users: the recipients are not read first (issue 18).
     """
-    return notify_users(recipients(roles, department), kind, title, body, link, object_type,
-                        object_id, dedup_key, due_on)
+    if len(title) > 200:
+        raise ValueError("notification title longer than 200 characters")
+    _check_link(link)
+    values = {"kind": kind, "title": title, "body": body, "link": link,
+              "object_type": object_type,
+              "object_id": str(object_id) if object_id is not None else None,
+              "dedup_key": stored_dedup_key(dedup_key, due_on), "due_on": due_on,
+              "created_dt": utcnow()}
+    columns = Notification.__table__.c
+    users = _recipients_stmt(roles, department).with_only_columns(
+        User.id, *(literal(values[name], columns[name].type) for name in INSERT_COLUMNS[1:]))
+    stmt = (conflict_insert(Notification)
+            .from_select(list(INSERT_COLUMNS), users)
+            .on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
+            .returning(Notification))
+    return list(db.session.scalars(stmt))
 
 
 def insert_notifications_from(stmt: Select) -> int:

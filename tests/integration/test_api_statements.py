@@ -19,10 +19,12 @@ from tests.integration.test_api import api, commitment_body, key, world  # noqa:
 from tests.statements import count_statements
 
 #: A commitment-track submit through ``POST /api/v1/applications`` (SQLite sends the
-#: application's material rows one by one; PostgreSQL in one INSERT).
-SUBMIT_BUDGET = {"sqlite": 23, "postgresql": 20}
-#: An approval through ``POST /api/v1/applications/{id}/decision``.
-DECISION_BUDGET = {"sqlite": 16, "postgresql": 16}
+#: application's material rows one by one; PostgreSQL in one INSERT). 23 / 20 before the
+#: applicant's INSERT ... ON CONFLICT and the notices' INSERT ... SELECT (decision 0025).
+SUBMIT_BUDGET = {"sqlite": 20, "postgresql": 17}
+#: An approval through ``POST /api/v1/applications/{id}/decision`` (SQLite sends the two
+#: licence documents one by one; PostgreSQL in one INSERT). 16 / 16 before decision 0025.
+DECISION_BUDGET = {"sqlite": 15, "postgresql": 14}
 
 
 @pytest.fixture
@@ -36,8 +38,13 @@ def test_submit_and_decision_stay_within_their_statement_budgets(
     _, users = world
     clerk_token = api.token(users[Role.clerk])
     approver_token = api.token(users[Role.approver])
-    # A first application warms what a running process has warm (the catalogue's cache).
-    api.post("/applications", token=clerk_token, json=commitment_body(seed=1), headers=key())
+    # A first case warms what a running process has warm (the catalogue's cache), and its
+    # decision makes the year's licence counter row (a year's first licence inserts it: one
+    # statement more, once a year per department).
+    warm = api.post("/applications", token=clerk_token, json=commitment_body(seed=1),
+                    headers=key())
+    assert api.post(f"/applications/{warm.json['id']}/decision", token=approver_token,
+                    json={"outcome": "approve"}).status_code == 200
     get_calendar()  # and the working calendar, read once per process and version
     db.session.expire_all()
 
