@@ -22,6 +22,7 @@ import os
 import pstats
 import sys
 import time
+import traceback
 import uuid
 from pathlib import Path
 
@@ -46,8 +47,9 @@ class Counts:
         self.statements = self.compiled = self.flushes = 0
         self.new_sql: dict[str, int] = {}
         self.last: list[str] = []
+        self.flush_sites: list[str] = []
         sa.event.listen(engine, "before_cursor_execute", self._statement)
-        sa.event.listen(Session, "after_flush", self._flush)
+        sa.event.listen(Session, "before_flush", self._flush)
 
     def _statement(self, conn, cursor, statement, parameters, context, executemany):
         if not self.active:
@@ -60,9 +62,15 @@ class Counts:
             key = " ".join(statement.split())[:120]
             self.new_sql[key] = self.new_sql.get(key, 0) + 1
 
-    def _flush(self, session, flush_context):
+    def _flush(self, session, flush_context, instances):
         if self.active:
             self.flushes += 1
+            # where in the project the flush came from (the innermost licensing frame)
+            site = next((f"{Path(f.filename).parent.name}/{Path(f.filename).name}:{f.lineno}"
+                         f" {f.name}" for f in reversed(traceback.extract_stack())
+                         if "/licensing/" in f.filename), "?")
+            kinds = sorted({type(o).__name__ for o in session.new | session.dirty})
+            self.last.append(f"  (flush from {site}: {', '.join(kinds)})")
 
 
 def main() -> str:
@@ -73,6 +81,7 @@ def main() -> str:
     parser.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"])
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--sql", action="store_true", help="print the last pair's statements")
+    parser.add_argument("--dump", help="also write the raw profile here (pstats format)")
     args = parser.parse_args()
 
     app, described = bench_app("profile")
@@ -121,6 +130,8 @@ def main() -> str:
         drop_scratch(app)
 
     n = args.pairs
+    if profile and args.dump:
+        profile.dump_stats(args.dump)
     if profile:
         stats = pstats.Stats(profile, stream=sys.stdout)
         stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)

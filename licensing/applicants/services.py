@@ -59,8 +59,9 @@ def _snapshot(applicant: Applicant, actor) -> ApplicantVersion:
         applicant_id=applicant.id, number=applicant.version_number, name=applicant.name,
         phone=applicant.phone, legal_representative=applicant.legal_representative,
         address=applicant.address, created_by_id=getattr(actor, "id", None))
+    # Inserted with the next flush (the application that refers to it, usually): nothing here
+    # needs its id, and a flush of its own costs the unit of work once more per request.
     db.session.add(version)
-    db.session.flush()
     db.session.info.setdefault(_VERSIONS_WRITTEN, {})[(applicant.id, version.number)] = version
     return version
 

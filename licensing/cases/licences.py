@@ -221,12 +221,14 @@ def freeze_at_issue(licence: Licence, application: Application, decided_on: date
 
 def add_version(licence: Licence, event: LicenceEvent, *, effective_on: date,
                 application: Application | None = None, reason: str | None = None,
-                actor=None, document_number: str | None = None) -> LicenceVersion:
+                actor=None, document_number: str | None = None,
+                flush: bool = True) -> LicenceVersion:
     """Record the licence's facts as they stand now as its next version; audited.
 
     ``document_number``: the number of the decision made outside the licence's own
     procedures (a revocation's 撤销行政许可决定书, its withdrawal); otherwise the number is
-    made here for the events the licensing procedures decide.
+    made here for the events the licensing procedures decide. ``flush=False``: the caller
+    flushes next (the decision, whose documents go in with the version).
     """
     number = 1 if not licence.versions else licence.versions[-1].number + 1
     number_text = document_number or (decision_number(licence, event, number)
@@ -240,7 +242,8 @@ def add_version(licence: Licence, event: LicenceEvent, *, effective_on: date,
         decision_number=number_text, reason=reason, facts=facts(licence),
         created_by_id=getattr(actor, "id", None))
     db.session.add(version)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     record_audit(f"licence.{event.value}", object_type="licence", object_id=licence.id,
                  actor=actor, changes={"version": number, "decision_number": number_text,
                                        "effective_on": effective_on, "reason": reason})

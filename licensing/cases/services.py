@@ -933,8 +933,9 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
         _audit(application, "approved", decided_on=decided_on, licence=licence.number)
         record_audit("licence.issued", object_type="licence", object_id=licence.id,
                      changes={"number": licence.number, "application_id": application.id})
+        # The version goes in with the documents' flush (one flush of the unit of work less).
         issued = licences.add_version(licence, LicenceEvent.issued, effective_on=decided_on,
-                                      application=application, actor=actor)
+                                      application=application, actor=actor, flush=False)
         licences.issue_documents(licence, issued, application)
     if application.track == Track.commitment:
         record_commitment_event(

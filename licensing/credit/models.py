@@ -402,6 +402,8 @@ class OutboxMessage(db.Model):
         ForeignKey("applicants.id", ondelete="RESTRICT"), index=True)
     record_id: Mapped[int | None] = mapped_column(
         ForeignKey("credit_records.id", ondelete="RESTRICT"))
+    #: Lets a record and its message go in with one flush (the record's INSERT first).
+    record: Mapped[CreditRecord | None] = relationship()
     status: Mapped[OutboxStatus] = mapped_column(
         _enum(OutboxStatus, 16), default=OutboxStatus.pending)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
