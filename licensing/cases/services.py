@@ -967,8 +967,9 @@ def _placeholder_licence(application: Application, decided_on: date) -> Licence:
         issued_dt=utcnow(),
     )
     licences.freeze_at_issue(licence, application, decided_on)
+    # Inserted with the next flush (the verification task's, on the commitment track), which
+    # orders it before the rows that refer to it: one flush of the unit of work less.
     db.session.add(licence)
-    db.session.flush()
     # Both ends known now, and a new licence has no versions yet: no SELECT finds that out.
     set_committed_value(application, "licence", licence)
     set_committed_value(licence, "application", application)
