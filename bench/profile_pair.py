@@ -44,11 +44,12 @@ class Counts:
 
     def __init__(self, engine, sites: bool = False) -> None:
         self.active, self.sites = False, sites
-        self.statements = self.compiled = self.flushes = 0
+        self.statements = self.compiled = self.flushes = self.transactions = 0
         self.new_sql: dict[str, int] = {}
         self.last: list[str] = []
         self.flush_sites: list[str] = []
         sa.event.listen(engine, "before_cursor_execute", self._statement)
+        sa.event.listen(engine, "begin", self._begin)
         sa.event.listen(Session, "before_flush", self._flush)
 
     def _statement(self, conn, cursor, statement, parameters, context, executemany):
@@ -61,6 +62,12 @@ class Counts:
             self.compiled += 1
             key = " ".join(statement.split())[:120]
             self.new_sql[key] = self.new_sql.get(key, 0) + 1
+
+    def _begin(self, conn):
+        if self.active:
+            self.transactions += 1
+            if self.sites:
+                self.last.append("  (BEGIN)")
 
     def _flush(self, session, flush_context, instances):
         if self.active:
@@ -150,7 +157,8 @@ def main() -> str:
             f"submit_ms={submit_s * 1000 / n:.1f} decision_ms={decision_s * 1000 / n:.1f} "
             f"statements_per_pair={counts.statements / n:.1f} "
             f"compiled_per_pair={counts.compiled / n:.1f} "
-            f"flushes_per_pair={counts.flushes / n:.1f}")
+            f"flushes_per_pair={counts.flushes / n:.1f} "
+            f"transactions_per_pair={counts.transactions / n:.1f}")
 
 
 if __name__ == "__main__":
