@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from licensing import clock
 from licensing.applicants.errors import InvalidCreditCode, InvalidIdNumber, InvalidPhone
-from licensing.applicants.models import Applicant
+from licensing.applicants.models import Applicant, ApplicantVersion
 from licensing.applicants.services import get_or_create_applicant, link_user
 from licensing.audit.models import AuditEntry
 from licensing.credit.errors import (
@@ -138,6 +138,11 @@ def test_concurrent_first_registrations_make_one_applicant(app, backend):
         t.join()
     assert not errors and len(set(ids)) == 1
     assert db.session.scalar(select(func.count(Applicant.id))) == 1
+    # The losers of the race (ON CONFLICT DO NOTHING) read the winner's row: they neither
+    # snapshot a version nor audit a creation of their own.
+    assert db.session.scalar(select(func.count(ApplicantVersion.id))) == 1
+    assert db.session.scalar(select(func.count(AuditEntry.id)).where(
+        AuditEntry.action == "applicant.created")) == 1
 
 
 # --- commitment events --------------------------------------------------------------------------
