@@ -140,15 +140,18 @@ def records_of(applicant: Applicant, *, include_neutral: bool = True) -> list[Cr
 
 
 def _records_for_check(applicant: Applicant) -> list[CreditRecord]:
-    """``records_of`` for the gate, flushing only when pending credit rows could change it.
+    """``records_of`` for the gate, flushing only when pending rows could change it.
+
+    That is: credit records or objections added, changed or deleted in this session, or an
+    applicant not inserted yet.
 
     An autoflush before the read would also write whatever else is pending (at intake, the
     application's UPDATE, which the check's own flush writes a moment later anyway): one
     flush of the unit of work more per submit, for nothing the query reads.
     """
     session = db.session
-    if any(isinstance(obj, CreditRecord | CreditObjection)
-           for obj in (*session.new, *session.dirty, *session.deleted)):
+    if applicant.id is None or any(isinstance(obj, CreditRecord | CreditObjection)
+                                   for obj in (*session.new, *session.dirty, *session.deleted)):
         session.flush()
     with session.no_autoflush:
         return records_of(applicant, include_neutral=False)
