@@ -119,8 +119,8 @@ def record_audit(
 def write_pending(session: Session | None = None) -> int:
     """Write the entries recorded in this transaction and not yet written; return how many.
 
-    One executemany, in the order recorded, so ids (and the chain the
-    sealing step builds from them) follow the order of the changes. Called before every
+    One executemany, in the order recorded, so ids (and the chain the sealing step builds
+    from them) follow the order of the changes. Called before every
     commit and before any read of the audit tables; callers rarely need it directly.
     """
     session = session if session is not None else db.session

@@ -798,8 +798,8 @@ def _next_licence_seq(department_id: int, year: int) -> int:
                                                   "counter_year": year}).scalar_one_or_none()
     if seq is not None:
         return seq
-    stmt = conflict_insert(LicenceCounter).values(approval_department_id=department_id, year=year,
-                                         last_seq=1)
+    stmt = conflict_insert(LicenceCounter).values(approval_department_id=department_id,
+                                                  year=year, last_seq=1)
     # A year's first number inserts the row; a concurrent first decision of the same year
     # inserted it meanwhile: ON CONFLICT DO UPDATE increments it under the lock it takes.
     return db.session.execute(

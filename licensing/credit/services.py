@@ -610,10 +610,10 @@ def _push_record_change(kind: OutboxKind, record: CreditRecord, key: str,
         "details": _jsonable(dict(details)),
     }
     message = OutboxMessage(kind=kind, idempotency_key=key, payload=body,
-                            applicant_id=applicant.id, record=record,
+                            applicant_id=applicant.id, record_id=record.id,
                             status=OutboxStatus.pending, attempts=0, next_attempt_dt=utcnow())
     db.session.add(message)
-    db.session.flush()  # the record, then its message: one flush
+    db.session.flush()
     record_audit("credit.push_queued", object_type="credit_record", object_id=record.id,
                  actor=actor, changes={**_applicant_ref(applicant), "event": kind,
                                        "outbox_id": message.id})
