@@ -110,8 +110,7 @@ def inbox():
         due=request.args.get("due") or "",
     )
     page = max(request.args.get("page", 1, type=bounded_int), 1)
-    tasks = db.session.scalars(services.task_inbox(
-        current_user, filters, today, limit=50, offset=(page - 1) * 50)).unique().all()
+    tasks = services.inbox_rows(current_user, filters, today, limit=50, offset=(page - 1) * 50)
     limit = services.due_soon_limit(today)
     return render_template(
         "supervision/inbox.html", tasks=tasks, filters=filters, page=page, today=today,
