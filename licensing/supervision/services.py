@@ -979,6 +979,22 @@ class InboxRow:
     inspector_name: str | None
 
 
+def inbox_page(user: User, filters: InboxFilters | None = None, today: date | None = None,
+               *, limit: int, offset: int = 0,
+               after: InboxCursor | None = None) -> list[tuple[int, date | None]]:
+    """``(task id, due date)`` of one page of the inbox, in its order (one statement).
+
+    The due date is the one the order is by (``None`` for the undated tasks at the end), so
+    ``InboxCursor(*page[-1])`` continues after the page.
+    """
+    filters = filters or InboxFilters()
+    today = today or local_today()
+    keys = _inbox_keys(user, filters, today, (offset if after is None else 0) + limit, after)
+    stmt = (select(keys.c.id, keys.c.due).order_by(keys.c.due.is_(None), keys.c.due, keys.c.id)
+            .limit(limit).offset(offset if after is None else 0))
+    return [(task_id, due_on) for task_id, due_on in db.session.execute(stmt)]
+
+
 def inbox_rows(user: User, filters: InboxFilters | None = None, today: date | None = None,
                *, limit: int, offset: int = 0) -> list[InboxRow]:
     """One page of the inbox (the order of ``task_inbox``) as ``InboxRow``.
@@ -988,12 +1004,8 @@ def inbox_rows(user: User, filters: InboxFilters | None = None, today: date | No
     inspector and rectification order joined (a join over 50 known ids plans in a moment,
     unlike one over the groups' union).
     """
-    filters = filters or InboxFilters()
-    today = today or local_today()
-    keys = _inbox_keys(user, filters, today, offset + limit, None)
-    ids = list(db.session.scalars(
-        select(keys.c.id).order_by(keys.c.due.is_(None), keys.c.due, keys.c.id)
-        .limit(limit).offset(offset)))
+    ids = [task_id for task_id, _ in inbox_page(user, filters, today, limit=limit,
+                                                 offset=offset)]
     if not ids:
         return []
     t, order = VerificationTask, RectificationOrder
@@ -1130,6 +1142,7 @@ __all__ = [
     "assignable_inspectors",
     "deadline_flag",
     "due_soon_limit",
+    "inbox_page",
     "inbox_rows",
     "licence_revoked",
     "load_task",
