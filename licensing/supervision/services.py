@@ -996,18 +996,21 @@ def inbox_page(user: User, filters: InboxFilters | None = None, today: date | No
 
 
 def inbox_rows(user: User, filters: InboxFilters | None = None, today: date | None = None,
-               *, limit: int, offset: int = 0) -> list[InboxRow]:
-    """One page of the inbox (the order of ``task_inbox``) as ``InboxRow``.
+               *, limit: int, offset: int = 0, after: InboxCursor | None = None
+               ) -> tuple[list[InboxRow], InboxCursor | None]:
+    """One page of the inbox (the order of ``task_inbox``) as ``InboxRow``, and the cursor of
+    the next page when this one is full.
 
     Two statements: the page's task ids in inbox order (the index-ordered groups of
     ``task_inbox``), then their lines by primary key with the licence, holder, item version,
     inspector and rectification order joined (a join over 50 known ids plans in a moment,
     unlike one over the groups' union).
     """
-    ids = [task_id for task_id, _ in inbox_page(user, filters, today, limit=limit,
-                                                 offset=offset)]
-    if not ids:
-        return []
+    page = inbox_page(user, filters, today, limit=limit, offset=offset, after=after)
+    if not page:
+        return [], None
+    ids = [task_id for task_id, _ in page]
+    following = InboxCursor(page[-1][1], page[-1][0]) if len(page) == limit else None
     t, order = VerificationTask, RectificationOrder
     stmt = (select(t.id, t.status, t.verification_due_on, t.result_push_due_on,
                    order.rectification_due_on, t.verification_provisional, t.pushed_late,
@@ -1027,7 +1030,7 @@ def inbox_rows(user: User, filters: InboxFilters | None = None, today: date | No
                   TaskStatus.rectifying: rectification_due}.get(status)
         rows[task_id] = InboxRow(task_id, status, due_on, bool(provisional), bool(late), item,
                                  holder, kind, code, number, inspector)
-    return [rows[task_id] for task_id in ids]
+    return [rows[task_id] for task_id in ids], following
 
 
 @dataclass(frozen=True)
