@@ -255,3 +255,22 @@ def test_results_and_breach_lists_page_by_key(client, world, tasks, monkeypatch)
     assert len(breaches) >= 3
     ids, _ = _follow(client, "/breaches", r'href="/breaches/(\d+)"')
     assert ids == [b.id for b in breaches]
+
+
+def test_counts_by_status_agree_with_the_visible_applications(world, tasks):
+    from sqlalchemy import func
+
+    from licensing.cases.models import ApplicationStatus
+    from licensing.cases.queries import count_visible_by_status, visible_applications
+
+    reform = create_test_user(Role.reform_office)
+    statuses = tuple(ApplicationStatus)
+    for user in (world.approver, world.inspector, world.head, world.other_head, reform):
+        expected = dict.fromkeys(statuses, 0)
+        for status, number in db.session.execute(
+                visible_applications(user).with_only_columns(Application.status, func.count())
+                .group_by(Application.status).order_by(None)):
+            expected[ApplicationStatus(status)] = number
+        assert count_visible_by_status(user, statuses) == expected, user
+    assert count_visible_by_status(world.approver, statuses)[ApplicationStatus.approved] == \
+        len(tasks)
