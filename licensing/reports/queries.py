@@ -159,31 +159,42 @@ def task_conditions(period: Period) -> dict[str, object]:
 def task_bounds(period: Period) -> dict[str, tuple]:
     """Per task figure, index-served conditions one of which its rows meet (see the module).
 
-    A figure not checked by the month's end is unchecked (and not closed) now, or was checked
-    after the month's last day, or closed after its end; likewise for the push. Instants are
-    compared with ``Period.start`` / ``Period.end``, dates with the first day. The unchecked
-    and the unpushed tasks are written so that PostgreSQL sees they imply the predicate of
-    ``ix_verification_tasks_unfinished``; the date ranges have their own indexes.
+    A task overdue at the month's end is unchecked and not closed now (and due by the
+    cut-off), or was checked after the month's last day, or closed after its end. A
+    provisional deadline is flagged provisional now, or was finalised by a calendar change
+    after the month (read first: a short list of ids, none while the month runs). Instants
+    are compared with ``Period.start`` / ``Period.end``, dates with the first and last day.
+    The unchecked and the flagged tasks are written as the predicates of
+    ``ix_verification_tasks_unchecked`` and ``ix_verification_tasks_provisional``.
     """
     t = VerificationTask
-    unchecked = and_(t.checked_on.is_(None), t.closed_dt.is_(None))
-    unpushed = and_(t.pushed_dt.is_(None), t.closed_dt.is_(None))
-    checked_from = t.checked_on >= period.first_day
+    first, last = period.first_day, period.last_day
+    overdue_through = min(last, local_today() - timedelta(days=1))  # as task_conditions
+    checked_in_month = t.checked_on.between(first, last)
+    checked_after = t.checked_on > last
     closed_after = t.closed_dt >= period.end
-    due_in_month = t.verification_due_on.between(period.first_day, period.last_day)
+    due_in_month = t.verification_due_on.between(first, last)
     pushed = _in_instants(t.pushed_dt, period)
+    finalised_later = list(db.session.scalars(
+        select(cast(CalendarRecomputeEvent.object_id, Integer)).where(
+            CalendarRecomputeEvent.object_type == "verification_task",
+            CalendarRecomputeEvent.old_provisional == true(),
+            CalendarRecomputeEvent.new_provisional == false(),
+            CalendarRecomputeEvent.created_dt >= period.end)))
+    provisional = (or_(t.verification_provisional, t.result_push_provisional),
+                   *((t.id.in_(finalised_later),) if finalised_later else ()))
     return {
         "tasks_due": (due_in_month,),
         "tasks_on_time": (due_in_month,),
-        "tasks_done_late": (checked_from,),
-        "tasks_overdue": (unchecked, checked_from, closed_after),
+        "tasks_done_late": (checked_in_month,),
+        "tasks_overdue": (and_(t.checked_on.is_(None), t.closed_dt.is_(None),
+                               t.verification_due_on <= overdue_through),
+                          checked_after, closed_after),
         "results_pushed": (pushed,),
         "results_pushed_late": (pushed,),
-        "breaches": (checked_from,),
-        "judicial_transfers": (t.judicial_transferred_on.between(period.first_day,
-                                                                 period.last_day),),
-        "provisional_deadlines": (unchecked, unpushed, checked_from,
-                                  t.pushed_dt >= period.end, closed_after),
+        "breaches": (checked_in_month,),
+        "judicial_transfers": (t.judicial_transferred_on.between(first, last),),
+        "provisional_deadlines": provisional,
     }
 
 
@@ -295,17 +306,18 @@ class Source:
         The bounds are added only when every month is in progress: for a month that is over
         they reach most of the table, and a plain read of it is cheaper.
         """
+        bounded = self.bounds is not None and not any(p.has_ended() for p in periods)
         conditions, bounds = [], {}
         for period in periods:
             wanted = {name: condition for name, condition in self.conditions(period).items()
                       if figures is None or name in figures}
             conditions += wanted.values()
-            if self.bounds is not None:
+            if bounded:
                 for name, arms in self.bounds(period).items():
                     if name in wanted:
                         bounds.update((id(arm), arm) for arm in arms)  # each arm once
         where = [or_(*conditions)]
-        if bounds and not any(period.has_ended() for period in periods):
+        if bounds:
             where.append(or_(*bounds.values()))
         return where
 

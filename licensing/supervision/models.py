@@ -134,8 +134,10 @@ _UNASSIGNED = text("assigned_to_id IS NULL AND status IN ('open', 'checked', 'br
                    "'rectifying')")
 
 
-#: The tasks whose check or push is still to come (``reports.queries.task_bounds``).
-_UNFINISHED = text("closed_dt IS NULL AND (checked_on IS NULL OR pushed_dt IS NULL)")
+#: The tasks still to be checked, and those with a provisional deadline
+#: (``reports.queries.task_bounds``).
+_UNCHECKED = text("checked_on IS NULL AND closed_dt IS NULL")
+_PROVISIONAL = text("verification_provisional OR result_push_provisional")
 
 
 def _due_indexes() -> list:
@@ -177,9 +179,7 @@ class VerificationTask(deadline_mixin("verification"), deadline_mixin("result_pu
         # The states across the city (the reform office): the undated ones by id, the counts.
         db.Index("ix_verification_tasks_status_id", "status", "id"),
         # The monthly report's month in progress (``reports.queries.task_bounds``): the
-        # tasks dated in the month, and the unfinished ones, instead of every task.
-        db.Index("ix_verification_tasks_due_dept", "verification_due_on",
-                 "supervisory_department_id"),
+        # tasks dated in the month, the unchecked and the provisional, not every task.
         db.Index("ix_verification_tasks_checked_dept", "checked_on",
                  "supervisory_department_id"),
         db.Index("ix_verification_tasks_pushed_dept", "pushed_dt", "supervisory_department_id"),
@@ -189,8 +189,10 @@ class VerificationTask(deadline_mixin("verification"), deadline_mixin("result_pu
         db.Index("ix_verification_tasks_judicial_on", "judicial_transferred_on",
                  postgresql_where=text("judicial_transferred_on IS NOT NULL"),
                  sqlite_where=text("judicial_transferred_on IS NOT NULL")),
-        db.Index("ix_verification_tasks_unfinished", "supervisory_department_id",
-                 postgresql_where=_UNFINISHED, sqlite_where=_UNFINISHED),
+        db.Index("ix_verification_tasks_unchecked", "verification_due_on",
+                 postgresql_where=_UNCHECKED, sqlite_where=_UNCHECKED),
+        db.Index("ix_verification_tasks_provisional", "supervisory_department_id",
+                 postgresql_where=_PROVISIONAL, sqlite_where=_PROVISIONAL),
         # The count of unassigned active tasks, without visiting the assigned ones.
         db.Index("ix_verification_tasks_unassigned", "supervisory_department_id",
                  postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED),
