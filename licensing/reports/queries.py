@@ -300,17 +300,16 @@ class Source:
     #: table is small.
     bounds: Callable[[Period], dict[str, tuple]] | None = None
 
-    def where(self, periods: list[Period], figures: set[str] | None = None) -> list:
-        """The ``WHERE`` of the months' counts: any condition, and any bound (see the module).
+    def where(self, months: dict[Period, dict[str, object]]) -> list:
+        """The ``WHERE`` of the months' counts (``months``: the conditions counted in each):
+        any condition, and any of their bounds (see the module).
 
         The bounds are added only when every month is in progress: for a month that is over
         they reach most of the table, and a plain read of it is cheaper.
         """
-        bounded = self.bounds is not None and not any(p.has_ended() for p in periods)
+        bounded = self.bounds is not None and not any(p.has_ended() for p in months)
         conditions, bounds = [], {}
-        for period in periods:
-            wanted = {name: condition for name, condition in self.conditions(period).items()
-                      if figures is None or name in figures}
+        for period, wanted in months.items():
             conditions += wanted.values()
             if bounded:
                 for name, arms in self.bounds(period).items():
@@ -359,7 +358,7 @@ def grouped(source: Source, period: Period, user=None) -> Select:
         select(department, version,
                *(_count(condition).label(name) for name, condition in conditions.items()))
         .select_from(source.table())
-        .where(*source.where([period]))
+        .where(*source.where({period: conditions}))
         .group_by(department, version)
     )
     return _scoped(stmt, department, user)
@@ -369,7 +368,7 @@ def city_only(source: Source, period: Period) -> Select:
     """One month's figures of a source without a department (the city's)."""
     conditions = source.conditions(period)
     return (select(*(_count(condition).label(name) for name, condition in conditions.items()))
-            .select_from(source.table()).where(*source.where([period])))
+            .select_from(source.table()).where(*source.where({period: conditions})))
 
 
 def collect(period: Period, user=None) -> Collected:
@@ -407,15 +406,15 @@ def monthly_totals(periods: list[Period], user=None,
     for source in SOURCES:
         if source.department is None and not sees_all:
             continue
-        columns = []
-        for index, period in enumerate(periods):
-            for name, condition in source.conditions(period).items():
-                if figures is None or name in figures:
-                    columns.append(_count(condition).label(f"{name}__{index}"))
+        months = {period: {name: condition for name, condition
+                           in source.conditions(period).items()
+                           if figures is None or name in figures} for period in periods}
+        columns = [_count(condition).label(f"{name}__{index}")
+                   for index, wanted in enumerate(months.values())
+                   for name, condition in wanted.items()]
         if not columns:
             continue
-        stmt = (select(*columns).select_from(source.table())
-                .where(*source.where(periods, figures)))
+        stmt = select(*columns).select_from(source.table()).where(*source.where(months))
         if source.department is not None:
             stmt = _scoped(stmt, source.department(), user)
         for label, value in db.session.execute(stmt).one()._mapping.items():

@@ -154,6 +154,18 @@ def _sum(figure_dicts) -> dict[str, int]:
     return total
 
 
+def snapshot_totals(snapshot: dict, *, department_code: str | None = None) -> dict[str, int]:
+    """A snapshot's totals alone: ``from_snapshot(...).totals`` without building its rows
+    (the trend reads eleven finalised months per page)."""
+    cells = snapshot["cells"]
+    if department_code is not None:
+        cells = [c for c in cells if c["department"] == department_code]
+    totals = _sum(c["figures"] for c in cells)
+    if department_code is None:
+        totals.update(snapshot.get("city_only") or dict.fromkeys(CITY_ONLY, 0))
+    return {k: totals[k] for k in FIGURE_KEYS if k in totals}
+
+
 def from_snapshot(snapshot: dict, *, department_code: str | None = None,
                   computed_dt: datetime | None = None, source: str = "live",
                   stored: MonthlyReport | None = None) -> MonthlyReportData:
@@ -409,8 +421,8 @@ def trend(until: Period, user: User, months: int = 12,
     points = []
     for period in periods:
         if period in final:
-            totals = from_snapshot(final[period].figures,
-                                   department_code=own.code if own else None).totals
+            totals = snapshot_totals(final[period].figures,
+                                     department_code=own.code if own else None)
             source = "final"
         else:
             totals = computed[period]

@@ -500,3 +500,14 @@ def test_the_bounds_of_a_month_in_progress_change_no_figure(scenario, monkeypatc
     _without_bounds(monkeypatch)
     assert bounded == figures()
     assert any(any(cell.values()) for cell in bounded[0].values())
+
+
+def test_snapshot_totals_are_the_totals_of_the_snapshot(scenario):
+    from licensing.reports.services import snapshot_totals
+
+    at(d(11, 20))
+    snapshot = finalise_report(OCTOBER, actor=scenario.reform).figures
+    for code in (None, *(department["code"] for department in snapshot["departments"])):
+        assert snapshot_totals(snapshot, department_code=code) == \
+            from_snapshot(snapshot, department_code=code).totals, code
+    assert snapshot_totals(snapshot) == {**EXPECTED_OCTOBER_CITY, **_outbox_oracle(OCTOBER)}
