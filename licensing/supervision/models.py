@@ -190,6 +190,7 @@ class VerificationTask(deadline_mixin("verification"), deadline_mixin("result_pu
                  postgresql_where=text("judicial_transferred_on IS NOT NULL"),
                  sqlite_where=text("judicial_transferred_on IS NOT NULL")),
         db.Index("ix_verification_tasks_unchecked", "verification_due_on",
+                 "supervisory_department_id",
                  postgresql_where=_UNCHECKED, sqlite_where=_UNCHECKED),
         db.Index("ix_verification_tasks_provisional", "supervisory_department_id",
                  postgresql_where=_PROVISIONAL, sqlite_where=_PROVISIONAL),

@@ -30,7 +30,8 @@ def upgrade():
     _partial("ix_verification_tasks_closed_dt", ["closed_dt"], "closed_dt IS NOT NULL")
     _partial("ix_verification_tasks_judicial_on", ["judicial_transferred_on"],
              "judicial_transferred_on IS NOT NULL")
-    _partial("ix_verification_tasks_unchecked", ["verification_due_on"], _UNCHECKED)
+    _partial("ix_verification_tasks_unchecked",
+             ["verification_due_on", "supervisory_department_id"], _UNCHECKED)
     _partial("ix_verification_tasks_provisional", ["supervisory_department_id"], _PROVISIONAL)
     op.create_index("ix_publicity_records_delivered_on", "publicity_records", ["delivered_on"])
 
