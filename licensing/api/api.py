@@ -13,7 +13,6 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from licensing.api import auth, intake, present, schemas, tokens
 from licensing.api.errors import (
@@ -54,12 +53,12 @@ from licensing.errors import NotFound
 from licensing.extensions import db, limiter
 from licensing.register import services as register_services
 from licensing.supervision import services as supervision
-from licensing.supervision.models import RoutineInspection, VerificationTask
+from licensing.supervision.models import RoutineInspection
 from licensing.supervision.services import (
     InboxCursor,
     InboxFilters,
+    inbox_page,
     load_task,
-    task_inbox,
 )
 from licensing.supervision.views import INBOX_READERS, TASK_READERS, WORKERS
 from licensing.web import error_response
@@ -286,16 +285,13 @@ def list_tasks(query: schemas.TasksQuery):
     if query.after and after is None:
         raise RequestInvalid([{"location": ["query", "after"], "type": "invalid_cursor",
                                "message": "翻页标记无效，请从第一页重新查询。"}])
-    stmt = task_inbox(_user(), InboxFilters(status=query.status), limit=query.per_page,
+    page = inbox_page(_user(), InboxFilters(status=query.status), limit=query.per_page,
                       offset=(query.page - 1) * query.per_page, after=after)
-    t = VerificationTask
-    rows = db.session.scalars(stmt.options(
-        selectinload(t.application), selectinload(t.approval_department),
-        selectinload(t.supervisory_department))).unique().all()
-    more = len(rows) == query.per_page
-    return 200, schemas.TaskList(tasks=present.tasks(rows), page=query.page,
-                                 per_page=query.per_page,
-                                 next=str(InboxCursor.after(rows[-1])) if more else None)
+    more = len(page) == query.per_page
+    return 200, schemas.TaskList(tasks=present.task_list([task_id for task_id, _ in page]),
+                                 page=query.page, per_page=query.per_page,
+                                 next=str(InboxCursor(page[-1][1], page[-1][0]))
+                                 if more else None)
 
 
 @routes.operation("GET", "/verification-tasks/{task_id}", summary="A verification task",

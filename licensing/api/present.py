@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from licensing.api import schemas
 from licensing.applicants.identity import mask_code
+from licensing.applicants.models import Applicant
+from licensing.auth.models import Department
 from licensing.cases.documents import verify_url as url
 from licensing.cases.licences import history, public_status
-from licensing.cases.models import Application
+from licensing.cases.models import Application, Licence
 from licensing.cases.services import commitment_choices
+from licensing.catalogue.models import Item, ItemVersion
 from licensing.enforcement.models import BreachCase, RevocationCase, RevocationStatus
 from licensing.extensions import db
-from licensing.supervision.models import VerificationTask
+from licensing.supervision.models import RectificationOrder, VerificationTask
 
 
 def applicant(applicant) -> schemas.ApplicantOut:
@@ -127,21 +133,6 @@ def application(application, task=_LOOK_UP) -> schemas.ApplicationOut:
     )
 
 
-def tasks(rows) -> list[schemas.TaskOut]:
-    """Verification tasks of a list: their cases read in two statements for the whole page."""
-    ids = [t.id for t in rows]
-    if not ids:
-        return []
-    revocations = {}
-    for case in db.session.scalars(select(RevocationCase).where(
-            RevocationCase.task_id.in_(ids)).order_by(RevocationCase.id)):
-        revocations[case.task_id] = case  # the newest wins, as for one task
-    breaches = dict(db.session.execute(select(BreachCase.task_id, BreachCase.id).where(
-        BreachCase.task_id.in_(ids)).order_by(BreachCase.id.desc())).tuples().all())
-    return [task(t, revocation=revocations.get(t.id), breach=breaches.get(t.id))
-            for t in rows]
-
-
 def routine_inspection(inspection) -> schemas.RoutineInspectionOut:
     """A routine inspection."""
     licence = inspection.licence
@@ -160,14 +151,6 @@ _UNREAD = object()
 
 def task(task, *, revocation=_UNREAD, breach=_UNREAD) -> schemas.TaskOut:
     """A verification task (its revocation and breach cases read here unless given)."""
-    order = task.rectification
-    rectification = None
-    if order is not None:
-        rectification = schemas.RectificationOut(
-            status=order.status.value, ordered_on=order.ordered_on,
-            due_on=order.rectification_due_on,
-            provisional=bool(order.rectification_provisional),
-            requirements=order.requirements or "", outcome_note=order.outcome_note)
     case = revocation
     if case is _UNREAD:
         case = db.session.scalar(select(RevocationCase).where(
@@ -175,16 +158,28 @@ def task(task, *, revocation=_UNREAD, breach=_UNREAD) -> schemas.TaskOut:
     if breach is _UNREAD:
         breach = db.session.scalar(select(BreachCase.id).where(BreachCase.task_id == task.id))
     licence = task.licence
+    return _task_out(task, order=task.rectification, case=case, breach=breach,
+                     application_id=task.application.public_id,
+                     licence_number=licence.number, item_code=task.item_version.code,
+                     item_name=task.item_version.name, holder_name=licence.applicant.name,
+                     approval_department=task.approval_department.code,
+                     supervisory_department=task.supervisory_department.code)
+
+
+def _task_out(task, *, order, case, breach, **names) -> schemas.TaskOut:
+    """A task's answer from its own columns (a task or a row of them), its rectification
+    order (or ``None``), revocation case, breach case id, and the names of its relations."""
+    rectification = None
+    if order is not None:
+        rectification = schemas.RectificationOut(
+            status=order.status.value, ordered_on=order.ordered_on,
+            due_on=order.rectification_due_on,
+            provisional=bool(order.rectification_provisional),
+            requirements=order.requirements or "", outcome_note=order.outcome_note)
     return schemas.TaskOut(
         id=task.id,
         status=task.status.value,
-        application_id=task.application.public_id,
-        licence_number=licence.number,
-        item_code=task.item_version.code,
-        item_name=task.item_version.name,
-        holder_name=licence.applicant.name,
-        approval_department=task.approval_department.code,
-        supervisory_department=task.supervisory_department.code,
+        **names,
         due_on=task.verification_due_on,
         provisional=bool(task.verification_provisional),
         outcome=task.outcome.value if task.outcome else None,
@@ -202,6 +197,58 @@ def task(task, *, revocation=_UNREAD, breach=_UNREAD) -> schemas.TaskOut:
         breach_case_id=breach,
         revocation_case_id=case.id if case is not None else None,
     )
+
+
+def task_list(ids: list[int]) -> list[schemas.TaskOut]:
+    """The tasks ``ids`` in that order, as a list answers them: one joined read of their
+    columns and their relations' names, and one each for their revocation and breach cases
+    (no task, licence or application objects are built)."""
+    if not ids:
+        return []
+    t, order = VerificationTask, RectificationOrder
+    approval, supervisory = aliased(Department), aliased(Department)
+    task_columns = [getattr(t, name).label(name) for name in (
+        "id", "status", "verification_due_on", "verification_provisional", "outcome",
+        "checked_on", "findings", "result_push_due_on", "result_push_provisional",
+        "pushed_dt", "pushed_late")]
+    order_columns = [getattr(order, name).label(f"order_{name}") for name in (
+        "id", "status", "ordered_on", "rectification_due_on", "rectification_provisional",
+        "requirements", "outcome_note")]
+    stmt = (select(*task_columns, *order_columns,
+                   Application.public_id.label("application_id"),
+                   Licence.number.label("licence_number"), Item.code.label("item_code"),
+                   ItemVersion.name.label("item_name"), Applicant.name.label("holder_name"),
+                   approval.code.label("approval_department"),
+                   supervisory.code.label("supervisory_department"))
+            .join(Application, Application.id == t.application_id)
+            .join(Licence, Licence.id == t.licence_id)
+            .join(Applicant, Applicant.id == Licence.applicant_id)
+            .join(ItemVersion, ItemVersion.id == t.item_version_id)
+            .join(Item, Item.id == ItemVersion.item_id)
+            .join(approval, approval.id == t.approval_department_id)
+            .join(supervisory, supervisory.id == t.supervisory_department_id)
+            .outerjoin(order, order.task_id == t.id)
+            .where(t.id.in_(ids)))
+    rows = {row.id: row for row in db.session.execute(stmt)}
+    revocations = {}
+    for case in db.session.scalars(select(RevocationCase).where(
+            RevocationCase.task_id.in_(ids)).order_by(RevocationCase.id)):
+        revocations[case.task_id] = case  # the newest wins, as for one task
+    breaches = dict(db.session.execute(select(BreachCase.task_id, BreachCase.id).where(
+        BreachCase.task_id.in_(ids)).order_by(BreachCase.id.desc())).tuples().all())
+    names = ("application_id", "licence_number", "item_code", "item_name", "holder_name",
+             "approval_department", "supervisory_department")
+    answers = []
+    for task_id in ids:
+        row = rows[task_id]
+        fields = row._mapping
+        order_row = (SimpleNamespace(**{k.removeprefix("order_"): v for k, v in fields.items()
+                                        if k.startswith("order_")})
+                     if fields["order_id"] is not None else None)
+        answers.append(_task_out(row, order=order_row, case=revocations.get(task_id),
+                                 breach=breaches.get(task_id),
+                                 **{name: fields[name] for name in names}))
+    return answers
 
 
 def licence(licence) -> schemas.LicenceOut:

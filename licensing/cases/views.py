@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func
 
 from licensing.applicants.identity import mask_code, mask_phone, normalise_code
 from licensing.applicants.services import applicants_of_user, get_or_create_applicant
@@ -55,6 +54,7 @@ from licensing.cases.models import (
 from licensing.cases.queries import (
     CaseListQuery,
     case_list,
+    count_visible_by_status,
     load_application,
     visible_applications,
 )
@@ -629,14 +629,13 @@ def verify(token: str):
 
 @register_panel(Role.approver, Role.clerk)
 def _counter_panel(user):
-    base = visible_applications(user).with_only_columns(func.count(Application.id)).order_by(None)
-    waiting = db.session.scalar(base.where(Application.status == ApplicationStatus.submitted))
-    accepted = db.session.scalar(base.where(Application.status == ApplicationStatus.accepted))
-    drafts = db.session.scalar(base.where(Application.status == ApplicationStatus.draft))
+    counts = count_visible_by_status(user, (ApplicationStatus.submitted,
+                                            ApplicationStatus.accepted, ApplicationStatus.draft))
     return Panel(
         title="窗口业务",
-        figures=[("待当场决定", waiting or 0), ("一般程序在办", accepted or 0),
-                 ("填报中", drafts or 0)],
+        figures=[("待当场决定", counts[ApplicationStatus.submitted]),
+                 ("一般程序在办", counts[ApplicationStatus.accepted]),
+                 ("填报中", counts[ApplicationStatus.draft])],
         links=[("受理新申请", url_for("cases.new_application")),
                ("待决定的申请", url_for("cases.waiting") if user.role == Role.approver
                 else url_for("cases.list_applications", status="submitted"))],

@@ -50,6 +50,7 @@ from licensing.enforcement.models import (
 )
 from licensing.errors import Conflict, DomainError
 from licensing.extensions import db
+from licensing.paging import key_page
 from licensing.supervision.models import Outcome, VerificationTask
 from licensing.supervision.services import action_label as _task_action_label
 from licensing.supervision.services import results_for_approval
@@ -99,6 +100,11 @@ def _flash_error(exc: DomainError) -> None:
 # --- results pushed by the supervisory departments ------------------------------------------
 
 
+def _page() -> int:
+    """``?page=`` of an old link (the lists now page by key, ``?after=``)."""
+    return max(request.args.get("page", 1, type=bounded_int), 1)
+
+
 @bp.route("/approvals/results")
 @roles_required(Role.approver, Role.reform_office)
 def results():
@@ -109,14 +115,14 @@ def results():
         stmt = stmt.where(VerificationTask.outcome == Outcome(outcome))
     if request.args.get("late") == "1":
         stmt = stmt.where(VerificationTask.pushed_late.is_(True))
-    page = max(request.args.get("page", 1, type=bounded_int), 1)
-    tasks = db.session.scalars(stmt.options(
+    listed = key_page(stmt.order_by(None).options(
         joinedload(VerificationTask.item_version),
         joinedload(VerificationTask.licence).joinedload(Licence.applicant),
         joinedload(VerificationTask.supervisory_department),
-    ).limit(50).offset((page - 1) * 50)).all()
-    return render_template("revocation/results.html", tasks=tasks, outcome=outcome,
-                           late=request.args.get("late") == "1", page=page,
+    ), VerificationTask.pushed_dt, VerificationTask.id, descending=True,
+        after=request.args.get("after"), page=_page())
+    return render_template("revocation/results.html", tasks=listed.rows, listed=listed,
+                           outcome=outcome, late=request.args.get("late") == "1",
                            outcomes=list(Outcome), mask_code=mask_code)
 
 
@@ -133,13 +139,11 @@ def cases():
         stmt = stmt.where(RevocationCase.status.in_(OPEN_REVOCATION_STATES))
     elif status in RevocationStatus.__members__:
         stmt = stmt.where(RevocationCase.status == RevocationStatus(status))
-    page = max(request.args.get("page", 1, type=bounded_int), 1)
     stmt = stmt.options(joinedload(RevocationCase.licence).joinedload(Licence.applicant))
-    rows = db.session.scalars(stmt.order_by(RevocationCase.requested_dt.desc(),
-                                            RevocationCase.id.desc())
-                              .limit(50).offset((page - 1) * 50)).all()
-    return render_template("revocation/list.html", cases=rows, status=status, page=page,
-                           statuses=list(RevocationStatus), mask_code=mask_code)
+    listed = key_page(stmt, RevocationCase.requested_dt, RevocationCase.id, descending=True,
+                      after=request.args.get("after"), page=_page())
+    return render_template("revocation/list.html", cases=listed.rows, listed=listed,
+                           status=status, statuses=list(RevocationStatus), mask_code=mask_code)
 
 
 @bp.route("/revocations/<int:case_id>")
@@ -298,12 +302,11 @@ def breaches():
     status = request.args.get("status", "")
     if status in BreachStatus.__members__:
         stmt = stmt.where(BreachCase.status == BreachStatus(status))
-    page = max(request.args.get("page", 1, type=bounded_int), 1)
     stmt = stmt.options(joinedload(BreachCase.licence).joinedload(Licence.applicant))
-    rows = db.session.scalars(stmt.order_by(BreachCase.opened_dt.desc(), BreachCase.id.desc())
-                              .limit(50).offset((page - 1) * 50)).all()
-    return render_template("enforcement/breaches.html", rows=rows, status=status, page=page,
-                           statuses=list(BreachStatus),
+    listed = key_page(stmt, BreachCase.opened_dt, BreachCase.id, descending=True,
+                      after=request.args.get("after"), page=_page())
+    return render_template("enforcement/breaches.html", rows=listed.rows, listed=listed,
+                           status=status, statuses=list(BreachStatus),
                            can_open=current_user.role in BREACH_WORKERS)
 
 

@@ -61,6 +61,8 @@ class PublicityRecord(deadline_mixin("publicity"), db.Model):
         CheckConstraint("(status = 'delivered') = (delivered_dt IS NOT NULL)",
                         name="delivered_iff_dated"),
         db.Index("ix_publicity_records_status_next", "status", "next_attempt_dt"),
+        # The monthly report's month in progress (``reports.queries.publicity_bounds``).
+        db.Index("ix_publicity_records_delivered_on", "delivered_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

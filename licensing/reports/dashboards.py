@@ -224,7 +224,11 @@ class CityView:
 def city_view(user: User, period: Period, until: Period | None = None) -> CityView:
     """Build the reform office's view of ``period``, with the trend up to ``until``."""
     until = until or Period.current()
-    points = trend(until, user)
+    # A finalised month is read from its snapshot (what was reported), not counted again;
+    # a month counted live here is not counted a second time for the trend.
+    report = report_for(period, user)
+    points = trend(until, user, known={} if report.source == "final"
+                   else {period: report.totals})
     labels = [p.period.short_label for p in points]
     partial = [p.partial for p in points]
     applications = charts.column_chart(
@@ -242,8 +246,6 @@ def city_view(user: User, period: Period, until: Period | None = None) -> CityVi
         [(p.totals["tasks_overdue"], p.totals["results_pushed_late"]) for p in points],
         partial=partial, height=220,
         description="每月末仍逾期未核查的任务（含积压），以及当月超期推送的核查结果。")
-    # A finalised month is read from its snapshot (what was reported), not counted again.
-    report = report_for(period, user)
     supervisory = [r for r in report.departments if r.kind == DepartmentKind.supervisory]
     supervisory.sort(key=lambda r: (-r.figures["tasks_due"], -r.figures["tasks_overdue"],
                                     r.code))

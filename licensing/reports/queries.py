@@ -10,6 +10,16 @@ Every condition is on a date stored on the row: legal dates (``*_on``) between t
 first and last day, instants (``*_dt``, naive UTC) in ``[Period.start, Period.end)``. The
 current ``status`` of a row is used only where the status cannot change any more (a revoked
 revocation case, a rectified order), so a month that is over always counts the same.
+
+**Bounds.** The month-end figures (overdue, provisional deadlines, pending pushes) reach
+outside the month: for a month that is over they cover most of the table, which is then read
+once in full. The month in progress is different: what they count is still unfinished, or
+dated in the month. For it each figure also has a *bound* (``Source.bounds``), a condition
+that every row the figure counts meets by logic alone (a superset, not an estimate), written
+so that an index serves it: a date from the month's first day on, or a partial index of the
+unfinished tasks. The ``WHERE`` is then ``(any bound) AND (any condition)``; the counts are the
+same, only fewer rows are read (``tests/integration/test_report_bounds.py`` checks both
+ways against each other).
 """
 
 from __future__ import annotations
@@ -146,6 +156,48 @@ def task_conditions(period: Period) -> dict[str, object]:
     }
 
 
+def task_bounds(period: Period) -> dict[str, tuple]:
+    """Per task figure, index-served conditions one of which its rows meet (see the module).
+
+    A task overdue at the month's end is unchecked and not closed now (and due by the
+    cut-off), or was checked after the month's last day, or closed after its end. A
+    provisional deadline is flagged provisional now, or was finalised by a calendar change
+    after the month (read first: a short list of ids, none while the month runs). Instants
+    are compared with ``Period.start`` / ``Period.end``, dates with the first and last day.
+    The unchecked and the flagged tasks are written as the predicates of
+    ``ix_verification_tasks_unchecked`` and ``ix_verification_tasks_provisional``.
+    """
+    t = VerificationTask
+    first, last = period.first_day, period.last_day
+    overdue_through = min(last, local_today() - timedelta(days=1))  # as task_conditions
+    checked_in_month = t.checked_on.between(first, last)
+    checked_after = t.checked_on > last
+    closed_after = t.closed_dt >= period.end
+    due_in_month = t.verification_due_on.between(first, last)
+    pushed = _in_instants(t.pushed_dt, period)
+    finalised_later = list(db.session.scalars(
+        select(cast(CalendarRecomputeEvent.object_id, Integer)).where(
+            CalendarRecomputeEvent.object_type == "verification_task",
+            CalendarRecomputeEvent.old_provisional == true(),
+            CalendarRecomputeEvent.new_provisional == false(),
+            CalendarRecomputeEvent.created_dt >= period.end)))
+    provisional = (or_(t.verification_provisional, t.result_push_provisional),
+                   *((t.id.in_(finalised_later),) if finalised_later else ()))
+    return {
+        "tasks_due": (due_in_month,),
+        "tasks_on_time": (due_in_month,),
+        "tasks_done_late": (checked_in_month,),
+        "tasks_overdue": (and_(t.checked_on.is_(None), t.closed_dt.is_(None),
+                               t.verification_due_on <= overdue_through),
+                          checked_after, closed_after),
+        "results_pushed": (pushed,),
+        "results_pushed_late": (pushed,),
+        "breaches": (checked_in_month,),
+        "judicial_transfers": (t.judicial_transferred_on.between(first, last),),
+        "provisional_deadlines": provisional,
+    }
+
+
 def _breach_case_of(task_id, *conditions):
     """``EXISTS`` a breach case of the task (meeting ``conditions``)."""
     return exists().where(BreachCase.task_id == task_id, *conditions)
@@ -220,6 +272,21 @@ def publicity_conditions(period: Period) -> dict[str, object]:
     }
 
 
+def credit_bounds(period: Period) -> dict[str, tuple]:
+    """Per credit figure, index-served conditions one of which its rows meet."""
+    o = OutboxMessage
+    return {"credit_pushes_delivered": (_in_instants(o.delivered_dt, period),),
+            "credit_pushes_pending": (o.status.in_((OutboxStatus.pending, OutboxStatus.failed)),
+                                      o.delivered_dt >= period.end)}
+
+
+def publicity_bounds(period: Period) -> dict[str, tuple]:
+    """Per publicity figure, index-served conditions one of which its rows meet."""
+    p = PublicityRecord
+    since_first = (p.delivered_on.is_(None), p.delivered_on >= period.first_day)
+    return {"publicity_late": since_first, "publicity_overdue": since_first}
+
+
 @dataclass(frozen=True)
 class Source:
     """One table the report counts: its conditions, and the department and item it names."""
@@ -228,17 +295,42 @@ class Source:
     table: Callable[[], object]  # the FROM clause (with its join)
     department: Callable[[], object] | None  # None: city only
     item_version: Callable[[], object] | None
+    #: Per figure, conditions one of which each of its rows meets, each served by an index
+    #: (for a month in progress); None: the conditions are index ranges themselves, or the
+    #: table is small.
+    bounds: Callable[[Period], dict[str, tuple]] | None = None
+
+    def where(self, months: dict[Period, dict[str, object]]) -> list:
+        """The ``WHERE`` of the months' counts (``months``: the conditions counted in each):
+        any condition, and any of their bounds (see the module).
+
+        The bounds are added only when every month is in progress: for a month that is over
+        they reach most of the table, and a plain read of it is cheaper.
+        """
+        bounded = self.bounds is not None and not any(p.has_ended() for p in months)
+        conditions, bounds = [], {}
+        for period, wanted in months.items():
+            conditions += wanted.values()
+            if bounded:
+                for name, arms in self.bounds(period).items():
+                    if name in wanted:
+                        bounds.update((id(arm), arm) for arm in arms)  # each arm once
+        where = [or_(*conditions)]
+        if bounds:
+            where.append(or_(*bounds.values()))
+        return where
 
 
 SOURCES = (
     Source(application_conditions, lambda: Application,
            lambda: Application.approval_department_id, lambda: Application.item_version_id),
-    # One parallel sequential scan at a million cases (~0.2 s): the month-end figures
-    # (overdue, provisional) reach outside the month's date ranges, so an index
-    # combination does no better (measured with bench/report.py --explain).
+    # A month that is over: one parallel sequential scan at a million cases (~0.2 s): the
+    # month-end figures (overdue, provisional) reach outside the month's date ranges, so an
+    # index combination does no better (measured with bench/report.py --explain). The month
+    # in progress: its bounds, index ranges over the month's and the unfinished tasks.
     Source(task_conditions, lambda: VerificationTask,
            lambda: VerificationTask.supervisory_department_id,
-           lambda: VerificationTask.item_version_id),
+           lambda: VerificationTask.item_version_id, task_bounds),
     Source(rectification_conditions,
            lambda: join(RectificationOrder, VerificationTask,
                         VerificationTask.id == RectificationOrder.task_id),
@@ -251,10 +343,10 @@ SOURCES = (
            lambda: join(RevocationCase, Application,
                         Application.id == RevocationCase.application_id),
            lambda: RevocationCase.approval_department_id, lambda: Application.item_version_id),
-    Source(credit_conditions, lambda: OutboxMessage, None, None),
+    Source(credit_conditions, lambda: OutboxMessage, None, None, credit_bounds),
     Source(publicity_conditions, lambda: PublicityRecord,
            lambda: PublicityRecord.approval_department_id,
-           lambda: PublicityRecord.item_version_id),
+           lambda: PublicityRecord.item_version_id, publicity_bounds),
 )
 
 
@@ -266,7 +358,7 @@ def grouped(source: Source, period: Period, user=None) -> Select:
         select(department, version,
                *(_count(condition).label(name) for name, condition in conditions.items()))
         .select_from(source.table())
-        .where(or_(*conditions.values()))
+        .where(*source.where({period: conditions}))
         .group_by(department, version)
     )
     return _scoped(stmt, department, user)
@@ -276,7 +368,7 @@ def city_only(source: Source, period: Period) -> Select:
     """One month's figures of a source without a department (the city's)."""
     conditions = source.conditions(period)
     return (select(*(_count(condition).label(name) for name, condition in conditions.items()))
-            .select_from(source.table()).where(or_(*conditions.values())))
+            .select_from(source.table()).where(*source.where({period: conditions})))
 
 
 def collect(period: Period, user=None) -> Collected:
@@ -300,28 +392,34 @@ def collect(period: Period, user=None) -> Collected:
     return collected
 
 
-def monthly_totals(periods: list[Period], user=None) -> dict[Period, dict[str, int]]:
+def monthly_totals(periods: list[Period], user=None,
+                   figures: set[str] | None = None) -> dict[Period, dict[str, int]]:
     """The totals of several months at once: one query per table, one count per month.
 
     The same conditions as ``collect``, so the figures are the same; for the trends of the
-    dashboards, where twelve separate reports would read every table twelve times.
+    dashboards, where twelve separate reports would read every table twelve times. Give
+    ``figures`` to count only those (a home page's panel): a table none of them comes from
+    is not read.
     """
     totals = {p: {} for p in periods}
     sees_all = user is None or user.sees_all_departments
     for source in SOURCES:
         if source.department is None and not sees_all:
             continue
-        columns, wheres = [], []
-        for index, period in enumerate(periods):
-            for name, condition in source.conditions(period).items():
-                columns.append(_count(condition).label(f"{name}__{index}"))
-                wheres.append(condition)
-        stmt = select(*columns).select_from(source.table()).where(or_(*wheres))
+        months = {period: {name: condition for name, condition
+                           in source.conditions(period).items()
+                           if figures is None or name in figures} for period in periods}
+        columns = [_count(condition).label(f"{name}__{index}")
+                   for index, wanted in enumerate(months.values())
+                   for name, condition in wanted.items()]
+        if not columns:
+            continue
+        stmt = select(*columns).select_from(source.table()).where(*source.where(months))
         if source.department is not None:
             stmt = _scoped(stmt, source.department(), user)
         for label, value in db.session.execute(stmt).one()._mapping.items():
             name, index = label.rsplit("__", 1)
             month = totals[periods[int(index)]]
             month[name] = month.get(name, 0) + int(value or 0)  # a figure may have two sources
-    return {p: {k: figures[k] for k in FIGURE_KEYS if k in figures}
-            for p, figures in totals.items()}
+    return {p: {k: month[k] for k in FIGURE_KEYS if k in month}
+            for p, month in totals.items()}

@@ -154,6 +154,18 @@ def _sum(figure_dicts) -> dict[str, int]:
     return total
 
 
+def snapshot_totals(snapshot: dict, *, department_code: str | None = None) -> dict[str, int]:
+    """A snapshot's totals alone: ``from_snapshot(...).totals`` without building its rows
+    (the trend reads eleven finalised months per page)."""
+    cells = snapshot["cells"]
+    if department_code is not None:
+        cells = [c for c in cells if c["department"] == department_code]
+    totals = _sum(c["figures"] for c in cells)
+    if department_code is None:
+        totals.update(snapshot.get("city_only") or dict.fromkeys(CITY_ONLY, 0))
+    return {k: totals[k] for k in FIGURE_KEYS if k in totals}
+
+
 def from_snapshot(snapshot: dict, *, department_code: str | None = None,
                   computed_dt: datetime | None = None, source: str = "live",
                   stored: MonthlyReport | None = None) -> MonthlyReportData:
@@ -372,12 +384,29 @@ class TrendPoint:
     partial: bool  # the month is not over yet
 
 
-def trend(until: Period, user: User, months: int = 12) -> list[TrendPoint]:
+def month_totals(period: Period, user: User, figures: set[str]) -> dict[str, int]:
+    """Some of a month's totals in the reader's scope, counted live (a home page's panel).
+
+    The same conditions as ``build_monthly_report``; only the tables the figures come from
+    are read, and for the month in progress only the rows their bounds admit.
+    """
+    own = _reader_department(user)
+    if user is not None and own is None and not user.sees_all_departments:
+        raise Forbidden()
+    totals = queries.monthly_totals([period], user if own is not None else None,
+                                    figures=figures)[period]
+    return {name: totals.get(name, 0) for name in figures}
+
+
+def trend(until: Period, user: User, months: int = 12,
+          known: dict[Period, dict[str, int]] | None = None) -> list[TrendPoint]:
     """Return the totals of the ``months`` months ending with ``until`` (the reader's scope).
 
-    Finalised months come from their snapshots; the others are counted together, one query
-    per table (``queries.monthly_totals``).
+    Finalised months come from their snapshots; ``known`` gives the totals of months the
+    caller has just built (the city view's month in progress, not counted twice); the others
+    are counted together, one query per table (``queries.monthly_totals``).
     """
+    known = known or {}
     periods = last_months(months, until)
     stored = {r.period: r for r in db.session.scalars(
         select(MonthlyReport).where(MonthlyReport.period.in_([p.key for p in periods])))}
@@ -385,13 +414,15 @@ def trend(until: Period, user: User, months: int = 12) -> list[TrendPoint]:
     if user is not None and own is None and not user.sees_all_departments:
         raise Forbidden()
     final = {p: stored[p.key] for p in periods if p.key in stored and stored[p.key].is_final}
-    computed = queries.monthly_totals([p for p in periods if p not in final],
-                                      user if own is not None else None)
+    computed = dict(known)
+    to_count = [p for p in periods if p not in final and p not in known]
+    if to_count:
+        computed.update(queries.monthly_totals(to_count, user if own is not None else None))
     points = []
     for period in periods:
         if period in final:
-            totals = from_snapshot(final[period].figures,
-                                   department_code=own.code if own else None).totals
+            totals = snapshot_totals(final[period].figures,
+                                     department_code=own.code if own else None)
             source = "final"
         else:
             totals = computed[period]

@@ -171,7 +171,8 @@ def _city_panel(user):
     last = Period.of(today).previous()
     stored = services.stored_report(last)
     state = stored.status.label if stored is not None else "未生成"
-    so_far = services.build_monthly_report(Period.of(today), user).totals
+    so_far = services.month_totals(Period.of(today), user, {
+        "applications_commitment", "approved_on_the_spot", "tasks_overdue"})
     warning = None
     if (stored is None or not stored.is_final) and today.day >= 20:
         warning = (f"{last.label}月报{state}，请于本月{DUE_DAY}日前审核定稿。"
@@ -193,7 +194,8 @@ def _city_panel(user):
 def _head_panel(user):
     if user.department is None:
         return None
-    month = services.build_monthly_report(Period.current(), user).totals
+    month = services.month_totals(Period.current(), user,
+                                  {"tasks_due", "tasks_on_time", "tasks_overdue"})
     rate = on_time_rate(month)
     last = Period.current().previous()
     return Panel(

@@ -134,6 +134,12 @@ _UNASSIGNED = text("assigned_to_id IS NULL AND status IN ('open', 'checked', 'br
                    "'rectifying')")
 
 
+#: The tasks still to be checked, and those with a provisional deadline
+#: (``reports.queries.task_bounds``).
+_UNCHECKED = text("checked_on IS NULL AND closed_dt IS NULL")
+_PROVISIONAL = text("verification_provisional OR result_push_provisional")
+
+
 def _due_indexes() -> list:
     """Partial indexes: the open tasks by verification due date, the checked by push date."""
     indexes = []
@@ -172,6 +178,22 @@ class VerificationTask(deadline_mixin("verification"), deadline_mixin("result_pu
                  "supervisory_department_id"),
         # The states across the city (the reform office): the undated ones by id, the counts.
         db.Index("ix_verification_tasks_status_id", "status", "id"),
+        # The monthly report's month in progress (``reports.queries.task_bounds``): the
+        # tasks dated in the month, the unchecked and the provisional, not every task.
+        db.Index("ix_verification_tasks_checked_dept", "checked_on",
+                 "supervisory_department_id"),
+        db.Index("ix_verification_tasks_pushed_dept", "pushed_dt", "supervisory_department_id"),
+        db.Index("ix_verification_tasks_closed_dt", "closed_dt",
+                 postgresql_where=text("closed_dt IS NOT NULL"),
+                 sqlite_where=text("closed_dt IS NOT NULL")),
+        db.Index("ix_verification_tasks_judicial_on", "judicial_transferred_on",
+                 postgresql_where=text("judicial_transferred_on IS NOT NULL"),
+                 sqlite_where=text("judicial_transferred_on IS NOT NULL")),
+        db.Index("ix_verification_tasks_unchecked", "verification_due_on",
+                 "supervisory_department_id",
+                 postgresql_where=_UNCHECKED, sqlite_where=_UNCHECKED),
+        db.Index("ix_verification_tasks_provisional", "supervisory_department_id",
+                 postgresql_where=_PROVISIONAL, sqlite_where=_PROVISIONAL),
         # The count of unassigned active tasks, without visiting the assigned ones.
         db.Index("ix_verification_tasks_unassigned", "supervisory_department_id",
                  postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED),

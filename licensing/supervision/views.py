@@ -109,12 +109,15 @@ def inbox():
         inspector=request.args.get("inspector") or "",
         due=request.args.get("due") or "",
     )
+    # paged by key (``after``, the last row's due date and id); ``page`` from old links
+    after = services.InboxCursor.parse(request.args.get("after"))
     page = max(request.args.get("page", 1, type=bounded_int), 1)
-    tasks = db.session.scalars(services.task_inbox(
-        current_user, filters, today, limit=50, offset=(page - 1) * 50)).unique().all()
+    tasks, following = services.inbox_rows(current_user, filters, today, limit=50,
+                                            offset=(page - 1) * 50, after=after)
     limit = services.due_soon_limit(today)
     return render_template(
-        "supervision/inbox.html", tasks=tasks, filters=filters, page=page, today=today,
+        "supervision/inbox.html", tasks=tasks, filters=filters, today=today,
+        first=after is None and page == 1, next_after=str(following) if following else None,
         soon_limit=limit, flag=lambda t: services.deadline_flag(t.current_due_on, today, limit),
         statuses=list(TaskStatus), items=services.visible_items(current_user),
         inspectors=services.department_inspectors(current_user),

@@ -188,3 +188,89 @@ def test_case_list_pages_by_key_and_back(client, world, tasks, monkeypatch):
     assert [a.case_number for a in by_page.applications] == newest_first[3:6]
     page = client.get(f"/applications?after={first.next_after}").get_data(as_text=True)
     assert f"before={second.previous_before}" in page and "上一页" in page
+
+
+def test_inbox_rows_page_by_cursor_and_show_each_tasks_due_date(client, world, tasks):
+    filters = InboxFilters(status="all")
+    seen, after = [], None
+    while True:
+        rows, following = services.inbox_rows(world.head, filters, TODAY, limit=3, after=after)
+        seen += rows
+        if following is None:
+            break
+        after = InboxCursor.parse(str(following))
+    assert [row.id for row in seen] == _expected(tasks)
+    by_id = {t.id: t for t in tasks}
+    for row in seen:
+        task = by_id[row.id]
+        assert (row.status, row.current_due_on, row.licence_number, row.item_name) == (
+            task.status, task.current_due_on, task.licence.number, task.item_version.name)
+    old_link, _ = services.inbox_rows(world.head, filters, TODAY, limit=3, offset=3)
+    assert [row.id for row in old_link] == _expected(tasks)[3:6]
+    login_as(client, world.head)
+    html = client.get(f"/supervision/tasks?status=all&after={after}").get_data(as_text=True)
+    shown = [t for t in _expected(tasks) if f'data-task-id="{t}"' in html]
+    assert shown == [row.id for row in seen][-len(shown):] and "回到第一页" in html
+
+
+def _follow(client, url: str, row: str) -> tuple[list[int], int]:
+    """The ids (``row``, a pattern with one group) of the rows along the list's 下一页 links,
+    each once in the order shown, and the number of pages."""
+    import re
+
+    ids, pages = [], 0
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        assert ("回到第一页" in html) == (pages > 0 or "page=" in url)
+        pages += 1
+        for found in re.findall(row, html):
+            if int(found) not in ids:
+                ids.append(int(found))
+        following = re.search(r'href="([^"]*after=[^"]*)"[^>]*>下一页', html)
+        url = following.group(1).replace("&amp;", "&") if following else None
+    return ids, pages
+
+
+def test_results_and_breach_lists_page_by_key(client, world, tasks, monkeypatch):
+    from licensing import paging
+    from licensing.enforcement.models import BreachCase
+
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
+    login_as(client, world.approver)
+    pushed = sorted((t for t in tasks if t.pushed_dt is not None),
+                    key=lambda t: (t.pushed_dt, t.id), reverse=True)
+    assert len(pushed) >= 3
+    ids, pages = _follow(client, "/approvals/results", r'data-task-id="(\d+)"')
+    assert ids == [t.id for t in pushed] and pages == (len(pushed) + 1) // 2
+    old_link, _ = _follow(client, "/approvals/results?page=2", r'data-task-id="(\d+)"')
+    assert old_link == [t.id for t in pushed][2:]
+    # a cursor edited by hand (no offset, or no date) starts from the top instead of failing
+    for bad in ("2026-03-09T10:00:00.5", "x.5", "2026-03-09.5"):
+        html = client.get(f"/approvals/results?after={bad}").get_data(as_text=True)
+        assert f'data-task-id="{pushed[0].id}"' in html, bad
+
+    login_as(client, world.head)
+    breaches = sorted(db.session.scalars(db.select(BreachCase)),
+                      key=lambda b: (b.opened_dt, b.id), reverse=True)
+    assert len(breaches) >= 3
+    ids, _ = _follow(client, "/breaches", r'href="/breaches/(\d+)"')
+    assert ids == [b.id for b in breaches]
+
+
+def test_counts_by_status_agree_with_the_visible_applications(world, tasks):
+    from sqlalchemy import func
+
+    from licensing.cases.models import ApplicationStatus
+    from licensing.cases.queries import count_visible_by_status, visible_applications
+
+    reform = create_test_user(Role.reform_office)
+    statuses = tuple(ApplicationStatus)
+    for user in (world.approver, world.inspector, world.head, world.other_head, reform):
+        expected = dict.fromkeys(statuses, 0)
+        for status, number in db.session.execute(
+                visible_applications(user).with_only_columns(Application.status, func.count())
+                .group_by(Application.status).order_by(None)):
+            expected[ApplicationStatus(status)] = number
+        assert count_visible_by_status(user, statuses) == expected, user
+    assert count_visible_by_status(world.approver, statuses)[ApplicationStatus.approved] == \
+        len(tasks)

@@ -455,3 +455,59 @@ def test_the_trend_counts_like_the_monthly_report(scenario):
     assert [p.source for p in points] == ["live", "final", "live", "live"]
     assert [p.partial for p in points] == [False, False, False, True]
     assert points[1].totals == {**EXPECTED_OCTOBER_CITY, **_outbox_oracle(OCTOBER)}
+
+
+def _without_bounds(monkeypatch) -> None:
+    """Count by the figures' conditions alone, every row of each table (the reference)."""
+    import dataclasses
+
+    from licensing.reports import queries
+
+    monkeypatch.setattr(queries, "SOURCES", tuple(dataclasses.replace(s, bounds=None)
+                                                  for s in queries.SOURCES))
+
+
+@pytest.mark.parametrize(("today", "later"), [
+    (d(10, 1), False), (d(10, 17), False), (d(10, 31), False), (d(10, 17), True),
+    (d(11, 2), True), (d(12, 1), True)])
+def test_the_bounds_of_a_month_in_progress_change_no_figure(scenario, monkeypatch, today,
+                                                            later):
+    """A month in progress is counted over its bounds' rows only: the same figures as over
+    every row, for the city, a department, the trend and a panel's few figures.
+
+    With ``later`` the clock is set inside a month while rows dated after it exist (built
+    for later months), so a bound that leaned on "nothing is dated after today" would show.
+    """
+    from licensing.reports.queries import SOURCES, collect, monthly_totals
+
+    if later:
+        scenario.build_later_changes()
+    at(today, 12)
+    period = Period.of(today)
+    assert not period.has_ended() and any(s.bounds for s in SOURCES)
+    head = scenario.w.head
+    panel = {"tasks_due", "tasks_on_time", "tasks_overdue", "applications_commitment",
+             "approved_on_the_spot", "credit_pushes_pending", "publicity_overdue"}
+
+    def figures():
+        # each figure alone too: the other figures' bounds would otherwise hide a missing one
+        return (collect(period).cells, collect(period).city_only, collect(period, head).cells,
+                monthly_totals([period]), monthly_totals([period], head),
+                monthly_totals([period], figures=panel),
+                [monthly_totals([period], figures={name}) for name in FIGURE_KEYS])
+
+    bounded = figures()
+    _without_bounds(monkeypatch)
+    assert bounded == figures()
+    assert any(any(cell.values()) for cell in bounded[0].values())
+
+
+def test_snapshot_totals_are_the_totals_of_the_snapshot(scenario):
+    from licensing.reports.services import snapshot_totals
+
+    at(d(11, 20))
+    snapshot = finalise_report(OCTOBER, actor=scenario.reform).figures
+    for code in (None, *(department["code"] for department in snapshot["departments"])):
+        assert snapshot_totals(snapshot, department_code=code) == \
+            from_snapshot(snapshot, department_code=code).totals, code
+    assert snapshot_totals(snapshot) == {**EXPECTED_OCTOBER_CITY, **_outbox_oracle(OCTOBER)}
