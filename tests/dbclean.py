@@ -42,6 +42,7 @@ class _Tracker:
         self.dirty: set[str] = set()
         self.everything = False
         self.paused = threading.local()
+        self.recorders: list[set[str]] = []
 
     def see(self, statement: str) -> None:
         paused = getattr(self.paused, "tables", None)
@@ -54,6 +55,8 @@ class _Tracker:
                 return
             with self.lock:
                 self.dirty.add(table)
+                for recorder in self.recorders:
+                    recorder.add(table)
             return
         if _HARMLESS.match(statement):
             return
@@ -61,6 +64,8 @@ class _Tracker:
             return
         with self.lock:
             self.everything = True  # DDL or something unread: be safe
+            for recorder in self.recorders:
+                recorder.add(UNREAD)
 
     def take(self) -> tuple[set[str], bool]:
         with self.lock:
@@ -82,6 +87,23 @@ sa.event.listen(Engine, "before_cursor_execute", _see)
 def forget_writes() -> None:
     """Forget what was written so far (a schema just created holds nothing to empty)."""
     _tracker.take()
+
+
+#: In a set ``recording`` yields: a statement whose tables could not be read.
+UNREAD = "*"
+
+
+@contextmanager
+def recording() -> Iterator[set[str]]:
+    """Yield the set of tables written inside the block (still emptied after the test)."""
+    written: set[str] = set()
+    with _tracker.lock:
+        _tracker.recorders.append(written)
+    try:
+        yield written
+    finally:
+        with _tracker.lock:
+            _tracker.recorders.remove(written)
 
 
 @contextmanager
