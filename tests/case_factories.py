@@ -5,8 +5,6 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
-import sqlalchemy as sa
-
 from licensing.applicants.identity import credit_code_check_char, id_number_check_char
 from licensing.applicants.services import get_or_create_applicant
 from licensing.calendar.services import sync_official_data
@@ -45,65 +43,23 @@ LETTER = """告知承诺书
 _calendar_rows: dict[str, dict[str, list[dict]]] = {}
 
 
-_synced_rows: dict[tuple[str, date | None], dict[str, list[dict]]] = {}
-
-
 def forget_calendar_snapshots() -> None:
     """Forget the calendars kept for reloading (the suite moved to another date)."""
     _calendar_rows.clear()
-    _synced_rows.clear()
+    dbclean.forget_replays()
 
 
 def synced_calendar(today: date | None = None) -> None:
-    """``sync_official_data(today)``, committed, on a database that holds no row of its tables.
+    """What ``sync_official_data(today)`` writes on a database without calendar, committed.
 
-    The first call per database and ``today`` runs the real sync and keeps every row it wrote
-    (calendar, audit entries); a later call, on tables as empty as the first found them, puts
-    those rows back in bulk: the state the sync itself would leave, for a fraction of its
-    cost. The rows are written as the test's own, so they go after the test. When the tables
-    are not empty (a kept reference calendar), the real sync runs.
+    The first call per database runs the real sync; a later one on empty tables puts the
+    same rows (calendar and audit entries) back in bulk (``tests.dbclean.replayed``).
     """
-    key = (str(db.engine.url), today)
-    snapshot = _synced_rows.get(key)
-    if snapshot is not None and _all_empty(snapshot):
-        _insert_rows(snapshot)
-        db.session.commit()
-        return
-    tables = db.metadata.sorted_tables
-    before = {t.name for t in tables if _has_rows(t)}
-    with dbclean.recording() as written:
+    def build() -> None:
         sync_official_data(today)
         db.session.commit()
-    if dbclean.UNREAD in written or written & before:
-        return  # not a sync on empty tables: nothing to keep
-    _synced_rows[key] = {t.name: [dict(r._mapping) for r in db.session.execute(t.select())]
-                         for t in tables if t.name in written}
 
-
-def _has_rows(table: sa.Table) -> bool:
-    return db.session.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() \
-        is not None
-
-
-def _all_empty(snapshot: dict[str, list[dict]]) -> bool:
-    return not any(_has_rows(db.metadata.tables[name]) for name in snapshot)
-
-
-def _insert_rows(snapshot: dict[str, list[dict]]) -> None:
-    """Insert the kept rows, parents first, and move the id sequences past them."""
-    tables = [t for t in db.metadata.sorted_tables if t.name in snapshot]
-    for table in tables:
-        if snapshot[table.name]:
-            db.session.execute(table.insert(), snapshot[table.name])
-    if db.engine.dialect.name == "postgresql":
-        for table in tables:
-            for column in table.primary_key.columns:
-                if column.autoincrement is True or (
-                        column.autoincrement == "auto" and column.type.python_type is int):
-                    db.session.execute(sa.text(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', "
-                        f"'{column.name}'), COALESCE((SELECT MAX({column.name}) "
-                        f"FROM {table.name}), 1))"))
+    dbclean.replayed(db.session, ("calendar sync", today), build)
 
 
 def calendar_loaded() -> None:
@@ -131,7 +87,7 @@ def calendar_loaded() -> None:
                 t.name: [dict(r._mapping) for r in db.session.execute(t.select())]
                 for t in tables}
             return
-        _insert_rows(snapshot)
+        dbclean.insert_rows(db.session, snapshot)
         db.session.commit()
 
     reference(db.engine, "calendar", [t.name for t in tables], load)
