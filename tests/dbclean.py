@@ -20,6 +20,7 @@ import re
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -174,13 +175,21 @@ def replayed(session: Session, key: Hashable, build: Callable[[], None]) -> None
         return
     first = snapshot is None
     before = {t.name for t in metadata.sorted_tables if first and _has_rows(session, t)}
+    files = _files() if first else None
     with recording() as written:
         build()
-    if not first or UNREAD in written or written & before:
-        return  # not a run on empty tables: nothing to keep
+    if not first or UNREAD in written or written & before or _files() != files:
+        return  # not a run on empty tables, or it wrote files: nothing to keep
     _replays[full_key] = {
         t.name: [dict(r._mapping) for r in session.execute(t.select())]
         for t in metadata.sorted_tables if t.name in written}
+
+
+def _files() -> list[str]:
+    """The files under the application's instance folder (uploads, stored documents)."""
+    from flask import current_app
+
+    return sorted(str(p) for p in Path(current_app.instance_path).rglob("*"))
 
 
 def forget_replays() -> None:
