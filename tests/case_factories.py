@@ -5,8 +5,6 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
-import sqlalchemy as sa
-
 from licensing.applicants.identity import credit_code_check_char, id_number_check_char
 from licensing.applicants.services import get_or_create_applicant
 from licensing.calendar.services import sync_official_data
@@ -21,6 +19,7 @@ from licensing.catalogue.models import (
 from licensing.catalogue.services import create_item, publish_version
 from licensing.clock import local_today
 from licensing.extensions import db
+from tests import dbclean
 from tests.catalogue_factories import answered
 from tests.dbclean import reference
 from tests.factories import departments
@@ -42,6 +41,25 @@ LETTER = """告知承诺书
 
 
 _calendar_rows: dict[str, dict[str, list[dict]]] = {}
+
+
+def forget_calendar_snapshots() -> None:
+    """Forget the calendars kept for reloading (the suite moved to another date)."""
+    _calendar_rows.clear()
+    dbclean.forget_replays()
+
+
+def synced_calendar(today: date | None = None) -> None:
+    """What ``sync_official_data(today)`` writes on a database without calendar, committed.
+
+    The first call per database runs the real sync; a later one on empty tables puts the
+    same rows (calendar and audit entries) back in bulk (``tests.dbclean.replayed``).
+    """
+    def build() -> None:
+        sync_official_data(today)
+        db.session.commit()
+
+    dbclean.replayed(db.session, ("calendar sync", today), build)
 
 
 def calendar_loaded() -> None:
@@ -69,18 +87,7 @@ def calendar_loaded() -> None:
                 t.name: [dict(r._mapping) for r in db.session.execute(t.select())]
                 for t in tables}
             return
-        for table in tables:
-            if snapshot[table.name]:
-                db.session.execute(table.insert(), snapshot[table.name])
-        if db.engine.dialect.name == "postgresql":
-            for table in tables:
-                for column in table.primary_key.columns:
-                    if column.autoincrement is True or (
-                            column.autoincrement == "auto" and column.type.python_type is int):
-                        db.session.execute(sa.text(
-                            f"SELECT setval(pg_get_serial_sequence('{table.name}', "
-                            f"'{column.name}'), COALESCE((SELECT MAX({column.name}) "
-                            f"FROM {table.name}), 1))"))
+        dbclean.insert_rows(db.session, snapshot)
         db.session.commit()
 
     reference(db.engine, "calendar", [t.name for t in tables], load)

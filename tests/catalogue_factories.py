@@ -6,6 +6,9 @@ import dataclasses
 import itertools
 from datetime import date
 
+import sqlalchemy as sa
+
+from licensing.auth.models import Department
 from licensing.catalogue.content import MaterialContent, VersionContent
 from licensing.catalogue.demo import DEMO_FILE, POLICY_START_ON
 from licensing.catalogue.importer import import_catalogue
@@ -21,6 +24,7 @@ from licensing.catalogue.models import (
 )
 from licensing.catalogue.services import create_item, exclusion_answers, publish_version
 from licensing.extensions import db
+from tests import dbclean
 from tests.factories import departments
 
 _seq = itertools.count(1)
@@ -117,9 +121,19 @@ def published_item(code: str | None = None, valid_from: date = date(2022, 12, 1)
 
 
 def demo_catalogue() -> None:
-    """Load the demo departments and the demo catalogue (published from 2022-12-01); commit."""
+    """Load the demo departments and the demo catalogue (published from 2022-12-01); commit.
+
+    The import runs once per database; a later call on empty catalogue tables puts the same
+    rows back in bulk (``tests.dbclean.replayed``), on the same departments.
+    """
     departments()
     db.session.commit()
-    import_catalogue(DEMO_FILE.read_bytes(), publish=True,
-                                          exclusions_confirmed=True, valid_from_on=POLICY_START_ON)
-    db.session.commit()
+
+    def build() -> None:
+        import_catalogue(DEMO_FILE.read_bytes(), publish=True,
+                         exclusions_confirmed=True, valid_from_on=POLICY_START_ON)
+        db.session.commit()
+
+    kept = tuple(db.session.execute(sa.select(Department.id, Department.code)
+                                    .order_by(Department.id)))
+    dbclean.replayed(db.session, ("demo catalogue", kept), build)

@@ -17,6 +17,7 @@ import os
 import shutil
 import time as monotonic_time
 import uuid
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -50,13 +51,14 @@ def _test_today() -> date:
 
 
 TEST_TODAY = _test_today()
-TEST_START = datetime.combine(TEST_TODAY, time(10, 0), tzinfo=clock.LOCAL_TZ)
+_suite_day = TEST_TODAY  # the date the clock is on now (``--test-dates`` moves it)
 _started = monotonic_time.monotonic()
 
 
 def suite_now() -> datetime:
-    """The suite's current instant: the test date's 10:00 plus the time the run has taken."""
-    return TEST_START + timedelta(seconds=monotonic_time.monotonic() - _started)
+    """The suite's current instant: the test date's 10:00 plus the time spent on that date."""
+    start = datetime.combine(_suite_day, time(10, 0), tzinfo=clock.LOCAL_TZ)
+    return start + timedelta(seconds=monotonic_time.monotonic() - _started)
 
 
 def reset_test_clock() -> None:
@@ -71,7 +73,7 @@ reset_test_clock()
 
 # The date-sensitive part of the suite, which CI runs again on the dates in the Makefile's
 # TEST_DATES (first and last of a month, the year's turn, a make-up Saturday, the Spring
-# Festival, a year without a notice): `pytest -m dates`.
+# Festival, a year without a notice): `pytest -m dates --test-dates=DAY,DAY,...`, one run.
 DATE_SENSITIVE_MODULES = {
     "tests/unit/test_calendar_core.py",
     "tests/unit/test_calendar_deadlines.py",
@@ -89,21 +91,102 @@ DATE_SENSITIVE_MODULES = {
 }
 
 
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _relative(path) -> str:
+    return Path(path).resolve().relative_to(_ROOT).as_posix()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--test-dates", default="", metavar="DAY,DAY,...",
+        help="run each date-sensitive test (marked dates) once on each of these dates "
+             "(YYYY-MM-DD, comma- or space-separated), in this one run")
+
+
+def _option_dates(config) -> list[date]:
+    raw = config.getoption("--test-dates").replace(",", " ").split()
+    try:
+        return list(dict.fromkeys(date.fromisoformat(day) for day in raw))
+    except ValueError:
+        raise pytest.UsageError(
+            f"--test-dates takes dates as YYYY-MM-DD, not {config.getoption('--test-dates')!r}"
+        ) from None
+
+
+def pytest_generate_tests(metafunc):
+    """With ``--test-dates``, a date-sensitive test runs once per date (a session parameter).
+
+    The parameter has session scope, so pytest runs all the tests of one date together and
+    the date changes a few times per process, not per test.
+    """
+    days = _option_dates(metafunc.config)
+    if days and _relative(metafunc.definition.path) in DATE_SENSITIVE_MODULES:
+        metafunc.parametrize("suite_date", days, ids=[d.isoformat() for d in days],
+                             indirect=True, scope="session")
+
+
+#: Tests kept on one test process under ``--dist loadgroup`` (the Makefile's default): the
+#: browser tests share that process's Chromium and live servers, and the API fuzz test, the
+#: longest single test, starts at once instead of last. pytest-xdist hands out the biggest
+#: groups first, so the two processes end together.
+XDIST_GROUPS = {
+    "tests/e2e/": "browser",
+    "tests/integration/test_openapi_fuzz.py": "fuzz",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Mark the date-sensitive modules ``dates``."""
-    root = Path(__file__).resolve().parents[1]
+    """Mark the date-sensitive modules ``dates``; group the tests that share a process."""
     for item in items:
-        if Path(item.fspath).resolve().relative_to(root).as_posix() in DATE_SENSITIVE_MODULES:
+        path = _relative(item.fspath)
+        if path in DATE_SENSITIVE_MODULES:
             item.add_marker(pytest.mark.dates)
+        for prefix, group in XDIST_GROUPS.items():
+            if path.startswith(prefix):
+                item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_report_header(config):
     """Say which date the suite runs on."""
-    return f"test date: {TEST_TODAY.isoformat()} (LICENSING_TEST_TODAY)"
+    header = f"test date: {TEST_TODAY.isoformat()} (LICENSING_TEST_TODAY)"
+    days = _option_dates(config)
+    if days:
+        header += "; the dates tests on " + ", ".join(d.isoformat() for d in days)
+    return header
+
+
+@pytest.fixture(scope="session")
+def suite_date(request) -> Iterator[date]:
+    """The date this test runs on: ``LICENSING_TEST_TODAY``, or one of ``--test-dates``.
+
+    Moving to another date starts that date as a new run would: at 10:00, on a database
+    emptied of everything (reference data is loaded again on the new date). A session or
+    module fixture whose data depends on the date asks for this fixture, so that it is built
+    again on each date.
+    """
+    _move_suite_to(getattr(request, "param", TEST_TODAY))
+    yield _suite_day
+
+
+def _move_suite_to(day: date) -> None:
+    global _suite_day, _started
+    if day == _suite_day:
+        return
+    _suite_day, _started = day, monotonic_time.monotonic()
+    reset_test_clock()
+    from tests import case_factories
+
+    case_factories.forget_calendar_snapshots()
+    for application in _apps.values():
+        with application.app_context():
+            dbclean.clean(db.engine, db.metadata, everything=True)
 
 
 @pytest.fixture(autouse=True)
-def _test_clock():
+def _test_clock(suite_date):
     """Every test starts on the suite's test clock, whatever the test before it did."""
     reset_test_clock()
     yield

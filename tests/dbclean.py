@@ -18,11 +18,13 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 _WRITE = re.compile(
     r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+'
@@ -42,6 +44,7 @@ class _Tracker:
         self.dirty: set[str] = set()
         self.everything = False
         self.paused = threading.local()
+        self.recorders: list[set[str]] = []
 
     def see(self, statement: str) -> None:
         paused = getattr(self.paused, "tables", None)
@@ -54,6 +57,8 @@ class _Tracker:
                 return
             with self.lock:
                 self.dirty.add(table)
+                for recorder in self.recorders:
+                    recorder.add(table)
             return
         if _HARMLESS.match(statement):
             return
@@ -61,6 +66,8 @@ class _Tracker:
             return
         with self.lock:
             self.everything = True  # DDL or something unread: be safe
+            for recorder in self.recorders:
+                recorder.add(UNREAD)
 
     def take(self) -> tuple[set[str], bool]:
         with self.lock:
@@ -82,6 +89,23 @@ sa.event.listen(Engine, "before_cursor_execute", _see)
 def forget_writes() -> None:
     """Forget what was written so far (a schema just created holds nothing to empty)."""
     _tracker.take()
+
+
+#: In a set ``recording`` yields: a statement whose tables could not be read.
+UNREAD = "*"
+
+
+@contextmanager
+def recording() -> Iterator[set[str]]:
+    """Yield the set of tables written inside the block (still emptied after the test)."""
+    written: set[str] = set()
+    with _tracker.lock:
+        _tracker.recorders.append(written)
+    try:
+        yield written
+    finally:
+        with _tracker.lock:
+            _tracker.recorders.remove(written)
 
 
 @contextmanager
@@ -123,6 +147,84 @@ def _forget_reference(url: str, emptied: set[str] | None) -> None:
             continue
         if emptied is None or _reference_tables.get(key[1], set()) & emptied:
             _loaded.discard(key)
+
+
+# --- worlds replayed ---------------------------------------------------------------------
+
+_replays: dict[tuple[str, Hashable], dict[str, list[dict]]] = {}
+
+
+def replayed(session: Session, key: Hashable, build: Callable[[], None]) -> None:
+    """Run ``build`` (which commits), or put back in bulk the rows its first run wrote.
+
+    The first run per database and ``key`` is real; every row it wrote is kept, if it
+    started on empty tables. A later call finding those tables empty again inserts the same
+    rows (parents first, id sequences moved past them) and commits: the state ``build``
+    would leave, audit entries included, for a fraction of its cost. Otherwise ``build``
+    runs. The rows count as the test's own writes and go after the test. ``key`` must name
+    everything ``build`` depends on outside those tables (its arguments, kept reference data).
+    """
+    engine = session.get_bind()
+    metadata = _metadata()
+    full_key = (str(engine.url), key)
+    snapshot = _replays.get(full_key)
+    if snapshot is not None and not any(
+            _has_rows(session, metadata.tables[name]) for name in snapshot):
+        _insert_rows(session, metadata, snapshot)
+        session.commit()
+        return
+    first = snapshot is None
+    before = {t.name for t in metadata.sorted_tables if first and _has_rows(session, t)}
+    files = _files() if first else None
+    with recording() as written:
+        build()
+    if not first or UNREAD in written or written & before or _files() != files:
+        return  # not a run on empty tables, or it wrote files: nothing to keep
+    _replays[full_key] = {
+        t.name: [dict(r._mapping) for r in session.execute(t.select())]
+        for t in metadata.sorted_tables if t.name in written}
+
+
+def _files() -> list[str]:
+    """The files under the application's instance folder (uploads, stored documents)."""
+    from flask import current_app
+
+    return sorted(str(p) for p in Path(current_app.instance_path).rglob("*"))
+
+
+def forget_replays() -> None:
+    """Forget the kept rows (the suite moved to another date)."""
+    _replays.clear()
+
+
+def _metadata() -> sa.MetaData:
+    from licensing.extensions import db
+
+    return db.metadata
+
+
+def _has_rows(session: Session, table: sa.Table) -> bool:
+    return session.execute(
+        sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
+
+
+def insert_rows(session: Session, rows: dict[str, list[dict]]) -> None:
+    """Insert ``rows`` (by table name), parents first, and move the id sequences past them."""
+    _insert_rows(session, _metadata(), rows)
+
+
+def _insert_rows(session: Session, metadata: sa.MetaData, rows: dict[str, list[dict]]) -> None:
+    tables = [t for t in metadata.sorted_tables if t.name in rows]
+    for table in tables:
+        if rows[table.name]:
+            session.execute(table.insert(), rows[table.name])
+    if session.get_bind().dialect.name == "postgresql":
+        restarts = [
+            f"setval(pg_get_serial_sequence('{t.name}', '{c.name}'), "
+            f"COALESCE((SELECT MAX({c.name}) FROM {t.name}), 1))"
+            for t in tables if rows[t.name] for c in t.primary_key.columns if _serial(c)]
+        if restarts:
+            session.execute(sa.text("SELECT " + ", ".join(restarts)))
 
 
 # --- the clean-up ------------------------------------------------------------------------

@@ -26,10 +26,11 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory, fake_idp) -> Iterator[str]:
+def live_server(tmp_path_factory, fake_idp, suite_date) -> Iterator[str]:
     """Serve the app with demo data on 127.0.0.1 (a random port); yield its base URL.
 
-    Applicants sign in through the suite's fake identity platform.
+    Applicants sign in through the suite's fake identity platform. The demo data is loaded on
+    the test date (``suite_date``: served again on each date of ``--test-dates``).
     """
     tmp = tmp_path_factory.mktemp("live")
     settings = make_settings(f"sqlite:///{tmp / 'live.db'}", tmp, csrf_enabled=True,

@@ -203,8 +203,11 @@ def _history(today: date, cases: int = 1600, seed: int = 20261) -> None:
 
 
 @pytest.fixture(scope="module")
-def report_server(tmp_path_factory) -> Iterator[str]:
-    """Serve the demo data with a year of history; three past months finalised."""
+def report_server(tmp_path_factory, suite_date) -> Iterator[str]:
+    """Serve the demo data with a year of history; three past months finalised.
+
+    Built on the test date (``suite_date``), again on each date of ``--test-dates``.
+    """
     from licensing.auth.models import User
     from licensing.clock import local_today
     from licensing.reports.periods import Period

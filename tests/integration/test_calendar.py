@@ -30,6 +30,7 @@ from licensing.calendar.models import (
 from licensing.calendar.registry import register_deadline_model, unregister_deadline_provider
 from licensing.calendar.services import DeadlineRule
 from licensing.extensions import NAMING_CONVENTION, db
+from tests.case_factories import synced_calendar
 
 D = date.fromisoformat
 TODAY = date(2026, 11, 29)
@@ -91,8 +92,7 @@ def _no_kept_calendar(wipe_all):
 @pytest.fixture
 def synced(app, session):
     """Calendar data as on 2026-11-29: official through 2026, 2027-2028 provisional."""
-    services.sync_official_data(TODAY)
-    session.commit()
+    synced_calendar(TODAY)  # what ``services.sync_official_data(TODAY)`` writes, committed
     return services.get_calendar()
 
 

@@ -12,6 +12,7 @@ import pytest
 from licensing import clock
 from licensing.auth.models import Role
 from licensing.calendar import services
+from tests.case_factories import synced_calendar
 from tests.factories import create_test_user, login_as
 from tests.integration.test_calendar import TEST_NOTICE_2027
 
@@ -25,8 +26,7 @@ def _no_kept_calendar(wipe_all):
 
 @pytest.fixture
 def synced(app, session):
-    services.sync_official_data(TODAY)
-    session.commit()
+    synced_calendar(TODAY)  # what ``services.sync_official_data(TODAY)`` writes, committed
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from licensing.jobs.registry import every, get_job, job, unregister
 from licensing.notifications.models import Notification
 from licensing.supervision.models import TaskStatus, VerificationTask
 from licensing.supplements.models import SupplementObligation, SupplementStatus
-from tests.case_factories import applicant, published_item
+from tests.case_factories import applicant, published_item, synced_calendar
 from tests.factories import create_test_user
 from tests.integration.test_calendar import TEST_NOTICE_2027
 
@@ -50,9 +50,9 @@ def run(name: str, day: str, hour: int = 9) -> JobRun:
 
 
 @pytest.fixture
-def people(session):
-    calendar.sync_official_data(CALENDAR_TODAY)
-    db.session.commit()
+def people(wipe_all, session):
+    """The staff, on a calendar synced on ``CALENDAR_TODAY`` from an empty database."""
+    synced_calendar(CALENDAR_TODAY)  # what ``calendar.sync_official_data`` writes, committed
     return {
         "clerk": create_test_user(Role.clerk),
         "approver": create_test_user(Role.approver),
