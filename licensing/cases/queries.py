@@ -74,18 +74,17 @@ def _count_at_most(user, status: ApplicationStatus, bound: int) -> int:
     """How many visible applications are in ``status``, counted up to ``bound + 1``."""
     a = Application
     if user.role == Role.applicant or user.sees_all_departments or user.department_id is None:
-        rows = (visible_applications(user).with_only_columns(a.id).where(a.status == status)
-                .order_by(None).limit(bound + 1))
+        arms = [visible_applications(user).with_only_columns(a.id).where(a.status == status)
+                .order_by(None)]
     else:
         own = user.department_id
-        # each arm an index-only range of ix_applications_dept_status (or the supervisory one)
-        rows = union_all(
-            select(a.id).where(a.approval_department_id == own, a.status == status)
-            .limit(bound + 1),
-            select(a.id).where(a.supervisory_department_id == own,
-                               a.approval_department_id != own, a.status == status)
-            .limit(bound + 1)).limit(bound + 1)
-    return db.session.scalar(select(func.count()).select_from(rows.subquery()))
+        # as count_visible_by_status: each arm a range of its own index
+        arms = [select(a.id).where(a.approval_department_id == own, a.status == status),
+                select(a.id).where(a.supervisory_department_id == own,
+                                   a.approval_department_id != own, a.status == status)]
+    counted = [select(func.count()).select_from(arm.limit(bound + 1).subquery())
+               .scalar_subquery() for arm in arms]
+    return min(sum(db.session.execute(select(*counted)).one()), bound + 1)
 
 
 def shown_count(number: int, bound: int) -> str | int:
