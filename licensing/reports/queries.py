@@ -424,7 +424,6 @@ def monthly_totals(periods: list[Period], user=None,
                    for name, condition in wanted.items()]
         if not columns:
             continue
-        single = _one_figure(source, months)
         if source.apart and figures is not None and sees_all and len(periods) == 1 \
                 and not periods[0].has_ended():
             # a city panel's few figures of the month in progress, each its own index-only
@@ -434,18 +433,24 @@ def monthly_totals(periods: list[Period], user=None,
             stmt = select(*(select(func.count()).select_from(source.table()).where(condition)
                             .scalar_subquery().label(f"{name}__0")
                             for name, condition in wanted.items()))
-            rows = [db.session.execute(stmt).one()._mapping]
-        elif single is not None:  # a sum of counts, each of one arm of the bounds
-            label, condition, arms = single
-            rows = [{label: sum(
-                db.session.scalar(_scoped_to(source, user, select(func.count())
-                                  .select_from(source.table()).where(condition, arm, *(
-                                      earlier.is_not(True) for earlier in arms[:k])))) or 0
-                for k, arm in enumerate(arms))}]
+            rows = dict(db.session.execute(stmt).one()._mapping)
         else:
-            stmt = select(*columns).select_from(source.table()).where(*source.where(months))
-            rows = [db.session.execute(_scoped_to(source, user, stmt)).one()._mapping]
-        for label, value in rows[0].items():
+            rows = {}
+            by_arms = _by_arms(source, months) if figures is not None else {}
+            for name, (condition, arms) in by_arms.items():  # a sum of counts, one per arm
+                rows[f"{name}__0"] = sum(db.session.scalar(_scoped_to(
+                    source, user, select(func.count()).select_from(source.table()).where(
+                        condition, arm, *(earlier.is_not(True) for earlier in arms[:k]))))
+                    or 0 for k, arm in enumerate(arms))
+            rest = {period: {name: condition for name, condition in wanted.items()
+                             if name not in by_arms} for period, wanted in months.items()}
+            if any(rest.values()):
+                stmt = select(*(_count(condition).label(f"{name}__{index}")
+                                for index, wanted in enumerate(rest.values())
+                                for name, condition in wanted.items())
+                              ).select_from(source.table()).where(*source.where(rest))
+                rows.update(db.session.execute(_scoped_to(source, user, stmt)).one()._mapping)
+        for label, value in rows.items():
             name, index = label.rsplit("__", 1)
             month = totals[periods[int(index)]]
             month[name] = month.get(name, 0) + int(value or 0)  # a figure may have two sources
@@ -457,24 +462,23 @@ def _scoped_to(source: Source, user, stmt: Select) -> Select:
     return _scoped(stmt, source.department(), user) if source.department is not None else stmt
 
 
-def _one_figure(source: Source, months: dict[Period, dict[str, object]]):
-    """``(label, condition, bound arms)`` when one figure of one month in progress with
-    several bound arms is wanted from ``source`` (the reform office's overdue tasks), or None.
+def _by_arms(source: Source, months: dict[Period, dict[str, object]]) -> dict[str, tuple]:
+    """``{name: (condition, bound arms)}`` of the wanted figures of one month in progress
+    whose bounds have several arms (the overdue tasks), for a panel; else empty.
 
-    Such a figure is counted as a sum, one ``count(*)`` per arm, each row in the first arm it
-    meets (``IS NOT TRUE`` of the earlier ones, which is also right where an arm is NULL):
-    every counted row meets some arm, so the sum is the count. Unlike the one statement
-    whose ``WHERE`` is their ``OR`` (a bitmap scan that visits each row in the table), the
-    first arm of the overdue tasks is then an index-only range of the partial index
-    ``ix_verification_tasks_unchecked``: a count with no ``FILTER`` reads no other column.
+    Such a figure is counted as a sum, one ``count(*)`` per arm of its own bounds, each row in
+    the first arm it meets (``IS NOT TRUE`` of the earlier ones, which is also right where an
+    arm is NULL): every row it counts meets one of them, so the sum is the count. Unlike one
+    statement whose ``WHERE`` is their ``OR`` (a bitmap scan that visits each row in the
+    table), the first arm of the overdue tasks is then an index-only range of the partial
+    index ``ix_verification_tasks_unchecked``: a count with no ``FILTER`` reads no other
+    column. The other figures are counted together as before, over their own bounds.
     """
-    if len(months) != 1:
-        return None
-    ((_, wanted),) = months.items()
-    if len(wanted) != 1:
-        return None
-    arms = source.bound_arms(months)
-    if len(arms) < 2:
-        return None
-    (name, condition), = wanted.items()
-    return f"{name}__0", condition, arms
+    if len(months) != 1 or source.bounds is None:
+        return {}
+    ((period, wanted),) = months.items()
+    if period.has_ended():
+        return {}
+    bounds = source.bounds(period)
+    return {name: (condition, list(bounds[name])) for name, condition in wanted.items()
+            if len(bounds.get(name, ())) > 1}
