@@ -310,3 +310,18 @@ def test_a_bounded_count_is_exact_up_to_its_bound_and_marked_above_it(client, wo
     assert "<dt>填报中</dt><dd>4+</dd>" in client.get("/").get_data(as_text=True)
     monkeypatch.setattr(views, "DRAFTS_SHOWN", 5)
     assert "<dt>填报中</dt><dd>5</dd>" in client.get("/").get_data(as_text=True)
+
+
+def test_the_approval_panel_counts_recent_results_up_to_its_bound(client, world, tasks,
+                                                                  monkeypatch):
+    """The last 30 days' results of the approval panel: exact up to the bound, "N+" above."""
+    from licensing.enforcement import views
+
+    pushed = sum(1 for t in tasks if t.pushed_dt is not None)
+    assert pushed >= 2
+    login_as(client, world.approver)
+    for bound, shown in ((pushed - 1, f"{pushed - 1}+"), (pushed, str(pushed)),
+                         (pushed + 1, str(pushed))):
+        monkeypatch.setattr(views, "RECENT_SHOWN", bound)
+        page = client.get("/").get_data(as_text=True)
+        assert f"<dt>近30日核查结果</dt><dd>{shown}</dd>" in page, bound
