@@ -51,6 +51,7 @@ from bench._common import bench_app, drop_scratch  # noqa: E402
 from bench.report import _server_url, generate, prepare_city  # noqa: E402
 
 PASSWORD = "bench-pages-Long-pass-2026"  # the scratch database's users
+HOME_PAGES = ("inspector", "head", "approver", "reform")  # whose home pages are timed
 PAGE_SIZE = 50
 DEEP_PAGE = 200
 
@@ -154,7 +155,7 @@ def measure(app, staff: dict[str, str], samples: dict, deep_after: int, runs: in
                    ("reform", f"/applications?q={quote(samples['name'])}")],
         "deep_page": [("reform", f"/applications?after={deep_after}"),
                       ("approver", f"/applications?after={deep_after}")],
-        "home": [(who, "/") for who in ("inspector", "head", "approver", "reform")],
+        "home": [(who, "/") for who in HOME_PAGES],
     }
     # the API's second page, by the cursor of the first
     first = clients["inspector"].get("/api/v1/verification-tasks").get_json()
@@ -166,6 +167,8 @@ def measure(app, staff: dict[str, str], samples: dict, deep_after: int, runs: in
         times = []
         for who, path in paths:
             these = _time(clients[who], path, runs)
+            if name == "home":
+                results[f"home_{who}"] = statistics.median(these)
             print(f"  {name:12s} {who:9s} p50 {statistics.median(these):7.1f} ms "
                   f"(cpu {statistics.median(CPU[path]):5.1f})  {path}")
             times += these
@@ -236,7 +239,9 @@ def summary(results: dict, cases: int) -> None:
     """Print the last line."""
     print(" ".join(f"{k}_p50_ms={results[k]:.1f}" for k in
                    ("inbox", "reform_inbox", "tasks_api", "search", "deep_page", "home"))
-          + f" dashboard_ms={results['dashboard']:.0f} cases={cases}")
+          + f" dashboard_ms={results['dashboard']:.0f} cases={cases}"
+          + "".join(f" home_{who}_p50_ms={results[f'home_{who}']:.1f}" for who in HOME_PAGES)
+          + f" home_max_p50_ms={max(results[f'home_{who}'] for who in HOME_PAGES):.1f}")
 
 
 def reuse(args) -> None:

@@ -56,6 +56,7 @@ from licensing.cases.queries import (
     case_list,
     count_visible_by_status,
     load_application,
+    shown_count,
     visible_applications,
 )
 from licensing.catalogue.models import ItemVersion
@@ -627,15 +628,21 @@ def verify(token: str):
                            history=licences.history(licence))
 
 
+#: The counter panel counts the drafts up to this many, then shows "500+" (a worklist's figure:
+#: the exact number of a department's tens of thousands of drafts is read on its list).
+DRAFTS_SHOWN = 500
+
+
 @register_panel(Role.approver, Role.clerk)
 def _counter_panel(user):
-    counts = count_visible_by_status(user, (ApplicationStatus.submitted,
-                                            ApplicationStatus.accepted, ApplicationStatus.draft))
+    counts = count_visible_by_status(
+        user, (ApplicationStatus.submitted, ApplicationStatus.accepted),
+        bounded={ApplicationStatus.draft: DRAFTS_SHOWN})
     return Panel(
         title="窗口业务",
         figures=[("待当场决定", counts[ApplicationStatus.submitted]),
                  ("一般程序在办", counts[ApplicationStatus.accepted]),
-                 ("填报中", counts[ApplicationStatus.draft])],
+                 ("填报中", shown_count(counts[ApplicationStatus.draft], DRAFTS_SHOWN))],
         links=[("受理新申请", url_for("cases.new_application")),
                ("待决定的申请", url_for("cases.waiting") if user.role == Role.approver
                 else url_for("cases.list_applications", status="submitted"))],

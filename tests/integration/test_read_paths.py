@@ -274,3 +274,54 @@ def test_counts_by_status_agree_with_the_visible_applications(world, tasks):
         assert count_visible_by_status(user, statuses) == expected, user
     assert count_visible_by_status(world.approver, statuses)[ApplicationStatus.approved] == \
         len(tasks)
+
+
+def test_a_bounded_count_is_exact_up_to_its_bound_and_marked_above_it(client, world,
+                                                                       monkeypatch):
+    """The drafts of the counter panel are counted up to a bound: below and at it the count is
+    exact, above it the panel says "more than the bound"; each reader's scope as before."""
+    from licensing.cases import services as cases
+    from licensing.cases import views
+    from licensing.cases.models import ApplicationStatus, Channel
+    from licensing.cases.queries import count_visible_by_status, shown_count
+    from tests.case_factories import applicant, published_item
+
+    draft = ApplicationStatus.draft
+    # the approval department's (the approver's), supervised by wsjkj (the head's)
+    version = published_item(supervisory="wsjkj", valid_from=date(2026, 1, 1))
+    for seed in range(5):
+        cases.start_application(version, applicant(seed=8800 + seed), Channel.counter,
+                                actor=world.clerk)
+    db.session.commit()
+    reform = create_test_user(Role.reform_office)
+    for user, exact in ((world.approver, 5), (world.head, 5), (world.other_head, 0),
+                        (reform, 5)):
+        assert count_visible_by_status(user, (draft,))[draft] == exact, user
+        for bound in (1, 4, 5, 6, 50):
+            counted = count_visible_by_status(user, (ApplicationStatus.submitted,),
+                                              bounded={draft: bound})
+            assert counted[draft] == min(exact, bound + 1), (user, bound)
+            assert shown_count(counted[draft], bound) == (
+                f"{bound}+" if exact > bound else exact), (user, bound)
+            assert set(counted) == {draft, ApplicationStatus.submitted}
+
+    login_as(client, world.approver)
+    monkeypatch.setattr(views, "DRAFTS_SHOWN", 4)
+    assert "<dt>填报中</dt><dd>4+</dd>" in client.get("/").get_data(as_text=True)
+    monkeypatch.setattr(views, "DRAFTS_SHOWN", 5)
+    assert "<dt>填报中</dt><dd>5</dd>" in client.get("/").get_data(as_text=True)
+
+
+def test_the_approval_panel_counts_recent_results_up_to_its_bound(client, world, tasks,
+                                                                  monkeypatch):
+    """The last 30 days' results of the approval panel: exact up to the bound, "N+" above."""
+    from licensing.enforcement import views
+
+    pushed = sum(1 for t in tasks if t.pushed_dt is not None)
+    assert pushed >= 2
+    login_as(client, world.approver)
+    for bound, shown in ((pushed - 1, f"{pushed - 1}+"), (pushed, str(pushed)),
+                         (pushed + 1, str(pushed))):
+        monkeypatch.setattr(views, "RECENT_SHOWN", bound)
+        page = client.get("/").get_data(as_text=True)
+        assert f"<dt>近30日核查结果</dt><dd>{shown}</dd>" in page, bound
