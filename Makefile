@@ -34,8 +34,9 @@ run: demo
 	LICENSING_EMBEDDED_SCHEDULER=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 ## The whole suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
-## Two test processes (pytest-xdist); PYTEST_ARGS="-n 0 -x" runs in one process, stopping early.
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+## Three test processes on two cores (pytest-xdist): a test waits on PostgreSQL and Chromium often
+## enough that a third keeps both cores busy. PYTEST_ARGS="-n 0 -x" runs in one process, stopping early.
+PYTEST_ARGS ?= -n 3 --dist loadgroup
 test: install-dev
 	$(BIN)/python -m tests.e2e.check_browser
 	$(BIN)/pytest $(PYTEST_ARGS)
