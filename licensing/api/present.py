@@ -19,6 +19,7 @@ from licensing.catalogue.models import Item, ItemVersion
 from licensing.enforcement.models import BreachCase, RevocationCase, RevocationStatus
 from licensing.extensions import db
 from licensing.supervision.models import RectificationOrder, VerificationTask
+from licensing.supervision.services import task_lines
 
 
 def applicant(applicant) -> schemas.ApplicantOut:
@@ -214,21 +215,18 @@ def task_list(ids: list[int]) -> list[schemas.TaskOut]:
     order_columns = [getattr(order, name).label(f"order_{name}") for name in (
         "id", "status", "ordered_on", "rectification_due_on", "rectification_provisional",
         "requirements", "outcome_note")]
-    stmt = (select(*task_columns, *order_columns,
-                   Application.public_id.label("application_id"),
-                   Licence.number.label("licence_number"), Item.code.label("item_code"),
-                   ItemVersion.name.label("item_name"), Applicant.name.label("holder_name"),
-                   approval.code.label("approval_department"),
-                   supervisory.code.label("supervisory_department"))
+    stmt = (task_lines(select(*task_columns, *order_columns,
+                              Application.public_id.label("application_id"),
+                              Licence.number.label("licence_number"),
+                              Item.code.label("item_code"),
+                              ItemVersion.name.label("item_name"),
+                              Applicant.name.label("holder_name"),
+                              approval.code.label("approval_department"),
+                              supervisory.code.label("supervisory_department")), ids)
             .join(Application, Application.id == t.application_id)
-            .join(Licence, Licence.id == t.licence_id)
-            .join(Applicant, Applicant.id == Licence.applicant_id)
-            .join(ItemVersion, ItemVersion.id == t.item_version_id)
             .join(Item, Item.id == ItemVersion.item_id)
             .join(approval, approval.id == t.approval_department_id)
-            .join(supervisory, supervisory.id == t.supervisory_department_id)
-            .outerjoin(order, order.task_id == t.id)
-            .where(t.id.in_(ids)))
+            .join(supervisory, supervisory.id == t.supervisory_department_id))
     rows = {row.id: row for row in db.session.execute(stmt)}
     revocations = {}
     for case in db.session.scalars(select(RevocationCase).where(

@@ -995,6 +995,18 @@ def inbox_page(user: User, filters: InboxFilters | None = None, today: date | No
     return [(task_id, due_on) for task_id, due_on in db.session.execute(stmt)]
 
 
+def task_lines(stmt: Select, ids: list[int]) -> Select:
+    """``stmt`` (a select of task columns) narrowed to the tasks ``ids``, with what a line of
+    a task list shows joined: its licence, the holder, the item version and the
+    rectification order (outer: a task has one only once rectification is ordered)."""
+    t = VerificationTask
+    return (stmt.join(Licence, Licence.id == t.licence_id)
+            .join(Applicant, Applicant.id == Licence.applicant_id)
+            .join(ItemVersion, ItemVersion.id == t.item_version_id)
+            .outerjoin(RectificationOrder, RectificationOrder.task_id == t.id)
+            .where(t.id.in_(ids)))
+
+
 def inbox_rows(user: User, filters: InboxFilters | None = None, today: date | None = None,
                *, limit: int, offset: int = 0, after: InboxCursor | None = None
                ) -> tuple[list[InboxRow], InboxCursor | None]:
@@ -1012,16 +1024,11 @@ def inbox_rows(user: User, filters: InboxFilters | None = None, today: date | No
     ids = [task_id for task_id, _ in page]
     following = InboxCursor(page[-1][1], page[-1][0]) if len(page) == limit else None
     t, order = VerificationTask, RectificationOrder
-    stmt = (select(t.id, t.status, t.verification_due_on, t.result_push_due_on,
-                   order.rectification_due_on, t.verification_provisional, t.pushed_late,
-                   ItemVersion.name, Applicant.name, Applicant.kind, Applicant.code,
-                   Licence.number, User.display_name)
-            .join(Licence, Licence.id == t.licence_id)
-            .join(Applicant, Applicant.id == Licence.applicant_id)
-            .join(ItemVersion, ItemVersion.id == t.item_version_id)
-            .outerjoin(User, User.id == t.assigned_to_id)
-            .outerjoin(order, order.task_id == t.id)
-            .where(t.id.in_(ids)))
+    stmt = (task_lines(select(t.id, t.status, t.verification_due_on, t.result_push_due_on,
+                              order.rectification_due_on, t.verification_provisional,
+                              t.pushed_late, ItemVersion.name, Applicant.name, Applicant.kind,
+                              Applicant.code, Licence.number, User.display_name), ids)
+            .outerjoin(User, User.id == t.assigned_to_id))
     rows = {}
     for (task_id, status, verification_due, push_due, rectification_due, provisional, late,
          item, holder, kind, code, number, inspector) in db.session.execute(stmt):
@@ -1159,6 +1166,7 @@ __all__ = [
     "revocation_dismissed",
     "task_counts",
     "task_inbox",
+    "task_lines",
 ]
 
 
