@@ -127,14 +127,23 @@ def pytest_generate_tests(metafunc):
                              indirect=True, scope="session")
 
 
-#: Tests kept on one test process under ``--dist loadgroup`` (the Makefile's default): the
-#: browser tests share that process's Chromium and live servers, and the API fuzz test, the
-#: longest single test, starts at once instead of last. pytest-xdist hands out the biggest
-#: groups first, so the two processes end together.
+#: Tests kept together on one test process under ``--dist loadgroup`` (the Makefile's
+#: default), a group per module or per test: a browser module's tests share their
+#: process's Chromium and live server (each process that runs browser tests starts its own),
+#: and each run of the API fuzz test, the longest single tests, is a group of its own so
+#: that the two start at once on two processes instead of one after the other.
+#: pytest-xdist hands out the biggest groups first, so the processes end together.
 XDIST_GROUPS = {
-    "tests/e2e/": "browser",
-    "tests/integration/test_openapi_fuzz.py": "fuzz",
+    "tests/e2e/": "module",
+    "tests/integration/test_openapi_fuzz.py": "test",
 }
+
+
+def _xdist_group(path: str, item) -> str | None:
+    for prefix, unit in XDIST_GROUPS.items():
+        if path.startswith(prefix):
+            return path if unit == "module" else item.nodeid
+    return None
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
@@ -144,9 +153,9 @@ def pytest_collection_modifyitems(config, items):
         path = _relative(item.fspath)
         if path in DATE_SENSITIVE_MODULES:
             item.add_marker(pytest.mark.dates)
-        for prefix, group in XDIST_GROUPS.items():
-            if path.startswith(prefix):
-                item.add_marker(pytest.mark.xdist_group(group))
+        group = _xdist_group(path, item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_report_header(config):
