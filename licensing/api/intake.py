@@ -145,7 +145,9 @@ def submit_application(user, body: schemas.ApplicationIn, key: str) -> Answer:
     elif body.materials_received is not None:
         services.accept_general(application, list(body.materials_received))
     # The answer is built from the objects of this transaction: every step above kept them
-    # current, so a refresh would only read back what is in memory (issue 18).
+    # current, so a refresh would only read back what is in memory (issue 18). It names the
+    # credit check's id: flushed here unless a step above has flushed it already.
+    db.session.flush()
     answer = Answer(201, present.application(application).model_dump(mode="json"))
     return _store(user, key, fingerprint, application, answer)
 
@@ -227,6 +229,7 @@ def submit_licence_request(user, licence, purpose: Purpose, body, key: str,
         _sign(application, body.signature, user)
     elif body.materials_received is not None:
         services.accept_general(application, list(body.materials_received))
+    db.session.flush()
     db.session.refresh(application)
     answer = Answer(201, present.application(application).model_dump(mode="json"))
     return _store(user, key, fingerprint, application, answer, operation)
