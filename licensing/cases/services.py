@@ -934,7 +934,7 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
     else:
         licence.seq = _next_licence_seq(department.id, decided_on.year)
         licence.number = licence_number(department.code, decided_on.year, licence.seq)
-        # Written with the decision number of its first version, in add_version's flush.
+        # Written with the decision number of its first version, in the documents' flush.
         _audit(application, "approved", decided_on=decided_on, licence=licence.number)
         record_audit("licence.issued", object_type="licence", object_id=id_of(licence),
                      changes={"number": licence.number, "application_id": application.id})
@@ -957,10 +957,12 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
 def _placeholder_licence(application: Application, decided_on: date) -> Licence:
     """Add the new licence with every fact it states, under a placeholder number."""
     department = application.approval_department
-    # The licence goes in first with a placeholder place in the register (a negative sequence
-    # and a number no one else can hold, never visible: the transaction is not committed yet);
-    # its real number is taken last, so the department's counter row stays locked only for the
-    # final statements of the transaction instead of the whole decision.
+    # The licence carries a placeholder place in the register (a negative sequence and a
+    # number no one else can hold, never visible: the transaction is not committed yet) until
+    # its real number is taken, last, so the department's counter row stays locked only for
+    # the final statements of the transaction instead of the whole decision. Nothing flushes
+    # in between on the way through ``decide`` (issue 18), so the row goes in once, with its
+    # real number; should anything flush earlier, the placeholder goes in and is updated.
     licence = Licence(
         number=f"pending-{application.public_id}",
         application_id=application.id,
@@ -973,8 +975,8 @@ def _placeholder_licence(application: Application, decided_on: date) -> Licence:
         issued_dt=utcnow(),
     )
     licences.freeze_at_issue(licence, application, decided_on)
-    # Inserted with the next flush (the verification task's, on the commitment track), which
-    # orders it before the rows that refer to it: one flush of the unit of work less.
+    # Inserted with the next flush (the documents', after the number), which orders it before
+    # the rows that refer to it (task, supplements, version, documents).
     db.session.add(licence)
     # Both ends known now, and a new licence has no versions yet: no SELECT finds that out.
     set_committed_value(application, "licence", licence)
