@@ -20,7 +20,8 @@ import atexit
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import click
@@ -73,6 +74,8 @@ class SchedulerService:
         self.is_leader = False
         self.became_leader = threading.Event()
         self._stopped = threading.Event()
+        self._running = 0  # heartbeats and jobs under way (``_counted``)
+        self._idle = threading.Condition()
         self._scheduler = BackgroundScheduler(
             timezone=LOCAL_TZ,
             # The heartbeat has a thread of its own: long jobs never delay the renewal.
@@ -105,7 +108,14 @@ class SchedulerService:
         self._stopped.set()
         try:
             if self._scheduler.running:
-                self._scheduler.shutdown(wait=wait)
+                # Never APScheduler's own wait: its shutdown waits for the running jobs while
+                # holding the lock of its job store, which a heartbeat taking the leadership
+                # at that moment needs for the catch-up (``modify_job``): both would wait for
+                # ever. Its threads finish what they run; this waits for them without a lock.
+                self._scheduler.shutdown(wait=False)
+            if wait:
+                with self._idle:
+                    self._idle.wait_for(lambda: self._running == 0)
         finally:
             with self.app.app_context():
                 self.leadership.release()
@@ -114,9 +124,28 @@ class SchedulerService:
 
     # -- leadership ---------------------------------------------------------------------------
 
+    @contextmanager
+    def _counted(self) -> Iterator[bool]:
+        """Count a heartbeat or a job as under way; yield whether it may still run.
+
+        Counted before ``_stopped`` is read: ``shutdown`` either waits for it or it sees the
+        service stopped and does nothing.
+        """
+        with self._idle:
+            self._running += 1
+        try:
+            yield not self._stopped.is_set()
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
     def _heartbeat(self) -> None:
-        if self._stopped.is_set():
-            return
+        with self._counted() as may_run:
+            if may_run:
+                self._beat()
+
+    def _beat(self) -> None:
         with self.app.app_context():
             leads = self.leadership.try_acquire()
         if leads and not self.is_leader:
@@ -140,8 +169,11 @@ class SchedulerService:
 
     def execute(self, job_name: str) -> None:
         """Run one job if this runner leads (called by the triggers)."""
-        if self._stopped.is_set() or not self.is_leader:
-            return
+        with self._counted() as may_run:
+            if may_run and self.is_leader:
+                self._execute(job_name)
+
+    def _execute(self, job_name: str) -> None:
         job = self.jobs[job_name]
         with self.app.app_context():
             if not self.leadership.confirm():

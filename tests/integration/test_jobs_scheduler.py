@@ -221,6 +221,46 @@ def test_advisory_lock_is_exclusive_per_database(app, backend):
         b.release()
 
 
+class _LeadsOnceStopping:
+    """A leadership granted only while the service is shutting down, as a heartbeat racing a
+    shutdown would see it: the catch-up it then starts needs APScheduler's job store."""
+
+    mechanism = "test"
+
+    def __init__(self) -> None:
+        self.runner_id = "runner-late"
+        self.service: SchedulerService | None = None
+        self.asked = threading.Event()
+
+    def try_acquire(self) -> bool:
+        self.asked.set()
+        wait_for(lambda: self.service._stopped.is_set(), timeout=10)
+        time.sleep(0.3)  # the shutdown is under way, past its own checks
+        return True
+
+    def confirm(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+
+def test_shutdown_while_a_heartbeat_takes_the_leadership_returns(app):
+    jobs, _ = make_jobs()
+    leadership = _LeadsOnceStopping()
+    service = SchedulerService(app, jobs=jobs, leadership=leadership, **FAST)
+    leadership.service = service
+    service.start()
+    assert leadership.asked.wait(10)
+    stopper = threading.Thread(target=service.shutdown, daemon=True)
+    stopper.start()
+    stopper.join(timeout=15)
+    # APScheduler's shutdown(wait=True) held its job store's lock while it waited for the
+    # heartbeat, whose catch-up (modify_job) waited for that lock: neither ever returned.
+    assert not stopper.is_alive(), "shutdown hung on the heartbeat's catch-up"
+    assert not service.is_leader
+
+
 # -- two real processes ---------------------------------------------------------------------
 
 
