@@ -20,11 +20,19 @@ import re
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from enum import Enum
 from pathlib import Path
+from typing import TypeVar
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+
+from licensing import clock
 
 _WRITE = re.compile(
     r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+'
@@ -164,6 +172,12 @@ def replayed(session: Session, key: Hashable, build: Callable[[], None]) -> None
     runs. The rows count as the test's own writes and go after the test. ``key`` must name
     everything ``build`` depends on outside those tables (its arguments, kept reference data).
     """
+    _replay(session, key, build)
+
+
+def _replay(session: Session, key: Hashable, build: Callable[[], None]) -> str:
+    """``replayed``; say what happened: ``"replayed"``, ``"kept"`` (built, rows kept) or
+    ``"built"`` (built, nothing kept: tables not empty, a statement unread, files written)."""
     engine = session.get_bind()
     metadata = _metadata()
     full_key = (str(engine.url), key)
@@ -172,17 +186,123 @@ def replayed(session: Session, key: Hashable, build: Callable[[], None]) -> None
             _has_rows(session, metadata.tables[name]) for name in snapshot):
         _insert_rows(session, metadata, snapshot)
         session.commit()
-        return
+        return "replayed"
     first = snapshot is None
     before = {t.name for t in metadata.sorted_tables if first and _has_rows(session, t)}
     files = _files() if first else None
     with recording() as written:
         build()
     if not first or UNREAD in written or written & before or _files() != files:
-        return  # not a run on empty tables, or it wrote files: nothing to keep
+        return "built"  # not a run on empty tables, or it wrote files: nothing to keep
     _replays[full_key] = {
         t.name: [dict(r._mapping) for r in session.execute(t.select())]
         for t in metadata.sorted_tables if t.name in written}
+    return "kept"
+
+
+# --- worlds replayed with the objects the tests use --------------------------------------
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A mapped object of a kept world, by class and primary key."""
+
+    model: type
+    identity: tuple
+
+
+_ATOMS = (type(None), bool, int, float, str, bytes, date, time, timedelta, Decimal, Enum,
+          UUID)
+_worlds: dict[tuple[str, Hashable], tuple[object, datetime | None]] = {}
+
+
+def replayed_world(session: Session, key: Hashable, build: Callable[[], _T]) -> _T:
+    """``replayed`` for a build that returns the objects its tests use (a *world*).
+
+    ``build`` runs once per database and ``key`` for real, on empty tables (reference data
+    apart: load it before, and let ``key`` name it, e.g. with ``reference_state``). It
+    returns an object tree (plain objects, dataclasses, dicts, lists, tuples, sets) whose
+    leaves are values or mapped objects; the mapped objects are kept as (class, primary
+    key). A later call puts the rows back (``replayed``) and gives a new tree of the same
+    shape, each mapped object loaded afresh from the replayed rows (the same ids), with the
+    clock frozen where the build left it. When the rows cannot be replayed (the tables are
+    not empty, the first run wrote files or started on rows), ``build`` runs for real.
+
+    ``build`` must ask for no fixture that writes, and leave no other state behind than the
+    database and the clock (``licensing.clock``); process counters of the factories are not
+    rewound, so a test's own rows never take a name the world holds.
+    """
+    full_key = (str(session.get_bind().url), key)
+    made: list[_T] = []
+    outcome = _replay(session, key, lambda: made.append(build()))
+    if outcome == "replayed":
+        template, frozen = _worlds[full_key]
+        clock.set_frozen(frozen)
+        return _thaw(session, template, {})
+    if outcome == "kept":
+        _worlds[full_key] = (_freeze(made[0], {}), clock.frozen())
+    return made[0]
+
+
+def reference_state(session: Session) -> tuple:
+    """A key part naming the reference data loaded now: each table's row count and last id."""
+    names = sorted(set().union(*_reference_tables.values())) if _reference_tables else []
+    metadata = _metadata()
+    state = []
+    for name in names:
+        table = metadata.tables[name]
+        pk = next(iter(table.primary_key.columns))
+        state.append((name, *session.execute(
+            sa.select(sa.func.count(), sa.func.max(pk)).select_from(table)).one()))
+    return tuple(state)
+
+
+def _freeze(value, memo: dict[int, object]):
+    """``value`` with each mapped object replaced by its ``_Row`` (shared parts stay shared)."""
+    if isinstance(value, _ATOMS):
+        return value
+    if id(value) in memo:
+        return memo[id(value)]
+    state = sa.inspect(value, raiseerr=False)
+    if isinstance(state, sa.orm.InstanceState):
+        if state.identity is None:
+            raise TypeError(f"a world's {type(value).__name__} was never flushed")
+        memo[id(value)] = frozen = _Row(type(value), state.identity)
+        return frozen
+    return _rebuild(value, memo, _freeze)
+
+
+def _thaw(session: Session, value, memo: dict[int, object]):
+    """The tree ``_freeze`` made, each ``_Row`` loaded afresh from the session."""
+    if isinstance(value, _ATOMS):
+        return value
+    if id(value) in memo:
+        return memo[id(value)]
+    if isinstance(value, _Row):
+        memo[id(value)] = loaded = session.get(value.model, value.identity)
+        if loaded is None:
+            raise LookupError(f"{value.model.__name__} {value.identity} was not replayed")
+        return loaded
+    return _rebuild(value, memo, functools.partial(_thaw, session))
+
+
+def _rebuild(value, memo: dict[int, object], convert: Callable):
+    """A copy of a container or plain object, its parts passed through ``convert``."""
+    if type(value) in (list, set, frozenset, tuple):
+        copy = type(value)(convert(item, memo) for item in value)
+    elif type(value) is dict:
+        copy = {key: convert(item, memo) for key, item in value.items()}
+    elif hasattr(value, "__dict__") and not isinstance(value, type) and not callable(value):
+        copy = object.__new__(type(value))
+        memo[id(value)] = copy  # before the parts: a part may point back
+        vars(copy).update({name: convert(item, memo) for name, item in vars(value).items()})
+        return copy
+    else:
+        raise TypeError(f"a world cannot keep a {type(value).__name__}")
+    memo[id(value)] = copy
+    return copy
 
 
 def _files() -> list[str]:
@@ -193,8 +313,9 @@ def _files() -> list[str]:
 
 
 def forget_replays() -> None:
-    """Forget the kept rows (the suite moved to another date)."""
+    """Forget the kept rows and worlds (the suite moved to another date)."""
     _replays.clear()
+    _worlds.clear()
 
 
 def _metadata() -> sa.MetaData:
