@@ -113,8 +113,8 @@ def recording() -> Iterator[set[str]]:
     try:
         yield written
     finally:
-        with _tracker.lock:
-            _tracker.recorders.remove(written)
+        with _tracker.lock:  # by identity: a nested recording may hold the same tables
+            _tracker.recorders[:] = [r for r in _tracker.recorders if r is not written]
 
 
 @contextmanager
