@@ -129,15 +129,21 @@ def pytest_generate_tests(metafunc):
 
 #: Tests kept on one test process under ``--dist loadgroup`` (the Makefile's default): the
 #: browser tests share that process's Chromium and live servers, and the API fuzz test, the
-#: longest single test, starts at once instead of last. pytest-xdist hands out the biggest
-#: groups first, so the two processes end together.
+#: longest single test, starts at once instead of last. A module whose tests share a world
+#: replayed by ``tests.dbclean.replayed_world`` stays on one process too, so its world is
+#: built for real once per database, not once per process. pytest-xdist hands out the
+#: biggest groups first, so the processes end together.
 XDIST_GROUPS = {
     "tests/e2e/": "browser",
     "tests/integration/test_openapi_fuzz.py": "fuzz",
+    "tests/integration/test_report_figures.py": "world-report-figures",
+    "tests/integration/test_report_pages.py": "world-report-pages",
+    "tests/integration/test_read_paths.py": "world-read-paths",
+    "tests/integration/test_jobs.py": "world-jobs",
 }
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # around pytest-xdist's own hook
 def pytest_collection_modifyitems(config, items):
     """Mark the date-sensitive modules ``dates``; group the tests that share a process."""
     for item in items:
@@ -147,6 +153,28 @@ def pytest_collection_modifyitems(config, items):
         for prefix, group in XDIST_GROUPS.items():
             if path.startswith(prefix):
                 item.add_marker(pytest.mark.xdist_group(group))
+    result = yield
+    _groups_in_node_ids(config, items)
+    return result
+
+
+def _groups_in_node_ids(config, items) -> None:
+    """Put each item's xdist group in its node id, where pytest-xdist's hook no longer can.
+
+    Under ``--dist loadgroup`` a worker tells the scheduler its tests' groups by their node
+    ids (``…@group``). pytest-xdist 3.8 writes ``item._nodeid``, which pytest 9.2 no longer
+    reads (pytest-dev/pytest-xdist#1386): every group was silently spread over the workers.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                         for mark in item.iter_markers("xdist_group")})
+        suffix = "@" + "_".join(groups)
+        if groups and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)
 
 
 def pytest_report_header(config):
