@@ -11,6 +11,12 @@ of its tables; then it is emptied like any other table and loaded again when nex
 A statement the tracker cannot read (DDL, a writing CTE), a test of a module that writes
 from child processes (``FULL_WIPE_MODULES``) or a test that asks for it (``wipe_all``) empties
 every table. ``docs/decisions/0024-test-isolation.md`` says why this and not savepoints.
+
+A world that many tests share and that is costly to build through the services is built once
+per database and then put back in bulk (``replayed``; ``replayed_world`` when the tests use
+the objects the build returned: they are loaded afresh from the replayed rows, and the clock
+is frozen where the build left it). ``tests/integration/test_replayed_worlds.py`` holds a
+replayed world against the built one, table by table.
 """
 
 from __future__ import annotations
