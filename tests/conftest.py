@@ -127,20 +127,31 @@ def pytest_generate_tests(metafunc):
                              indirect=True, scope="session")
 
 
-#: Tests kept on one test process under ``--dist loadgroup`` (the Makefile's default): the
-#: browser tests share that process's Chromium and live servers, and the API fuzz test, the
-#: longest single test, starts at once instead of last. A module whose tests share a world
-#: replayed by ``tests.dbclean.replayed_world`` stays on one process too, so its world is
-#: built for real once per database, not once per process. pytest-xdist hands out the
-#: biggest groups first, so the processes end together.
+#: Tests kept together on one test process under ``--dist loadgroup`` (the Makefile's
+#: default), a group per module or per test: a browser module's tests share their
+#: process's Chromium and live server (each process that runs browser tests starts its own),
+#: and each run of the API fuzz test, the longest single tests, is a group of its own so
+#: that the two start at once on two processes instead of one after the other. A module
+#: whose tests share a world replayed by ``tests.dbclean.replayed_world`` stays on one
+#: process too, so its world is built for real once per database, not once per process.
+#: pytest-xdist hands out the biggest groups first, so the processes end together.
 XDIST_GROUPS = {
-    "tests/e2e/": "browser",
-    "tests/integration/test_openapi_fuzz.py": "fuzz",
-    "tests/integration/test_report_figures.py": "world-report-figures",
-    "tests/integration/test_report_pages.py": "world-report-pages",
-    "tests/integration/test_read_paths.py": "world-read-paths",
-    "tests/integration/test_jobs.py": "world-jobs",
+    "tests/e2e/": "module",
+    "tests/integration/test_openapi_fuzz.py": "test",
+    "tests/integration/test_report_figures.py": "module",
+    "tests/integration/test_report_pages.py": "module",
+    "tests/integration/test_read_paths.py": "module",
+    "tests/integration/test_jobs.py": "module",
 }
+
+
+def _xdist_group(path: str, item) -> str | None:
+    for prefix, unit in XDIST_GROUPS.items():
+        if path.startswith(prefix):
+            # no brackets: after a group name ending in ``]`` pytest-xdist sees no group
+            name = path if unit == "module" else item.nodeid
+            return name.translate(str.maketrans("[]", "()"))
+    return None
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)  # around pytest-xdist's own hook
@@ -150,9 +161,9 @@ def pytest_collection_modifyitems(config, items):
         path = _relative(item.fspath)
         if path in DATE_SENSITIVE_MODULES:
             item.add_marker(pytest.mark.dates)
-        for prefix, group in XDIST_GROUPS.items():
-            if path.startswith(prefix):
-                item.add_marker(pytest.mark.xdist_group(group))
+        group = _xdist_group(path, item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
     result = yield
     _groups_in_node_ids(config, items)
     return result

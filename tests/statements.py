@@ -6,6 +6,7 @@
 
 Statements are counted at the DBAPI cursor (``before_cursor_execute``), so ORM lazy loads,
 flushes and Core statements all count; transaction control (BEGIN/COMMIT) does not.
+``compiled`` lists those SQLAlchemy could not take from its compiled cache.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.engine.interfaces import CacheStats
 
 
 @dataclass
@@ -23,6 +26,8 @@ class Statements:
     """The statements seen so far, in order."""
 
     sql: list[str] = field(default_factory=list)
+    #: The statements SQLAlchemy compiled anew (not taken from its compiled cache).
+    compiled: list[str] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -41,6 +46,9 @@ def count_statements(engine: Engine) -> Iterator[Statements]:
 
     def record(conn, cursor, statement, parameters, context, executemany):
         seen.sql.append(" ".join(statement.split()))
+        if isinstance(context, DefaultExecutionContext) and context.compiled is not None \
+                and context.cache_hit is not CacheStats.CACHE_HIT:
+            seen.compiled.append(seen.sql[-1])
 
     sa.event.listen(engine, "before_cursor_execute", record)
     try:

@@ -17,7 +17,7 @@ from licensing.applicants.models import Applicant, ApplicantLink, ApplicantVersi
 from licensing.audit.services import record_audit
 from licensing.auth.models import Role
 from licensing.clock import utcnow
-from licensing.extensions import conflict_insert, db
+from licensing.extensions import db, text_insert, with_defaults
 from licensing.printable import require_printable
 
 MAX_NAME_LENGTH = 200
@@ -97,6 +97,13 @@ def find_applicant(kind: ApplicantKind | str, code: str) -> Applicant | None:
     )
 
 
+#: A new applicant, or nothing when its code is taken (compiled once: ``text_insert``).
+_INSERT_NEW = select(Applicant).from_statement(text_insert(
+    Applicant.__table__,
+    ("kind", "code", "name", "phone", "legal_representative", "address", "version_number"),
+    tail="ON CONFLICT (kind, code) DO NOTHING"))
+
+
 def get_or_create_applicant(
     kind: ApplicantKind | str,
     code: str,
@@ -130,13 +137,10 @@ def get_or_create_applicant(
         # One statement: the row comes back when it is new; a concurrent first submission of
         # the same code that won the race leaves nothing to return (ON CONFLICT DO NOTHING
         # waits for its commit), and its row is read instead.
-        candidate = db.session.scalar(
-            conflict_insert(Applicant)
-            .values(kind=kind, code=code, name=name, phone=phone,
-                    legal_representative=legal_representative, address=address,
-                    version_number=1)
-            .on_conflict_do_nothing(index_elements=["kind", "code"])
-            .returning(Applicant))
+        candidate = db.session.scalar(_INSERT_NEW, with_defaults(Applicant.__table__, {
+            "kind": kind, "code": code, "name": name, "phone": phone,
+            "legal_representative": legal_representative, "address": address,
+            "version_number": 1}))
         if candidate is None:
             applicant = find_applicant(kind, code)
             if applicant is None:  # pragma: no cover - applicants are never deleted

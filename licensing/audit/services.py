@@ -58,7 +58,7 @@ def _naive_utc_iso(instant: datetime) -> str:
     return instant.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
-def compute_entry_hash(entry: AuditEntry) -> str:
+def compute_entry_hash(entry: AuditEntry | PendingEntry) -> str:
     """Hash the content of one entry (everything but its id and its own hash)."""
     payload = {
         "occurred": _naive_utc_iso(entry.occurred_dt),
@@ -84,31 +84,83 @@ def _current_actor():
     return None
 
 
+class IdOf:
+    """The id of an object added to the session and not flushed yet (see ``id_of``)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj) -> None:
+        self.obj = obj
+
+    def resolve(self) -> int:
+        """The id, which the flush before the entry is written has assigned."""
+        if self.obj.id is None:
+            raise RuntimeError(f"audited {type(self.obj).__name__} was never flushed")
+        return self.obj.id
+
+
+def id_of(obj) -> int | IdOf:
+    """``obj.id``, or, for an object not flushed yet, that id as the entry will be written.
+
+    ``record_audit`` takes it as the ``object_id`` or as a value of ``changes``: the service
+    need not flush just to learn an id for its entry (issue 18: a flush of the unit of work
+    costs CPU even when it sends one statement). The entries of a transaction are written
+    after its last flush, in the order recorded, and hashed then, so the entry and the chain
+    are exactly what an id known at once would have given.
+    """
+    return obj.id if obj.id is not None else IdOf(obj)
+
+
+@dataclass(slots=True)
+class PendingEntry:
+    """An entry recorded and not written yet: the row ``write_pending`` inserts.
+
+    A plain object, not an ``AuditEntry``: the entries are written through Core, so the ORM's
+    instrumentation of a mapped object would only cost CPU (issue 18: 17 entries per pair).
+    """
+
+    occurred_dt: datetime
+    actor_id: int | None
+    actor_label: str
+    action: str
+    object_type: str
+    object_id: str | IdOf
+    changes: dict
+    entry_hash: str | None = None
+
+
+_COLUMNS = ("occurred_dt", "actor_id", "actor_label", "action", "object_type", "object_id",
+            "changes", "entry_hash")
+
+
 def record_audit(
     action: str,
     *,
     object_type: str,
-    object_id: str | int,
+    object_id: str | int | IdOf,
     changes: Mapping[str, Any] | None = None,
     actor=None,
-) -> AuditEntry:
+) -> PendingEntry:
     """Add an audit entry to the current transaction.
 
     Call it in the same service function that changes the state, so the entry commits or
     rolls back with the change. ``actor`` defaults to the logged-in user, else the system.
     ``changes`` must not carry personal data in full (mask ID and phone numbers first).
+    ``object_id`` and the values of ``changes`` may be ``id_of`` an object not yet flushed.
     """
     actor = actor if actor is not None else _current_actor()
-    entry = AuditEntry(
+    changes = _jsonable(dict(changes or {}))
+    entry = PendingEntry(
         occurred_dt=utcnow(),
         actor_id=actor.id if actor is not None else None,
         actor_label=actor.username if actor is not None else SYSTEM_LABEL,
         action=action,
         object_type=object_type,
-        object_id=str(object_id),
-        changes=_jsonable(dict(changes or {})),
+        object_id=object_id if isinstance(object_id, IdOf) else str(object_id),
+        changes=changes,
     )
-    entry.entry_hash = compute_entry_hash(entry)
+    if not _deferred(entry):
+        entry.entry_hash = compute_entry_hash(entry)
     session = db.session()
     if not session.in_transaction():
         session.begin()  # the entry belongs to a transaction, as an added object would
@@ -127,19 +179,36 @@ def write_pending(session: Session | None = None) -> int:
     pending = session.info.get(_PENDING)
     if not pending:
         return 0
+    if any(entry.entry_hash is None for entry in pending):
+        session.flush()  # the ids the deferred entries name (usually flushed already)
+        for entry in pending:
+            if entry.entry_hash is None:
+                _resolve(entry)
     session.info[_PENDING] = []
     # Written inside a savepoint, they roll back with it in the database now.
     marks = session.info.get(_MARKS, {})
     for transaction in marks:
         marks[transaction] = 0
-    columns = ("occurred_dt", "actor_id", "actor_label", "action", "object_type", "object_id",
-               "changes", "entry_hash")
-    rows = [{c: getattr(entry, c) for c in columns} for entry in pending]
+    rows = [{c: getattr(entry, c) for c in _COLUMNS} for entry in pending]
     # One executemany, in the order given: psycopg sends its rows in one pipeline (one round
     # trip), SQLite's driver one after another. Unlike an INSERT built with .values([...]),
     # which SQLAlchemy compiles anew every time, this statement is compiled once per process.
     session.execute(_INSERT_ENTRIES, rows)
     return len(rows)
+
+
+def _deferred(entry: PendingEntry) -> bool:
+    return isinstance(entry.object_id, IdOf) or any(
+        isinstance(value, IdOf) for value in entry.changes.values())
+
+
+def _resolve(entry: PendingEntry) -> None:
+    """Put the ids an entry was recorded with as ``id_of`` into it, then hash it."""
+    if isinstance(entry.object_id, IdOf):
+        entry.object_id = str(entry.object_id.resolve())
+    entry.changes = {key: value.resolve() if isinstance(value, IdOf) else value
+                     for key, value in entry.changes.items()}
+    entry.entry_hash = compute_entry_hash(entry)
 
 
 @event.listens_for(Session, "before_commit")

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from licensing.applicants.identity import ApplicantKind, mask_code
 from licensing.applicants.services import current_version, get_or_create_applicant
-from licensing.audit.services import record_audit
+from licensing.audit.services import id_of, record_audit
 from licensing.cases.documents import verify_url
 from licensing.cases.errors import LicenceNotInForce, RenewalTooLate
 from licensing.cases.models import (
@@ -244,7 +244,7 @@ def add_version(licence: Licence, event: LicenceEvent, *, effective_on: date,
     db.session.add(version)
     if flush:
         db.session.flush()
-    record_audit(f"licence.{event.value}", object_type="licence", object_id=licence.id,
+    record_audit(f"licence.{event.value}", object_type="licence", object_id=id_of(licence),
                  actor=actor, changes={"version": number, "decision_number": number_text,
                                        "effective_on": effective_on, "reason": reason})
     return version

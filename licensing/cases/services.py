@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from licensing.applicants.identity import mask_id_number, validate_id_number
 from licensing.applicants.models import Applicant
 from licensing.applicants.services import current_version
-from licensing.audit.services import record_audit
+from licensing.audit.services import id_of, record_audit
 from licensing.auth.models import Role
 from licensing.calendar.deadlines import DeadlineRule
 from licensing.calendar.services import compute_deadline, get_calendar
@@ -237,18 +237,18 @@ def choose_track(application: Application, track: Track) -> TrackChoice:
     if track.value not in {t.value for t in version.tracks}:
         raise TrackNotOffered(f"事项“{version.name}”不提供{track.label}办理方式。")
     if track == Track.commitment:
-        check = check_eligibility(application.applicant)
+        check = check_eligibility(application.applicant, flush=False)
         application.credit_check = check
         reasons = list(check.reasons or [])
         if not check.eligible:
             application.credit_ineligible = True
             application.track = None
-            _audit(application, "credit_ineligible", credit_check_id=check.id,
+            _audit(application, "credit_ineligible", credit_check_id=id_of(check),
                    source=check.source, reasons=reasons)
             issue_ineligibility_notice(application, check)
             return TrackChoice(application, False, reasons, bool(check.degraded))
         application.track = Track.commitment
-        _audit(application, "track_chosen", track=track, credit_check_id=check.id,
+        _audit(application, "track_chosen", track=track, credit_check_id=id_of(check),
                degraded=bool(check.degraded))
         return TrackChoice(application, True, reasons, bool(check.degraded))
     # Equal treatment (工作方案 三（四）): every applicant's credit is checked at intake, whatever
@@ -257,10 +257,11 @@ def choose_track(application: Application, track: Track) -> TrackChoice:
     # ago for a refused commitment choice is that evidence already.
     check = application.credit_check
     if check is None:
-        check = check_eligibility(application.applicant, degraded_allows_commitment=True)
+        check = check_eligibility(application.applicant, degraded_allows_commitment=True,
+                                  flush=False)
         application.credit_check = check
     application.track = Track.general
-    _audit(application, "track_chosen", track=track, credit_check_id=check.id,
+    _audit(application, "track_chosen", track=track, credit_check_id=id_of(check),
            degraded=bool(check.degraded))
     return TrackChoice(application, True, [], bool(check.degraded))
 
@@ -272,6 +273,8 @@ def issue_ineligibility_notice(application: Application, check) -> Ineligibility
     repair the record, and the general procedure offered instead (the statutory materials and
     time limit), so the applicant is told in writing, not only on a screen.
     """
+    if check.id is None:
+        db.session.flush()  # the notice refers to the check by id
     version = application.item_version
     applicant = application.applicant
     materials = "、".join(f"《{m.name}》" for m in version.materials if m.required_general)
@@ -542,8 +545,10 @@ def sign_letter(
     db.session.add(letter)
     application.status = ApplicationStatus.submitted
     application.submitted_dt = letter.signed_dt
-    db.session.flush()
-    _audit(application, "letter_signed", sha256=digest, channel=channel, letter_id=letter.id,
+    # No flush of its own: the letter and the application's UPDATE go in with the notices'
+    # INSERT just below, which flushes first (issue 18: one flush of the unit of work less).
+    _audit(application, "letter_signed", sha256=digest, channel=channel,
+           letter_id=id_of(letter),
            signer_capacity=signer.capacity, capacity_defaulted=signer.defaulted,
            power_of_attorney=signer.power_of_attorney,
            power_of_attorney_sha256=letter.power_of_attorney_sha256,
@@ -929,9 +934,9 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
     else:
         licence.seq = _next_licence_seq(department.id, decided_on.year)
         licence.number = licence_number(department.code, decided_on.year, licence.seq)
-        # Written with the decision number of its first version, in add_version's flush.
+        # Written with the decision number of its first version, in the documents' flush.
         _audit(application, "approved", decided_on=decided_on, licence=licence.number)
-        record_audit("licence.issued", object_type="licence", object_id=licence.id,
+        record_audit("licence.issued", object_type="licence", object_id=id_of(licence),
                      changes={"number": licence.number, "application_id": application.id})
         # The version goes in with the documents' flush (one flush of the unit of work less).
         issued = licences.add_version(licence, LicenceEvent.issued, effective_on=decided_on,
@@ -944,6 +949,7 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
                      "decided_on": decided_on.isoformat(), "letter_sha256": letter_sha256},
             # A renewal keeps its licence's number: only a number taken just now is fresh.
             fresh_ref=not renewing,
+            flush=False,  # the record and its message go in with the commit
         )
     return DecisionResult(application, licence, task, supplements)
 
@@ -951,10 +957,12 @@ def decide(application: Application, decision: Decision, actor, reason: str | No
 def _placeholder_licence(application: Application, decided_on: date) -> Licence:
     """Add the new licence with every fact it states, under a placeholder number."""
     department = application.approval_department
-    # The licence goes in first with a placeholder place in the register (a negative sequence
-    # and a number no one else can hold, never visible: the transaction is not committed yet);
-    # its real number is taken last, so the department's counter row stays locked only for the
-    # final statements of the transaction instead of the whole decision.
+    # The licence carries a placeholder place in the register (a negative sequence and a
+    # number no one else can hold, never visible: the transaction is not committed yet) until
+    # its real number is taken, last, so the department's counter row stays locked only for
+    # the final statements of the transaction instead of the whole decision. Nothing flushes
+    # in between on the way through ``decide`` (issue 18), so the row goes in once, with its
+    # real number; should anything flush earlier, the placeholder goes in and is updated.
     licence = Licence(
         number=f"pending-{application.public_id}",
         application_id=application.id,
@@ -967,8 +975,8 @@ def _placeholder_licence(application: Application, decided_on: date) -> Licence:
         issued_dt=utcnow(),
     )
     licences.freeze_at_issue(licence, application, decided_on)
-    # Inserted with the next flush (the verification task's, on the commitment track), which
-    # orders it before the rows that refer to it: one flush of the unit of work less.
+    # Inserted with the next flush (the documents', after the number), which orders it before
+    # the rows that refer to it (task, supplements, version, documents).
     db.session.add(licence)
     # Both ends known now, and a new licence has no versions yet: no SELECT finds that out.
     set_committed_value(application, "licence", licence)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from licensing.applicants.identity import mask_code
 from licensing.applicants.models import RISK_LEVELS, Applicant
-from licensing.audit.services import record_audit
+from licensing.audit.services import id_of, record_audit
 from licensing.auth.acting import acting_user
 from licensing.calendar.services import current_version as current_calendar_version
 from licensing.calendar.services import due
@@ -377,6 +377,7 @@ def check_eligibility(
     platform: CreditPlatform | None = None,
     degraded_allows_commitment: bool | None = None,
     actor=None,
+    flush: bool = True,
 ) -> CreditCheck:
     """Check whether the applicant may use the commitment track; keep the answer as evidence.
 
@@ -392,7 +393,8 @@ def check_eligibility(
     setting) decides whether an otherwise clean applicant may go on, flagged
     ``needs_review``. With no platform configured the local registry is the source
     (``source=local``, not degraded). Updates the applicant's risk level. Flushes and audits
-    (``credit.checked``); never commits.
+    (``credit.checked``); never commits. ``flush=False`` (the intake): a clean check goes in
+    with the transaction's next flush, and its entry names its id then.
     """
     started = monotonic()
     platform = platform if platform is not None else get_platform()
@@ -455,8 +457,10 @@ def check_eligibility(
         elapsed_ms=int((monotonic() - started) * 1000),
     )
     db.session.add(check)
-    db.session.flush()
-    record_audit("credit.checked", object_type="credit_check", object_id=check.id, actor=actor,
+    if flush or degraded or source == CheckSource.platform:
+        db.session.flush()  # the re-checks below refer to it by id
+    record_audit("credit.checked", object_type="credit_check", object_id=id_of(check),
+                 actor=actor,
                  changes={**_applicant_ref(applicant), "source": source, "eligible": eligible,
                           "degraded": degraded, "needs_review": check.needs_review,
                           "barring_record_ids": check.barring_record_ids,
@@ -523,6 +527,7 @@ def record_commitment_event(
     summary: str | None = None,
     actor=None,
     fresh_ref: bool = False,
+    flush: bool = True,
 ) -> CreditEvent:
     """Record a commitment event in the credit record and queue its push, in one transaction.
 
@@ -537,7 +542,8 @@ def record_commitment_event(
     commits, so the business change, the record and the message commit or roll back together.
     ``fresh_ref``: the caller knows no event can have this ``ref`` yet (a licence number taken
     in this very transaction), so the lookup is skipped; the unique keys of the record and of
-    the message still refuse a duplicate, loudly.
+    the message still refuse a duplicate, loudly. ``flush=False``: the rows go in with the
+    transaction's next flush (its commit, for the decision); their entry names their ids then.
     """
     try:
         kind = OutboxKind(kind)
@@ -578,11 +584,12 @@ def record_commitment_event(
                             applicant_id=applicant.id, record=record,
                             status=OutboxStatus.pending, attempts=0, next_attempt_dt=utcnow())
     db.session.add(message)
-    db.session.flush()  # the record, then its message: one flush
-    record_audit("credit.event_recorded", object_type="credit_record", object_id=record.id,
+    if flush:
+        db.session.flush()  # the record, then its message: one flush
+    record_audit("credit.event_recorded", object_type="credit_record", object_id=id_of(record),
                  actor=actor,
                  changes={**_applicant_ref(applicant), "event": kind, "record_type": record_type,
-                          "ref": ref, "occurred_on": occurred_on, "outbox_id": message.id})
+                          "ref": ref, "occurred_on": occurred_on, "outbox_id": id_of(message)})
     if record_type.adverse:
         refresh_risk_level(applicant, actor=actor)
     return CreditEvent(record, message)

@@ -14,13 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import bindparam, func, literal, select, update
 from sqlalchemy.sql import ColumnElement, Select
 
 from licensing.auth.models import Department, Role, User
 from licensing.clock import utcnow
 from licensing.errors import NotFound
-from licensing.extensions import conflict_insert, db
+from licensing.extensions import conflict_insert, db, python_defaults, text_insert, with_defaults
 from licensing.notifications.models import DEDUP_KEY_MAX, Notification
 from licensing.url_ints import parse_id
 
@@ -159,19 +159,42 @@ def notify_department(department: Department | int | None, roles: Iterable[Role]
     if len(title) > 200:
         raise ValueError("notification title longer than 200 characters")
     _check_link(link)
-    values = {"kind": kind, "title": title, "body": body, "link": link,
-              "object_type": object_type,
-              "object_id": str(object_id) if object_id is not None else None,
-              "dedup_key": stored_dedup_key(dedup_key, due_on), "due_on": due_on,
-              "created_dt": utcnow()}
-    columns = Notification.__table__.c
-    users = _recipients_stmt(roles, department).with_only_columns(
-        User.id, *(literal(values[name], columns[name].type) for name in INSERT_COLUMNS[1:]))
-    stmt = (conflict_insert(Notification)
-            .from_select(list(INSERT_COLUMNS), users)
-            .on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
-            .returning(Notification))
-    return list(db.session.scalars(stmt))
+    values = with_defaults(Notification.__table__, {
+        "kind": kind, "title": title, "body": body, "link": link, "object_type": object_type,
+        "object_id": str(object_id) if object_id is not None else None,
+        "dedup_key": stored_dedup_key(dedup_key, due_on), "due_on": due_on,
+        "created_dt": utcnow(), "active": True, "roles": list(roles)})
+    if department is None:
+        return list(db.session.scalars(_NOTIFY_CITY, values))
+    values["department_id"] = department if isinstance(department, int) else department.id
+    return list(db.session.scalars(_NOTIFY_DEPARTMENT, values))
+
+
+def _notify_from_users(department: bool):
+    """``INSERT ... SELECT`` of one notice per active user of ``:roles`` (in ``:department_id``).
+
+    Text, so it is compiled once per process (``text_insert``); the recipients' rows are not
+    read first (issue 18).
+    """
+    table = Notification.__table__
+    given = [*INSERT_COLUMNS[1:], *(c.name for c in python_defaults(table, INSERT_COLUMNS))]
+    where = "users.active = :active AND users.role IN :roles" + (
+        " AND users.department_id = :department_id" if department else "")
+    # Column names of the model and parameters only: nothing of a request is spliced in.
+    source = (f"SELECT users.id, {', '.join(':' + name for name in given)} "  # noqa: S608
+              f"FROM users WHERE {where} ORDER BY users.id")
+    users = User.__table__.c
+    return select(Notification).from_statement(text_insert(
+        table, INSERT_COLUMNS, source=source,
+        tail="ON CONFLICT (user_id, dedup_key) DO NOTHING",
+        params=[bindparam("active", type_=users.active.type),
+                bindparam("roles", expanding=True, type_=users.role.type),
+                *([bindparam("department_id", type_=users.department_id.type)]
+                  if department else [])]))
+
+
+_NOTIFY_DEPARTMENT = _notify_from_users(department=True)
+_NOTIFY_CITY = _notify_from_users(department=False)
 
 
 def insert_notifications_from(stmt: Select) -> int:

@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import joinedload, selectinload
 
 from licensing.applicants.models import Applicant, ApplicantKind
-from licensing.audit.services import record_audit
+from licensing.audit.services import id_of, record_audit
 from licensing.auth.access import department_scope, get_scoped_or_404
 from licensing.auth.acting import acting_user
 from licensing.auth.models import Role, User
@@ -199,10 +199,11 @@ def open_verification_task(application, licence, deadline: Deadline) -> Verifica
         moved_checks=list(version.moved_checks or []),
     )
     task.verification_deadline = deadline
+    # No flush of its own: the task, and the new licence before it, go in with the decision's
+    # documents (issue 18); the entry names their ids when it is written.
     db.session.add(task)
-    db.session.flush()
     record_audit("verification_task.opened", object_type="verification_task",
-                 object_id=task.id, changes={"licence_id": licence.id,
+                 object_id=id_of(task), changes={"licence_id": id_of(licence),
                                              "deadline": deadline.as_dict()})
     return task
 

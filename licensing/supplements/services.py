@@ -19,7 +19,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from licensing.applicants.models import Applicant
-from licensing.audit.services import record_audit
+from licensing.audit.services import id_of, record_audit
 from licensing.auth.access import department_scope
 from licensing.auth.acting import acting_user
 from licensing.auth.models import Role, User
@@ -147,6 +147,9 @@ def open_supplements(application: Application, licence: Licence,
     In the decision's transaction (``commitment_licence_issued``); each with its deadline in
     working days from the decision, with provenance; audited as ``supplement.opened``.
     """
+    # Obligations open only here, at the decision: the case has none yet (no SELECT to find
+    # that out); the ones below join the collection as they are tied to the application.
+    set_committed_value(application, "supplements", [])
     supplements, codes = [], []
     for material, handling in commitment_choices(application):
         if handling != MaterialHandling.supplement:
@@ -155,20 +158,20 @@ def open_supplements(application: Application, licence: Licence,
             DeadlineRule.supplement, start_on=decided_on,
             working_days=material.supplement_days, start_event="licence_issued")
         obligation = SupplementObligation(material_id=material.id, licence=licence)
+        # Known now; a pending row would not load it (nor should it send a SELECT for it).
+        set_committed_value(obligation, "material", material)
         obligation.supplement_deadline = supplement_deadline
         obligation.application = application
         db.session.add(obligation)
         supplements.append(obligation)
         codes.append(material.code)
-    if supplements:
-        db.session.flush()  # one flush: the obligations go in as one INSERT where it can
+    # No flush of their own: they go in with the decision's documents, as one INSERT where it
+    # can; the entries name their ids when they are written (issue 18).
     for obligation, code in zip(supplements, codes, strict=True):
-        record_audit("supplement.opened", object_type="supplement", object_id=obligation.id,
+        record_audit("supplement.opened", object_type="supplement",
+                     object_id=id_of(obligation),
                      changes={"material": code,
                               "deadline": obligation.supplement_deadline.as_dict()})
-    # Obligations open only here, at the decision: these are all the case has (no SELECT to
-    # read them back).
-    set_committed_value(application, "supplements", list(supplements))
     return supplements
 
 

@@ -155,3 +155,42 @@ def test_a_rolled_back_savepoint_takes_only_its_own_entries(session):
     actions = session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["test.before", "test.after"]
     assert seal_pending() == 2 and verify_chain().ok
+
+
+# --- ids known only at the flush (issue 18, decision 0025's third pass) --------------------------
+
+
+def test_an_entry_names_the_id_of_a_row_flushed_after_it_was_recorded(session):
+    from licensing.audit.services import compute_entry_hash, id_of
+    from licensing.auth.models import Department, DepartmentKind
+
+    department = Department(code="audit-later", name="稍后写入的部门",
+                            kind=DepartmentKind.approval)
+    session.add(department)
+    record_audit("test.before", object_type="thing", object_id=1)
+    record_audit("test.deferred", object_type="department", object_id=id_of(department),
+                 changes={"department_id": id_of(department), "n": 1})
+    assert department.id is None  # recording flushed nothing
+    session.commit()
+    rows = session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [r.action for r in rows] == ["test.before", "test.deferred"]
+    deferred = rows[1]
+    assert deferred.object_id == str(department.id)
+    assert deferred.changes == {"department_id": department.id, "n": 1}
+    assert deferred.entry_hash == compute_entry_hash(deferred)  # hashed as written
+    assert seal_pending() == 2 and verify_chain().ok
+
+
+def test_a_read_of_the_audit_tables_flushes_what_its_entries_name(session):
+    from licensing.audit.services import id_of
+    from licensing.auth.models import Department, DepartmentKind
+
+    department = Department(code="audit-read", name="读取前写入的部门",
+                            kind=DepartmentKind.approval)
+    session.add(department)
+    with session.no_autoflush:
+        record_audit("test.read", object_type="department", object_id=id_of(department))
+    written = session.scalar(sa.select(AuditEntry.object_id)
+                             .where(AuditEntry.action == "test.read"))
+    assert department.id is not None and written == str(department.id)
+    session.rollback()
