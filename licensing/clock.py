@@ -48,6 +48,11 @@ def set_frozen(instant: datetime | None) -> None:
     _frozen = instant.astimezone(UTC) if instant is not None else None
 
 
+def frozen() -> datetime | None:
+    """Return the instant the clock is fixed at (UTC), or ``None`` while it runs."""
+    return _frozen
+
+
 def travel(instant: datetime | None) -> None:
     """Let the clock run on from ``instant`` (aware), or back on real time with ``None``.
 

@@ -40,7 +40,7 @@ LETTER = """告知承诺书
 """
 
 
-_calendar_rows: dict[str, dict[str, list[dict]]] = {}
+_calendar_rows: dict[str, dbclean.KeptRows] = {}
 
 
 def forget_calendar_snapshots() -> None:
@@ -77,17 +77,15 @@ def calendar_loaded() -> None:
 
     def load() -> None:
         key = str(db.engine.url)
-        snapshot = _calendar_rows.get(key)
+        kept = _calendar_rows.get(key)
         if db.session.execute(tables[0].select().limit(1)).first() is not None:
             return
-        if snapshot is None:
+        if kept is None:
             sync_official_data()
             db.session.commit()
-            _calendar_rows[key] = {
-                t.name: [dict(r._mapping) for r in db.session.execute(t.select())]
-                for t in tables}
+            _calendar_rows[key] = dbclean.keep_rows(db.session, [t.name for t in tables])
             return
-        dbclean.insert_rows(db.session, snapshot)
+        kept.put_back(db.session)
         db.session.commit()
 
     reference(db.engine, "calendar", [t.name for t in tables], load)

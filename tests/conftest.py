@@ -131,22 +131,30 @@ def pytest_generate_tests(metafunc):
 #: default), a group per module or per test: a browser module's tests share their
 #: process's Chromium and live server (each process that runs browser tests starts its own),
 #: and each run of the API fuzz test, the longest single tests, is a group of its own so
-#: that the two start at once on two processes instead of one after the other.
+#: that the two start at once on two processes instead of one after the other. A module
+#: whose tests share a world replayed by ``tests.dbclean.replayed_world`` stays on one
+#: process too, so its world is built for real once per database, not once per process.
 #: pytest-xdist hands out the biggest groups first, so the processes end together.
 XDIST_GROUPS = {
     "tests/e2e/": "module",
     "tests/integration/test_openapi_fuzz.py": "test",
+    "tests/integration/test_report_figures.py": "module",
+    "tests/integration/test_report_pages.py": "module",
+    "tests/integration/test_read_paths.py": "module",
+    "tests/integration/test_jobs.py": "module",
 }
 
 
 def _xdist_group(path: str, item) -> str | None:
     for prefix, unit in XDIST_GROUPS.items():
         if path.startswith(prefix):
-            return path if unit == "module" else item.nodeid
+            # no brackets: after a group name ending in ``]`` pytest-xdist sees no group
+            name = path if unit == "module" else item.nodeid
+            return name.translate(str.maketrans("[]", "()"))
     return None
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # around pytest-xdist's own hook
 def pytest_collection_modifyitems(config, items):
     """Mark the date-sensitive modules ``dates``; group the tests that share a process."""
     for item in items:
@@ -156,6 +164,28 @@ def pytest_collection_modifyitems(config, items):
         group = _xdist_group(path, item)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
+    result = yield
+    _groups_in_node_ids(config, items)
+    return result
+
+
+def _groups_in_node_ids(config, items) -> None:
+    """Put each item's xdist group in its node id, where pytest-xdist's hook no longer can.
+
+    Under ``--dist loadgroup`` a worker tells the scheduler its tests' groups by their node
+    ids (``…@group``). pytest-xdist 3.8 writes ``item._nodeid``, which pytest 9.2 no longer
+    reads (pytest-dev/pytest-xdist#1386): every group was silently spread over the workers.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                         for mark in item.iter_markers("xdist_group")})
+        suffix = "@" + "_".join(groups)
+        if groups and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)
 
 
 def pytest_report_header(config):

@@ -11,20 +11,35 @@ of its tables; then it is emptied like any other table and loaded again when nex
 A statement the tracker cannot read (DDL, a writing CTE), a test of a module that writes
 from child processes (``FULL_WIPE_MODULES``) or a test that asks for it (``wipe_all``) empties
 every table. ``docs/decisions/0024-test-isolation.md`` says why this and not savepoints.
+
+A world that many tests share and that is costly to build through the services is built once
+per database and then put back in bulk (``replayed``; ``replayed_world`` when the tests use
+the objects the build returned: they are loaded afresh from the replayed rows, and the clock
+is frozen where the build left it). ``tests/integration/test_replayed_worlds.py`` holds a
+replayed world against the built one, table by table.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from enum import Enum
 from pathlib import Path
+from typing import TypeVar
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+
+from licensing import clock
 
 _WRITE = re.compile(
     r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+'
@@ -104,18 +119,19 @@ def recording() -> Iterator[set[str]]:
     try:
         yield written
     finally:
-        with _tracker.lock:
-            _tracker.recorders.remove(written)
+        with _tracker.lock:  # by identity: a nested recording may hold the same tables
+            _tracker.recorders[:] = [r for r in _tracker.recorders if r is not written]
 
 
 @contextmanager
 def untracked(tables: Iterable[str] | None = None) -> Iterator[None]:
     """Write ``tables`` (default: all) without noting them (reference data to be kept)."""
+    before = getattr(_tracker.paused, "tables", None)
     _tracker.paused.tables = "all" if tables is None else set(tables)
     try:
         yield
     finally:
-        _tracker.paused.tables = None
+        _tracker.paused.tables = before
 
 
 # --- reference data ----------------------------------------------------------------------
@@ -151,7 +167,7 @@ def _forget_reference(url: str, emptied: set[str] | None) -> None:
 
 # --- worlds replayed ---------------------------------------------------------------------
 
-_replays: dict[tuple[str, Hashable], dict[str, list[dict]]] = {}
+_replays: dict[tuple[str, Hashable], KeptRows] = {}
 
 
 def replayed(session: Session, key: Hashable, build: Callable[[], None]) -> None:
@@ -164,25 +180,135 @@ def replayed(session: Session, key: Hashable, build: Callable[[], None]) -> None
     runs. The rows count as the test's own writes and go after the test. ``key`` must name
     everything ``build`` depends on outside those tables (its arguments, kept reference data).
     """
+    _replay(session, key, build)
+
+
+def _replay(session: Session, key: Hashable, build: Callable[[], None]) -> str:
+    """``replayed``; say what happened: ``"replayed"``, ``"kept"`` (built, rows kept) or
+    ``"built"`` (built, nothing kept: tables not empty, a statement unread, files written)."""
     engine = session.get_bind()
     metadata = _metadata()
     full_key = (str(engine.url), key)
     snapshot = _replays.get(full_key)
     if snapshot is not None and not any(
-            _has_rows(session, metadata.tables[name]) for name in snapshot):
-        _insert_rows(session, metadata, snapshot)
+            _has_rows(session, metadata.tables[name]) for name in snapshot.names):
+        snapshot.put_back(session)
         session.commit()
-        return
+        return "replayed"
     first = snapshot is None
     before = {t.name for t in metadata.sorted_tables if first and _has_rows(session, t)}
     files = _files() if first else None
     with recording() as written:
         build()
     if not first or UNREAD in written or written & before or _files() != files:
-        return  # not a run on empty tables, or it wrote files: nothing to keep
-    _replays[full_key] = {
-        t.name: [dict(r._mapping) for r in session.execute(t.select())]
-        for t in metadata.sorted_tables if t.name in written}
+        return "built"  # not a run on empty tables, or it wrote files: nothing to keep
+    _replays[full_key] = keep_rows(session, written)
+    return "kept"
+
+
+# --- worlds replayed with the objects the tests use --------------------------------------
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A mapped object of a kept world, by class and primary key."""
+
+    model: type
+    identity: tuple
+
+
+_ATOMS = (type(None), bool, int, float, str, bytes, date, time, timedelta, Decimal, Enum,
+          UUID)
+_worlds: dict[tuple[str, Hashable], tuple[object, datetime | None]] = {}
+
+
+def replayed_world(session: Session, key: Hashable, build: Callable[[], _T]) -> _T:
+    """``replayed`` for a build that returns the objects its tests use (a *world*).
+
+    ``build`` runs once per database and ``key`` for real, on empty tables (reference data
+    apart: load it before, and let ``key`` name it, e.g. with ``reference_state``). It
+    returns an object tree (plain objects, dataclasses, dicts, lists, tuples, sets) whose
+    leaves are values or mapped objects; the mapped objects are kept as (class, primary
+    key). A later call puts the rows back (``replayed``) and gives a new tree of the same
+    shape, each mapped object loaded afresh from the replayed rows (the same ids), with the
+    clock frozen where the build left it. When the rows cannot be replayed (the tables are
+    not empty, the first run wrote files or started on rows), ``build`` runs for real.
+
+    ``build`` must ask for no fixture that writes, and leave no other state behind than the
+    database and the clock (``licensing.clock``); process counters of the factories are not
+    rewound, so a test's own rows never take a name the world holds.
+    """
+    full_key = (str(session.get_bind().url), key)
+    made: list[_T] = []
+    outcome = _replay(session, key, lambda: made.append(build()))
+    if outcome == "replayed":
+        template, frozen = _worlds[full_key]
+        clock.set_frozen(frozen)
+        return _thaw(session, template, {})
+    if outcome == "kept":
+        _worlds[full_key] = (_freeze(made[0], {}), clock.frozen())
+    return made[0]
+
+
+def reference_state(session: Session) -> tuple:
+    """A key part naming the reference data loaded now: each table's row count and last id."""
+    names = sorted(set().union(*_reference_tables.values())) if _reference_tables else []
+    metadata = _metadata()
+    state = []
+    for name in names:
+        table = metadata.tables[name]
+        pk = next(iter(table.primary_key.columns))
+        state.append((name, *session.execute(
+            sa.select(sa.func.count(), sa.func.max(pk)).select_from(table)).one()))
+    return tuple(state)
+
+
+def _freeze(value, memo: dict[int, object]):
+    """``value`` with each mapped object replaced by its ``_Row`` (shared parts stay shared)."""
+    if isinstance(value, _ATOMS):
+        return value
+    if id(value) in memo:
+        return memo[id(value)]
+    state = sa.inspect(value, raiseerr=False)
+    if isinstance(state, sa.orm.InstanceState):
+        if state.identity is None:
+            raise TypeError(f"a world's {type(value).__name__} was never flushed")
+        memo[id(value)] = frozen = _Row(type(value), state.identity)
+        return frozen
+    return _rebuild(value, memo, _freeze)
+
+
+def _thaw(session: Session, value, memo: dict[int, object]):
+    """The tree ``_freeze`` made, each ``_Row`` loaded afresh from the session."""
+    if isinstance(value, _ATOMS):
+        return value
+    if id(value) in memo:
+        return memo[id(value)]
+    if isinstance(value, _Row):
+        memo[id(value)] = loaded = session.get(value.model, value.identity)
+        if loaded is None:
+            raise LookupError(f"{value.model.__name__} {value.identity} was not replayed")
+        return loaded
+    return _rebuild(value, memo, functools.partial(_thaw, session))
+
+
+def _rebuild(value, memo: dict[int, object], convert: Callable):
+    """A copy of a container or plain object, its parts passed through ``convert``."""
+    if type(value) in (list, set, frozenset, tuple):
+        copy = type(value)(convert(item, memo) for item in value)
+    elif type(value) is dict:
+        copy = {key: convert(item, memo) for key, item in value.items()}
+    elif hasattr(value, "__dict__") and not isinstance(value, type) and not callable(value):
+        copy = object.__new__(type(value))
+        memo[id(value)] = copy  # before the parts: a part may point back
+        vars(copy).update({name: convert(item, memo) for name, item in vars(value).items()})
+        return copy
+    else:
+        raise TypeError(f"a world cannot keep a {type(value).__name__}")
+    memo[id(value)] = copy
+    return copy
 
 
 def _files() -> list[str]:
@@ -193,8 +319,9 @@ def _files() -> list[str]:
 
 
 def forget_replays() -> None:
-    """Forget the kept rows (the suite moved to another date)."""
+    """Forget the kept rows and worlds (the suite moved to another date)."""
     _replays.clear()
+    _worlds.clear()
 
 
 def _metadata() -> sa.MetaData:
@@ -208,23 +335,67 @@ def _has_rows(session: Session, table: sa.Table) -> bool:
         sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
 
 
-def insert_rows(session: Session, rows: dict[str, list[dict]]) -> None:
-    """Insert ``rows`` (by table name), parents first, and move the id sequences past them."""
-    _insert_rows(session, _metadata(), rows)
+_kept_tables = itertools.count(1)
 
 
-def _insert_rows(session: Session, metadata: sa.MetaData, rows: dict[str, list[dict]]) -> None:
-    tables = [t for t in metadata.sorted_tables if t.name in rows]
-    for table in tables:
-        if rows[table.name]:
-            session.execute(table.insert(), rows[table.name])
-    if session.get_bind().dialect.name == "postgresql":
+class KeptRows:
+    """The rows some tables hold now, to be put back later into the same tables, emptied.
+
+    On PostgreSQL the rows stay in the database, copied into tables of their own (schema
+    ``KEPT_SCHEMA``), and go back with one ``INSERT … SELECT`` per table: row by row from
+    Python, a calendar (some thousand rows) took a third of a second. On SQLite they are kept
+    in memory as the driver gave them and go back through the driver's ``executemany``.
+    Either way no value passes through the column types, so what goes back is what was there.
+    """
+
+    def __init__(self, session: Session, names: Iterable[str]) -> None:
+        wanted = set(names)
+        tables = [t for t in _metadata().sorted_tables if t.name in wanted]
+        self.names = [t.name for t in tables]  # parents first
+        self._serials = {t.name: [c.name for c in t.primary_key.columns if _serial(c)]
+                         for t in tables}
+        self._server = session.get_bind().dialect.name == "postgresql"
+        self._copies: dict[str, str] = {}
+        self._rows: dict[str, list[tuple]] = {}
+        conn = session.connection()
+        if self._server:
+            number = next(_kept_tables)
+            with untracked():  # DDL in a schema of its own: nothing of the tests' to empty
+                conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{KEPT_SCHEMA}"')
+                for name in self.names:
+                    self._copies[name] = f'"{KEPT_SCHEMA}"."k{number}_{name}"'
+                    conn.exec_driver_sql(
+                        f'CREATE TABLE {self._copies[name]} AS SELECT * FROM "{name}"')
+            session.commit()
+        else:
+            self._rows = {name: [tuple(row) for row in conn.exec_driver_sql(
+                              f'SELECT * FROM "{name}"')]
+                          for name in self.names}
+
+    def put_back(self, session: Session) -> None:
+        """Insert the rows (parents first) and move the id sequences past them."""
+        conn = session.connection()
+        for name in self.names:
+            if self._server:
+                conn.exec_driver_sql(f'INSERT INTO "{name}" SELECT * FROM {self._copies[name]}')
+            elif self._rows[name]:
+                marks = ", ".join("?" * len(self._rows[name][0]))
+                conn.exec_driver_sql(f'INSERT INTO "{name}" VALUES ({marks})', self._rows[name])
         restarts = [
-            f"setval(pg_get_serial_sequence('{t.name}', '{c.name}'), "
-            f"COALESCE((SELECT MAX({c.name}) FROM {t.name}), 1))"
-            for t in tables if rows[t.name] for c in t.primary_key.columns if _serial(c)]
-        if restarts:
-            session.execute(sa.text("SELECT " + ", ".join(restarts)))
+            f"setval(pg_get_serial_sequence('{name}', '{column}'), "
+            f"COALESCE((SELECT MAX({column}) FROM {name}), 1))"
+            for name in self.names for column in self._serials[name]]
+        if self._server and restarts:
+            conn.exec_driver_sql("SELECT " + ", ".join(restarts))
+
+
+#: The PostgreSQL schema holding ``KeptRows``' copies (the scratch database goes with them).
+KEPT_SCHEMA = "kept_rows"
+
+
+def keep_rows(session: Session, names: Iterable[str]) -> KeptRows:
+    """The rows of the tables ``names`` as they are now, for ``KeptRows.put_back``."""
+    return KeptRows(session, names)
 
 
 # --- the clean-up ------------------------------------------------------------------------

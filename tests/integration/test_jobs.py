@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 
 from licensing import clock
 from licensing.audit.models import AuditEntry
+from licensing.auth.demo import ensure_demo_departments
 from licensing.auth.models import Role
 from licensing.calendar import services as calendar
 from licensing.calendar.models import CalendarRecomputeEvent
@@ -27,6 +28,7 @@ from licensing.jobs.registry import every, get_job, job, unregister
 from licensing.notifications.models import Notification
 from licensing.supervision.models import TaskStatus, VerificationTask
 from licensing.supplements.models import SupplementObligation, SupplementStatus
+from tests import dbclean
 from tests.case_factories import applicant, published_item, synced_calendar
 from tests.factories import create_test_user
 from tests.integration.test_calendar import TEST_NOTICE_2027
@@ -51,8 +53,19 @@ def run(name: str, day: str, hour: int = 9) -> JobRun:
 
 @pytest.fixture
 def people(wipe_all, session):
-    """The staff, on a calendar synced on ``CALENDAR_TODAY`` from an empty database."""
+    """The staff, on a calendar synced on ``CALENDAR_TODAY`` from an empty database.
+
+    Built once per database, then replayed (``tests.dbclean.replayed_world``): the build
+    starts on an empty database, so the departments are its own rows here, not the kept
+    reference data, and their audit entries come between the calendar's and the staff's.
+    """
+    return dbclean.replayed_world(session, ("jobs: people", CALENDAR_TODAY), _people)
+
+
+def _people() -> dict:
     synced_calendar(CALENDAR_TODAY)  # what ``calendar.sync_official_data`` writes, committed
+    ensure_demo_departments()
+    db.session.commit()
     return {
         "clerk": create_test_user(Role.clerk),
         "approver": create_test_user(Role.approver),

@@ -15,19 +15,36 @@ from licensing.supervision import services
 from licensing.supervision.models import ACTIVE_TASK_STATES, Outcome, VerificationTask
 from licensing.supervision.services import InboxCursor, InboxFilters
 from tests.factories import create_test_user, login_as
-from tests.integration.test_supervision_support import (  # noqa: F401 (fixtures)
+from tests.integration.test_supervision_support import (
     TODAY,
+    World,
     licensed,
-    world_fixture,
+    replayed_on_world,
 )
 
 CHECKED_ON = date(2026, 3, 9)
 
 
 @pytest.fixture
-def tasks(world) -> list[VerificationTask]:
+def built(session) -> tuple[World, list[VerificationTask]]:
+    """The staff and eight tasks, built once per database and then replayed."""
+    return replayed_on_world(session, "read paths: eight tasks", _eight_tasks)
+
+
+@pytest.fixture
+def world(built) -> World:
+    """The staff who made the tasks (the clock at ``TODAY``)."""
+    return built[0]
+
+
+@pytest.fixture
+def tasks(built) -> list[VerificationTask]:
     """Eight tasks: open (two decision dates), checked (one overdue), in breach, being rectified
     (two due dates), closed."""
+    return built[1]
+
+
+def _eight_tasks(world: World) -> tuple[World, list[VerificationTask]]:
     made = []
     for i, decided_on in enumerate([date(2026, 3, 2), date(2026, 1, 5), date(2026, 3, 2),
                                     date(2026, 2, 2), date(2026, 3, 2), date(2026, 3, 2),
@@ -51,7 +68,7 @@ def tasks(world) -> list[VerificationTask]:
                                               "现场勘验（审批后实施）": "not_applicable"})
         db.session.commit()
         made.append(task)
-    return made
+    return world, made
 
 
 def _expected(tasks, statuses=None) -> list[int]:

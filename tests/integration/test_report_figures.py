@@ -65,10 +65,7 @@ from tests.case_factories import applicant, published_item
 from tests.credit_fake_platform import credit_record
 from tests.factories import create_test_user
 from tests.integration.test_revocation import _revoke
-from tests.integration.test_supervision_support import (  # noqa: F401 (fixture)
-    COMMIT_MODES,
-    world_fixture,
-)
+from tests.integration.test_supervision_support import COMMIT_MODES, replayed_on_world
 
 OCTOBER = Period(2026, 10)
 
@@ -289,10 +286,16 @@ class Scenario:
         db.session.commit()
 
 
-@pytest.fixture
-def scenario(world):
+def _october(world) -> Scenario:
     s = Scenario(world)
     s.build_until_october_end()
+    return s
+
+
+@pytest.fixture
+def scenario(session):
+    """The October of the module docstring: built once per database, then replayed."""
+    s = replayed_on_world(session, "report figures: October", _october)
     t = s.t
     # the dates the scenario relies on
     assert t["T1"].verification_due_on == d(10, 21)

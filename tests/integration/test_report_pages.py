@@ -24,10 +24,7 @@ from licensing.reports.services import build_monthly_report, finalise_report, sa
 from licensing.supervision import services as supervision
 from licensing.supervision.models import Outcome
 from tests.factories import create_test_user, login_as
-from tests.integration.test_supervision_support import (  # noqa: F401 (fixture)
-    licensed,
-    world_fixture,
-)
+from tests.integration.test_supervision_support import licensed, replayed_on_world
 
 OCTOBER = Period(2026, 10)
 
@@ -37,12 +34,17 @@ def at(day: date, hour: int = 10) -> None:
 
 
 @pytest.fixture
-def month(world):
+def month(session):
     """October 2026: three licences supervised by 市卫生健康局, one by 市市场监督管理局.
 
     Due in October: two of 市卫生健康局 (one checked on time, one never checked) and one of
-    市市场监督管理局 (checked on time, nonconform).
+    市市场监督管理局 (checked on time, nonconform). Built once per database, then replayed;
+    the clock at 2026-11-21 10:00.
     """
+    return replayed_on_world(session, "report pages: October", _october)
+
+
+def _october(world):
     at(date(2026, 8, 3))
     tasks = []
     # due 10-30 (checked 10-20), 10-23 (never checked), 11-03; and 10-30 (checked 10-20)

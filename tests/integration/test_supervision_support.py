@@ -7,9 +7,11 @@ its application, licence and verification task.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from itertools import count
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import select
@@ -24,14 +26,16 @@ from licensing.credit.models import OutboxMessage
 from licensing.extensions import db
 from licensing.notifications.models import Notification
 from licensing.supervision.models import VerificationTask
+from tests import dbclean
 from tests.case_factories import applicant, calendar_loaded, published_item
-from tests.factories import create_test_user
+from tests.factories import create_test_user, departments
 
 COMMIT_MODES = {"M1": None, "M2": "supplement", "M3": "substitute", "M4": "exempt_review"}
 #: "Today" in these tests: Tuesday 10 March 2026, 10:00 in Beijing.
 TODAY = date(2026, 3, 10)
 DECIDED_ON = date(2026, 3, 2)
 _seed = count(5000)
+_T = TypeVar("_T")
 
 
 def freeze_on(day: date, hour: int = 10) -> None:
@@ -56,8 +60,13 @@ class World:
 def world_fixture(session) -> World:
     """Calendar loaded, one user per role, the clock at ``TODAY``."""
     calendar_loaded()
+    return staff()
+
+
+def staff() -> World:
+    """One user per role, committed, with the clock at ``TODAY`` (the calendar loaded before)."""
     freeze_on(TODAY)
-    staff = World(
+    return World(
         clerk=create_test_user(Role.clerk),
         approver=create_test_user(Role.approver),
         inspector=create_test_user(Role.inspector, "wsjkj"),
@@ -66,7 +75,20 @@ def world_fixture(session) -> World:
         other_inspector=create_test_user(Role.inspector, "scjgj"),
         other_head=create_test_user(Role.head, "scjgj"),
     )
-    return staff
+
+
+def replayed_on_world(session, key: Hashable, build: Callable[[World], _T]) -> _T:
+    """``build(world)`` on a new ``world``, built once per database and then replayed.
+
+    Ask for it instead of ``world`` (which writes the staff before the build could start on
+    empty tables): the staff and what ``build`` makes on it are one replayed build
+    (``tests.dbclean.replayed_world``), their audit entries one chain. ``key`` names the
+    build; the reference data it runs on is added to it.
+    """
+    calendar_loaded()
+    departments()
+    full_key = (key, dbclean.reference_state(session))
+    return dbclean.replayed_world(session, full_key, lambda: build(staff()))
 
 
 def licensed(world: World, *, decided_on: date = DECIDED_ON, version=None, who=None,
