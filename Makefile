@@ -36,7 +36,7 @@ run: demo
 ## The whole suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
 ## Three test processes on two cores (pytest-xdist): a test waits on PostgreSQL and Chromium often
 ## enough that a third keeps both cores busy. PYTEST_ARGS="-n 0 -x" runs in one process, stopping early.
-PYTEST_ARGS ?= -n 3 --dist loadgroup
+PYTEST_ARGS ?= -n 3 --dist loadgroup --no-loadscope-reorder
 test: install-dev
 	$(BIN)/python -m tests.e2e.check_browser
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -130,11 +130,10 @@ def pytest_generate_tests(metafunc):
 #: Tests kept together on one test process under ``--dist loadgroup`` (the Makefile's
 #: default), a group per module or per test: a browser module's tests share their
 #: process's Chromium and live server (each process that runs browser tests starts its own),
-#: and each run of the API fuzz test, the longest single tests, is a group of its own so
-#: that the two start at once on two processes instead of one after the other. A module
-#: whose tests share a world replayed by ``tests.dbclean.replayed_world`` stays on one
-#: process too, so its world is built for real once per database, not once per process.
-#: pytest-xdist hands out the biggest groups first, so the processes end together.
+#: and each run of the API fuzz test, the longest single tests, is a group of its own, so
+#: that the two can run at once on two processes. A module whose tests share a world
+#: replayed by ``tests.dbclean.replayed_world`` stays on one process too, so its world is
+#: built for real once per database, not once per process.
 XDIST_GROUPS = {
     "tests/e2e/": "module",
     "tests/integration/test_openapi_fuzz.py": "test",
@@ -143,6 +142,29 @@ XDIST_GROUPS = {
     "tests/integration/test_read_paths.py": "module",
     "tests/integration/test_jobs.py": "module",
 }
+
+
+#: Handed out first, in this order (``LONGEST_FIRST``), so that no long test starts last and
+#: keeps one process busy after the others are done. pytest-xdist would order the groups by
+#: their number of tests, not their time; the Makefile turns that off
+#: (``--no-loadscope-reorder``) and the processes take the work in collection order.
+LONGEST_FIRST = (
+    "tests/integration/test_openapi_fuzz.py",
+    "tests/e2e/",
+    "tests/integration/test_jobs_scheduler.py",
+    "tests/integration/test_report_figures.py",
+    "tests/integration/test_calendar.py",
+    "tests/integration/test_jobs.py",
+    "tests/integration/test_report_pages.py",
+    "tests/integration/test_read_paths.py",
+)
+
+
+def _rank(path: str) -> int:
+    for rank, prefix in enumerate(LONGEST_FIRST):
+        if path.startswith(prefix):
+            return rank
+    return len(LONGEST_FIRST)
 
 
 def _xdist_group(path: str, item) -> str | None:
@@ -166,6 +188,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(group))
     result = yield
     _groups_in_node_ids(config, items)
+    if getattr(config.option, "loadgroup", False) and not _option_dates(config):
+        # stable: pytest's own order (by fixture scope) holds within a rank
+        items.sort(key=lambda item: _rank(_relative(item.fspath)))
     return result
 
 
