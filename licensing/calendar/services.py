@@ -95,7 +95,24 @@ __all__ = [
 # -- reading ---------------------------------------------------------------------------------
 
 _cache_lock = threading.Lock()
-_cached: tuple[str, WorkingCalendar] | None = None
+#: Calendars built, by the token of their version, the most recent last: one per database
+#: this process reads (a web worker has one; the test suite and the benches have two).
+_cached: dict[str, WorkingCalendar] = {}
+_CACHE_SIZE = 4
+
+
+def _remember(token: str, calendar: WorkingCalendar) -> None:
+    with _cache_lock:
+        _cached.pop(token, None)
+        _cached[token] = calendar
+        while len(_cached) > _CACHE_SIZE:
+            del _cached[next(iter(_cached))]
+
+
+def forget_calendars() -> None:
+    """Drop the built calendars: the next read rebuilds from the database."""
+    with _cache_lock:
+        _cached.clear()
 
 
 _SESSION_KEY = "calendar_version_row"
@@ -136,17 +153,14 @@ def get_calendar() -> WorkingCalendar:
     Raises ``CalendarNotLoaded`` when the database holds no calendar data: deadlines are
     never computed from a guess.
     """
-    global _cached
     row = _version_row()
     if row is None:
         raise CalendarNotLoaded()
     version, token = row
-    cached = _cached
-    if cached is not None and cached[0] == token:
-        return cached[1]
-    with _cache_lock:
+    calendar = _cached.get(token)
+    if calendar is None:
         calendar = _load_calendar(version)
-        _cached = (token, calendar)
+        _remember(token, calendar)
     return calendar
 
 
@@ -624,7 +638,6 @@ def _apply(
     plan: CalendarChangePlan, *, expected_version: int | None = None
 ) -> CalendarVersion | None:
     """Write a plan: version, notices, years, days, moved deadlines with audit and events."""
-    global _cached
     db.session.info.pop(_SESSION_KEY, None)
     if plan.is_empty:
         return None
@@ -747,7 +760,7 @@ def _apply(
     record_audit(action, object_type="calendar_version", object_id=new_version,
                  changes=audit_changes)
     db.session.flush()
-    _cached = (version.token, plan.calendar)
+    _remember(version.token, plan.calendar)
     db.session.info.pop(_SESSION_KEY, None)
     return version
 

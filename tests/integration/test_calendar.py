@@ -292,7 +292,7 @@ def test_cached_calendar_follows_the_version(synced, session):
     first = services.get_calendar()
     assert services.get_calendar() is first
     _import_2027(session)
-    services._cached = None  # as another process would see it: rebuilt from the database
+    services.forget_calendars()  # as another process would see it: rebuilt from the database
     second = services.get_calendar()
     assert second.version == 2 and second is not first
     assert second.day(D("2027-02-20")).is_working
