@@ -14,8 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, func, literal, select, update
+from sqlalchemy import bindparam, func, literal, select, text, update
 from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.elements import BindParameter
 
 from licensing.auth.models import Department, Role, User
 from licensing.clock import utcnow
@@ -128,15 +129,29 @@ def _check_link(link: str | None) -> None:
 
 def recipients(roles: Iterable[Role], department: Department | int | None = None) -> list[User]:
     """Return the active users of these roles: of one department, or city-wide if ``None``."""
-    return list(db.session.scalars(_recipients_stmt(roles, department)))
+    where, params = _recipient_rule(department is not None)
+    stmt = select(User).where(text(where).bindparams(*params)).order_by(User.id)
+    return list(db.session.scalars(stmt, _recipient_values(roles, department)))
 
 
-def _recipients_stmt(roles: Iterable[Role], department: Department | int | None) -> Select:
-    stmt = select(User).where(User.active.is_(True), User.role.in_(list(roles)))
+def _recipient_rule(department: bool) -> tuple[str, list[BindParameter]]:
+    """Who receives a notice to ``:roles`` (of ``:department_id``): the one rule, as SQL text
+    (``recipients`` reads by it, ``notify_department`` inserts from it), and its parameters."""
+    users = User.__table__.c
+    where = "users.active = :active AND users.role IN :roles"
+    params = [bindparam("active", type_=users.active.type),
+              bindparam("roles", expanding=True, type_=users.role.type)]
+    if department:
+        where += " AND users.department_id = :department_id"
+        params.append(bindparam("department_id", type_=users.department_id.type))
+    return where, params
+
+
+def _recipient_values(roles: Iterable[Role], department: Department | int | None) -> dict:
+    values: dict = {"active": True, "roles": list(roles)}
     if department is not None:
-        department_id = department if isinstance(department, int) else department.id
-        stmt = stmt.where(User.department_id == department_id)
-    return stmt.order_by(User.id)
+        values["department_id"] = department if isinstance(department, int) else department.id
+    return values
 
 
 def notify_users(users: Iterable[User], kind: str, title: str, body: str, link: str | None,
@@ -163,11 +178,9 @@ def notify_department(department: Department | int | None, roles: Iterable[Role]
         "kind": kind, "title": title, "body": body, "link": link, "object_type": object_type,
         "object_id": str(object_id) if object_id is not None else None,
         "dedup_key": stored_dedup_key(dedup_key, due_on), "due_on": due_on,
-        "created_dt": utcnow(), "active": True, "roles": list(roles)})
-    if department is None:
-        return list(db.session.scalars(_NOTIFY_CITY, values))
-    values["department_id"] = department if isinstance(department, int) else department.id
-    return list(db.session.scalars(_NOTIFY_DEPARTMENT, values))
+        "created_dt": utcnow(), **_recipient_values(roles, department)})
+    stmt = _NOTIFY_CITY if department is None else _NOTIFY_DEPARTMENT
+    return list(db.session.scalars(stmt, values))
 
 
 def _notify_from_users(department: bool):
@@ -178,19 +191,13 @@ def _notify_from_users(department: bool):
     """
     table = Notification.__table__
     given = [*INSERT_COLUMNS[1:], *(c.name for c in python_defaults(table, INSERT_COLUMNS))]
-    where = "users.active = :active AND users.role IN :roles" + (
-        " AND users.department_id = :department_id" if department else "")
+    where, params = _recipient_rule(department)
     # Column names of the model and parameters only: nothing of a request is spliced in.
     source = (f"SELECT users.id, {', '.join(':' + name for name in given)} "  # noqa: S608
               f"FROM users WHERE {where} ORDER BY users.id")
-    users = User.__table__.c
     return select(Notification).from_statement(text_insert(
         table, INSERT_COLUMNS, source=source,
-        tail="ON CONFLICT (user_id, dedup_key) DO NOTHING",
-        params=[bindparam("active", type_=users.active.type),
-                bindparam("roles", expanding=True, type_=users.role.type),
-                *([bindparam("department_id", type_=users.department_id.type)]
-                  if department else [])]))
+        tail="ON CONFLICT (user_id, dedup_key) DO NOTHING", params=params))
 
 
 _NOTIFY_DEPARTMENT = _notify_from_users(department=True)
