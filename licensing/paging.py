@@ -13,14 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask import request
 from sqlalchemy import and_, or_
 from sqlalchemy.sql import Select
 
 from licensing.extensions import db
 from licensing.types import UTCDateTime
-from licensing.url_ints import parse_id
+from licensing.url_ints import bounded_int, parse_id
 
 PAGE_SIZE = 50
+
+
+def requested_page() -> int:
+    """The list page a request asks for by number (``?page=``, from 1; anything else is 1)."""
+    return max(request.args.get("page", 1, type=bounded_int), 1)
 
 
 @dataclass(frozen=True)

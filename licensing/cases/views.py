@@ -63,6 +63,7 @@ from licensing.catalogue.models import ItemVersion
 from licensing.catalogue.services import guide_versions, item_rules_dict
 from licensing.errors import DomainError
 from licensing.extensions import db
+from licensing.paging import requested_page
 from licensing.uploads import StoredUpload, discard, store_upload, stored_path
 from licensing.url_ints import bounded_int
 
@@ -98,7 +99,7 @@ def list_applications():
         q=(request.args.get("q") or "").strip(),
         status=request.args.get("status") or "",
         track=request.args.get("track") or "",
-        page=max(request.args.get("page", 1, type=bounded_int), 1),
+        page=requested_page(),
         after=request.args.get("after", type=bounded_int),
         before=request.args.get("before", type=bounded_int),
     )

@@ -51,14 +51,13 @@ from licensing.enforcement.models import (
 )
 from licensing.errors import Conflict, DomainError
 from licensing.extensions import db
-from licensing.paging import key_page
+from licensing.paging import key_page, requested_page
 from licensing.supervision.models import Outcome, VerificationTask
 from licensing.supervision.services import action_label as _task_action_label
 from licensing.supervision.services import results_for_approval
 from licensing.supervision.views import register_task_context
 from licensing.supplements import services as supplements
 from licensing.supplements.views import register_supplement_context
-from licensing.url_ints import bounded_int
 
 bp = Blueprint("revocation", __name__)
 
@@ -101,11 +100,6 @@ def _flash_error(exc: DomainError) -> None:
 # --- results pushed by the supervisory departments ------------------------------------------
 
 
-def _page() -> int:
-    """``?page=`` of an old link (the lists now page by key, ``?after=``)."""
-    return max(request.args.get("page", 1, type=bounded_int), 1)
-
-
 @bp.route("/approvals/results")
 @roles_required(Role.approver, Role.reform_office)
 def results():
@@ -121,7 +115,7 @@ def results():
         joinedload(VerificationTask.licence).joinedload(Licence.applicant),
         joinedload(VerificationTask.supervisory_department),
     ), VerificationTask.pushed_dt, VerificationTask.id, descending=True,
-        after=request.args.get("after"), page=_page())
+        after=request.args.get("after"), page=requested_page())
     return render_template("revocation/results.html", tasks=listed.rows, listed=listed,
                            outcome=outcome, late=request.args.get("late") == "1",
                            outcomes=list(Outcome), mask_code=mask_code)
@@ -142,7 +136,7 @@ def cases():
         stmt = stmt.where(RevocationCase.status == RevocationStatus(status))
     stmt = stmt.options(joinedload(RevocationCase.licence).joinedload(Licence.applicant))
     listed = key_page(stmt, RevocationCase.requested_dt, RevocationCase.id, descending=True,
-                      after=request.args.get("after"), page=_page())
+                      after=request.args.get("after"), page=requested_page())
     return render_template("revocation/list.html", cases=listed.rows, listed=listed,
                            status=status, statuses=list(RevocationStatus), mask_code=mask_code)
 
@@ -305,7 +299,7 @@ def breaches():
         stmt = stmt.where(BreachCase.status == BreachStatus(status))
     stmt = stmt.options(joinedload(BreachCase.licence).joinedload(Licence.applicant))
     listed = key_page(stmt, BreachCase.opened_dt, BreachCase.id, descending=True,
-                      after=request.args.get("after"), page=_page())
+                      after=request.args.get("after"), page=requested_page())
     return render_template("enforcement/breaches.html", rows=listed.rows, listed=listed,
                            status=status, statuses=list(BreachStatus),
                            can_open=current_user.role in BREACH_WORKERS)

@@ -30,6 +30,7 @@ from licensing.cases.views import register_case_context
 from licensing.clock import local_today
 from licensing.errors import Conflict, DomainError
 from licensing.extensions import db
+from licensing.paging import requested_page
 from licensing.supervision import sampling, services
 from licensing.supervision.errors import EvidenceNotFound
 from licensing.supervision.forms import (
@@ -111,7 +112,7 @@ def inbox():
     )
     # paged by key (``after``, the last row's due date and id); ``page`` from old links
     after = services.InboxCursor.parse(request.args.get("after"))
-    page = max(request.args.get("page", 1, type=bounded_int), 1)
+    page = requested_page()
     tasks, following = services.inbox_rows(current_user, filters, today, limit=50,
                                             offset=(page - 1) * 50, after=after)
     limit = services.due_soon_limit(today)

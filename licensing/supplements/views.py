@@ -13,6 +13,7 @@ from licensing.auth.models import Role
 from licensing.auth.navigation import register_nav
 from licensing.errors import Conflict, DomainError
 from licensing.extensions import db
+from licensing.paging import requested_page
 from licensing.supplements import services as supplements
 from licensing.supplements.forms import HandInForm, ReviewForm
 from licensing.supplements.models import (
@@ -21,7 +22,6 @@ from licensing.supplements.models import (
     SupplementSubmission,
 )
 from licensing.uploads import stored_path
-from licensing.url_ints import bounded_int
 
 bp = Blueprint("supplements", __name__)
 
@@ -59,7 +59,7 @@ def supplement_list():
     status = request.args.get("status", default)
     if status in SupplementStatus.__members__:
         stmt = stmt.where(SupplementObligation.status == SupplementStatus(status))
-    page = max(request.args.get("page", 1, type=bounded_int), 1)
+    page = requested_page()
     rows = db.session.scalars(stmt.order_by(SupplementObligation.supplement_due_on,
                                             SupplementObligation.id)
                               .limit(50).offset((page - 1) * 50)).all()
