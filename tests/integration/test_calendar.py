@@ -299,6 +299,17 @@ def test_cached_calendar_follows_the_version(synced, session):
     assert second.day(D("2027-02-20")).notice == "测试〔2026〕1号"
 
 
+def test_each_database_keeps_its_built_calendar(synced, session):
+    """A process reading two databases (the suite, a bench) keeps a calendar for each: the
+    other's does not evict this one's, so a decision does not rebuild it from the rows."""
+    first = services.get_calendar()
+    services._remember("another-database-token", services._load_calendar(1))
+    assert services.get_calendar() is first
+    for n in range(services._CACHE_SIZE):  # the oldest goes once the cache is full
+        services._remember(f"token-{n}", first)
+    assert services.get_calendar() is not first
+
+
 # -- commands ----------------------------------------------------------------------------------
 
 
