@@ -10,6 +10,12 @@ with its own clerk's and approver's bearer token), the bare app with its one req
 project's pairs per second over the bare app's requests per second is the ratio issue 18 sets
 at >= 0.5. Afterwards the licence numbers are checked gapless and unique (bench/load.py).
 
+After each pair drive and bare drive, the project's cheapest authenticated request is driven
+the same way: ``GET /applications/{id}`` of one case, by a clerk's bearer token (the token
+lookup, the case, its answer; ``read_statements``). Its rate over the bare app's
+(``read_over_bare``, on the detail line) is a floor: a pair is two requests that each do more
+than this read, so the pair ratio cannot exceed half of it.
+
 ``statements_per_pair`` is measured, not assumed: before the servers start, one warm pair runs
 in-process through the same API, counted at the DBAPI cursor (``tests/statements.py``).
 
@@ -68,19 +74,21 @@ def _body(commitments: list[dict], seed: int) -> dict:
             "commitments": commitments, "signature": {"signer_name": "压测签署人"}}
 
 
+def _bearer(client, username: str) -> str:
+    """A fresh bearer token for ``username``, over HTTP."""
+    response = client.post(f"{API}/tokens", headers=_basic(username))
+    if response.status_code != 201:
+        raise RuntimeError(f"token for {username}: {response.status_code}")
+    return response.json()["token"]
+
+
 class Pair:
     """One client of the project: a clerk submits, an approver decides, over bearer tokens."""
 
     def __init__(self, client, index: int, commitments: list[dict]):
         self.client, self.index, self.commitments, self.seq = client, index, commitments, 0
-        self.clerk = self._token(f"load-clerk-{index}")
-        self.approver = self._token(f"load-approver-{index}")
-
-    def _token(self, username: str) -> str:
-        response = self.client.post(f"{API}/tokens", headers=_basic(username))
-        if response.status_code != 201:
-            raise RuntimeError(f"token for {username}: {response.status_code}")
-        return response.json()["token"]
+        self.clerk = _bearer(client, f"load-clerk-{index}")
+        self.approver = _bearer(client, f"load-approver-{index}")
 
     def run(self, seeds) -> tuple[float, float]:
         """One submit and its decision; return both latencies in milliseconds."""
@@ -164,8 +172,12 @@ def _drive(clients: int, seconds: float, make_worker) -> Run:
     return run
 
 
-def _statements_per_pair(app, commitments: list[dict], index: int) -> tuple[int, int]:
-    """Submit and decide one warm pair in-process; count each request's statements."""
+def _statements_per_pair(app, commitments: list[dict], index: int) -> tuple[int, int, int, int]:
+    """Submit and decide one warm pair in-process; count each request's statements.
+
+    Returns the submit's and the decision's counts, the case's id and the statements of one
+    authenticated read of it (``GET /applications/{id}``, the floor below).
+    """
     from licensing.extensions import db
     from tests.statements import count_statements
 
@@ -174,7 +186,7 @@ def _statements_per_pair(app, commitments: list[dict], index: int) -> tuple[int,
     for username in (f"load-clerk-{index}", f"load-approver-{index}"):
         tokens.append(client.post(f"{API}/tokens", headers=_basic(username)).json["token"])
     clerk, approver = ({"Authorization": f"Bearer {t}"} for t in tokens)
-    counts = (0, 0)
+    counts = (0, 0, 0, 0)
     with app.app_context():
         for seed in (990_001, 990_002):  # the first warms the process, the second is counted
             with count_statements(db.engine) as submit:
@@ -185,7 +197,10 @@ def _statements_per_pair(app, commitments: list[dict], index: int) -> tuple[int,
                 decided = client.post(f"{API}/applications/{created.json['id']}/decision",
                                       json={"outcome": "approve"}, headers=approver)
             assert decided.status_code == 200, decided.json
-            counts = (submit.count, decision.count)
+            with count_statements(db.engine) as read:
+                shown = client.get(f"{API}/applications/{created.json['id']}", headers=clerk)
+            assert shown.status_code == 200, shown.json
+            counts = (submit.count, decision.count, created.json["id"], read.count)
         db.engine.dispose()
     return counts
 
@@ -223,7 +238,8 @@ def main() -> str:
     bare_app.prepare(url)
     with app.test_client() as client:
         commitments = _commitments(client.get(f"{API}/items/{ITEM}").json)
-    submit_count, decision_count = _statements_per_pair(app, commitments, max(args.clients))
+    submit_count, decision_count, case_id, read_count = _statements_per_pair(
+        app, commitments, max(args.clients))
 
     project_port, bare_port = _free_port(), _free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "http-" + "k" * 40,
@@ -262,11 +278,25 @@ def main() -> str:
                 return (time.perf_counter() - t0) * 1000, 0.0
             return step
 
+        def floor_worker(http, index):
+            # The project's cheapest authenticated request: one case read by its clerk.
+            http.base_url = project
+            headers = {"Authorization": f"Bearer {_bearer(http, f'load-clerk-{index}')}"}
+
+            def step():
+                t0 = time.perf_counter()
+                response = http.get(f"{API}/applications/{case_id}", headers=headers)
+                if response.status_code != 200:
+                    raise RuntimeError(f"read: {response.status_code}")
+                return (time.perf_counter() - t0) * 1000, 0.0
+            return step
+
         results = []
         for clients in args.clients:
             pairs = _drive(clients, args.seconds, project_worker)
             reference = _drive(clients, args.seconds, bare_worker)
-            results.append((clients, pairs, reference))
+            floor = _drive(clients, args.seconds, floor_worker)
+            results.append((clients, pairs, reference, floor))
     finally:
         for server in servers:
             os.killpg(server.pid, signal.SIGTERM)
@@ -274,9 +304,10 @@ def main() -> str:
     licences, duplicates, missing = _check(app)
     drop_scratch(app)
 
-    for clients, pairs, reference in results:
-        if pairs.errors or reference.errors:
-            print(f"clients={clients} first errors:", *(pairs.errors + reference.errors)[:5],
+    for clients, pairs, reference, floor in results:
+        errors = pairs.errors + reference.errors + floor.errors
+        if errors:
+            print(f"clients={clients} first errors:", *errors[:5],
                   sep="\n  ", file=sys.stderr)
         lines.append(
             f"pairs_per_s={pairs.rate:.1f} bare_per_s={reference.rate:.1f} "
@@ -286,7 +317,10 @@ def main() -> str:
         print(f"clients={clients} workers={args.workers} seconds={args.seconds:g} "
               f"pair_errors={len(pairs.errors)} bare_errors={len(reference.errors)} "
               f"bare_p95_ms={_p95(reference.first):.0f} submit_statements={submit_count} "
-              f"decision_statements={decision_count} | {lines[-1]}")
+              f"decision_statements={decision_count} read_statements={read_count} "
+              f"read_per_s={floor.rate:.1f} read_p95_ms={_p95(floor.first):.0f} "
+              f"read_over_bare={floor.rate / reference.rate if reference.rate else 0:.2f} "
+              f"| {lines[-1]}")
     print(f"licences={licences} duplicates={duplicates} missing={missing} "
           f"db={described.split()[0]}")
     return lines[0]

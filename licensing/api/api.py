@@ -42,7 +42,12 @@ from licensing.calendar import services as calendar
 from licensing.cases import licences
 from licensing.cases.errors import ApplicationNotFound
 from licensing.cases.models import Application, Decision, Licence, Purpose
-from licensing.cases.queries import decision_graph, load_application, visible_applications
+from licensing.cases.queries import (
+    answer_graph,
+    decision_graph,
+    load_application,
+    visible_applications,
+)
 from licensing.cases.services import decide as decide_application
 from licensing.cases.views import INTAKE, VIEWERS
 from licensing.catalogue import services as catalogue
@@ -246,7 +251,8 @@ def create_application(body: schemas.ApplicationIn):
 @roles_required(*VIEWERS)
 def get_application(application_id: str):
     """Where an application stands, with its decision, licence, task and supplements."""
-    return 200, present.application(load_application(application_id, _user()))
+    return 200, present.application(load_application(application_id, _user(),
+                                                      options=answer_graph()))
 
 
 @routes.operation("POST", "/applications/{application_id}/decision",

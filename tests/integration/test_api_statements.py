@@ -94,3 +94,28 @@ def test_the_answer_built_in_memory_is_the_answer_read_back(api, world):  # noqa
     db.session.expire_all()
     assert api.get(f"/applications/{created.json['id']}",
                    token=approver_token).json == decided.json
+
+
+#: ``GET /api/v1/applications/{id}`` of an approved case: the token, the application with
+#: its one-to-one graph, the item's materials, the supplements, the task. 10 before the
+#: answer's graph was read with loader options (one lazy load per relationship).
+READ_BUDGET = 5
+
+
+def test_reading_a_decided_application_is_one_statement_per_kind_of_row(api, world):  # noqa: F811
+    _, users = world
+    clerk_token = api.token(users[Role.clerk])
+    approver_token = api.token(users[Role.approver])
+    created = api.post("/applications", token=clerk_token, json=commitment_body(seed=4),
+                       headers=key())
+    assert api.post(f"/applications/{created.json['id']}/decision", token=approver_token,
+                    json={"outcome": "approve"}).status_code == 200
+    db.session.expire_all()
+
+    with count_statements(db.engine) as read:
+        shown = api.get(f"/applications/{created.json['id']}", token=clerk_token)
+    assert shown.status_code == 200, shown.json
+    assert shown.json["licence"]["number"] and shown.json["task"]["id"]
+    assert [s["material_code"] for s in shown.json["supplements"]] == ["M2"]
+    assert len(shown.json["materials"]) == 4
+    assert read.count <= READ_BUDGET, read.text()
