@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -35,6 +36,7 @@ from licensing.extensions import db
 from licensing.types import UTCDateTime
 
 DEDUP_KEY_MAX = 200
+_UNREAD = text("read_dt IS NULL")
 
 
 class Notification(db.Model):
@@ -43,8 +45,13 @@ class Notification(db.Model):
     __tablename__ = "notifications"
     __table_args__ = (
         UniqueConstraint("user_id", "dedup_key", name="uq_notifications_user_dedup"),
-        # The unread count in the header of every page, and the inbox listing.
-        Index("ix_notifications_user_unread", "user_id", "read_dt"),
+        # The inbox, newest first, continued by key (``licensing.paging``): all of a user's
+        # notices, and the unread ones alone, so a user who has read nearly everything does
+        # not walk the read ones to fill a page. The second also counts the unread in the
+        # header of every page.
+        Index("ix_notifications_user_created", "user_id", "created_dt", "id"),
+        Index("ix_notifications_user_unread_created", "user_id", "created_dt", "id",
+              postgresql_where=_UNREAD, sqlite_where=_UNREAD),
         Index("ix_notifications_external_pending", "external_pending"),
     )
 

@@ -23,7 +23,7 @@ from licensing.clock import utcnow
 from licensing.errors import NotFound
 from licensing.extensions import conflict_insert, db, python_defaults, text_insert, with_defaults
 from licensing.notifications.models import DEDUP_KEY_MAX, Notification
-from licensing.url_ints import parse_id
+from licensing.paging import key_page
 
 #: Columns a set-based insert (``insert_notifications_from``) must select, by label.
 INSERT_COLUMNS = ("user_id", "kind", "title", "body", "link", "object_type", "object_id",
@@ -238,29 +238,30 @@ def unread_count(user: User) -> int:
 
 @dataclass(frozen=True)
 class InboxPage:
-    """One page of a user's inbox, newest first."""
+    """One page of a user's inbox, newest first, and the cursor of the next."""
 
     items: Sequence[Notification]
-    page: int
-    pages: int
-    total: int
+    #: ``?after=`` of the next page (``licensing.paging``), None on the last.
+    next_after: str | None
+    #: Whether this is the top of the list.
+    first: bool
     unread: int
 
 
-def inbox(user: User, *, unread_only: bool = False, page: int = 1,
+def inbox(user: User, *, unread_only: bool = False, after: str | None = None, page: int = 1,
           per_page: int = INBOX_PAGE_SIZE) -> InboxPage:
-    """Return one page of the user's notifications, newest first."""
+    """Return one page of the user's notifications, newest first.
+
+    The page continues after the cursor ``after`` (the previous page's last notice), by the
+    inbox's indexes however deep; without one, ``page`` counts pages from the top (old
+    links). Nothing counts the whole list: a deep inbox costs what its page costs.
+    """
     base = select(Notification).where(Notification.user_id == user.id)
     if unread_only:
         base = base.where(Notification.read_dt.is_(None))
-    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    items = db.session.scalars(
-        base.order_by(Notification.created_dt.desc(), Notification.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return InboxPage(items, page, pages, total, unread_count(user))
+    listed = key_page(base, Notification.created_dt, Notification.id, descending=True,
+                      after=after, page=page, size=per_page)
+    return InboxPage(listed.rows, listed.next_after, listed.first, unread_count(user))
 
 
 def get_own(user: User, notification_id: int) -> Notification:
@@ -290,8 +291,3 @@ def mark_all_read(user: User) -> int:
     )
     db.session.expire_all()
     return result.rowcount or 0
-
-
-def page_number(raw: str | None) -> int:
-    """Parse a page number from a query string (1 when missing or wrong)."""
-    return parse_id(raw) or 1

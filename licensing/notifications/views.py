@@ -9,6 +9,7 @@ from licensing.auth.access import roles_required
 from licensing.auth.models import Role
 from licensing.notifications import services
 from licensing.notifications.services import kind_label
+from licensing.paging import requested_page
 
 bp = Blueprint("notifications", __name__)
 
@@ -31,10 +32,14 @@ def _unread_notifications():
 @bp.route("/notifications")
 @roles_required(*ALL_ROLES)
 def inbox():
-    """List the user's notifications, newest first (``?unread=1`` for unread only)."""
+    """List the user's notifications, newest first (``?unread=1`` for unread only).
+
+    ``?after=`` continues after a notice (the next page's link); ``?page=`` still counts
+    pages from the top.
+    """
     unread_only = request.args.get("unread") == "1"
     page = services.inbox(current_user, unread_only=unread_only,
-                          page=services.page_number(request.args.get("page")))
+                          after=request.args.get("after"), page=requested_page())
     return render_template("notifications/inbox.html", page=page, unread_only=unread_only)
 
 

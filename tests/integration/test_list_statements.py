@@ -1,8 +1,9 @@
 """No list page sends a statement per row: its statement count does not grow with its rows.
 
 Every list page (the inboxes, the case list, the task API, the results, breach, revocation and
-supplement lists, the register, the home pages) is rendered with 3 cases behind it and again
-with 30, in all the states a task goes through; the number of statements must be the same.
+supplement lists, the notification inbox, the register, the home pages) is rendered with 3
+cases behind it and again with 30, in all the states a task goes through; the number of
+statements must be the same.
 On SQLite and PostgreSQL, like the rest of the suite.
 """
 
@@ -46,6 +47,9 @@ PAGES = [
     ("approver", "/breaches"),
     ("inspector", "/breaches"),
     ("approver", "/supplements"),
+    ("approver", "/notifications"),
+    ("inspector", "/notifications"),
+    ("head", "/notifications?unread=1"),
     ("inspector", "/"),
     ("head", "/"),
     ("approver", "/"),

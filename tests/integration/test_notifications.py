@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+import re
+from datetime import date, timedelta
 
 import pytest
 from flask_login import login_user
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from licensing.auth.models import Role
 from licensing.clock import utcnow
@@ -22,6 +23,7 @@ from licensing.notifications.senders import (
     reset_senders,
 )
 from licensing.notifications.services import (
+    INBOX_PAGE_SIZE,
     dedup_key_sql,
     insert_notifications_from,
     notify,
@@ -142,6 +144,64 @@ def test_inbox_lists_marks_read_and_counts(app, client, session):
     assert client.post("/notifications/read-all").status_code == 302
     assert services.unread_count(user) == 0
     assert "没有未读通知" in client.get("/notifications?unread=1").get_data(as_text=True)
+
+
+def _many(user, n: int, *, same_instant_every: int = 3) -> list[int]:
+    """``n`` notices of ``user``, several sharing an instant; their ids newest first."""
+    start = utcnow() - timedelta(days=30)
+    rows = [{"user_id": user.id, "kind": "verification.due_soon", "title": f"通知{i:03d}",
+             "body": "", "dedup_key": f"many:{i}",
+             "created_dt": start + timedelta(minutes=i // same_instant_every)}
+            for i in range(n)]
+    db.session.execute(Notification.__table__.insert(), rows)
+    db.session.commit()
+    return list(db.session.scalars(
+        select(Notification.id).where(Notification.user_id == user.id)
+        .order_by(Notification.created_dt.desc(), Notification.id.desc())))
+
+
+def _listed_ids(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'/notifications/(\d+)/read"', html)]
+
+
+def _walk(client, path: str) -> tuple[list[int], int]:
+    """Follow the inbox's "更早的通知" links from ``path``; every id listed, and the pages."""
+    ids, pages = [], 0
+    while path:
+        html = client.get(path).get_data(as_text=True)
+        pages += 1
+        ids += _listed_ids(html)
+        found = re.search(r'href="([^"]+)">更早的通知<', html)
+        path = found.group(1).replace("&amp;", "&") if found else None
+    return ids, pages
+
+
+def test_a_deep_inbox_is_walked_by_key_each_notice_once_in_order(app, client, session):
+    user = create_test_user(Role.approver)
+    newest_first = _many(user, 2 * INBOX_PAGE_SIZE + 7)
+    login_as(client, user)
+
+    ids, pages = _walk(client, "/notifications")
+    assert ids == newest_first and pages == 3
+
+    # Old numbered links still count pages from the top.
+    second = _listed_ids(client.get("/notifications?page=2").get_data(as_text=True))
+    assert second == newest_first[INBOX_PAGE_SIZE:2 * INBOX_PAGE_SIZE]
+    # A cursor edited by hand starts from the top; one past the end says so.
+    assert _listed_ids(client.get("/notifications?after=garbage").get_data(as_text=True)) \
+        == newest_first[:INBOX_PAGE_SIZE]
+    oldest = session.get(Notification, newest_first[-1])
+    past = client.get("/notifications", query_string={
+        "after": f"{oldest.created_dt.isoformat()}.{oldest.id}"})
+    assert "没有更早的通知" in past.get_data(as_text=True)
+
+    # The unread filter pages by key too, and keeps to the unread.
+    read = set(newest_first[::2])
+    session.execute(update(Notification).where(Notification.id.in_(read))
+                    .values(read_dt=utcnow()))
+    session.commit()
+    unread, pages = _walk(client, "/notifications?unread=1")
+    assert unread == [i for i in newest_first if i not in read] and pages == 2
 
 
 def test_nobody_reads_or_marks_another_users_notice(app, client, session):
