@@ -278,14 +278,11 @@ class VerificationTask(deadline_mixin("verification"), deadline_mixin("result_pu
 
     @property
     def current_due_on(self) -> date | None:
-        """Return the date the next act on the task is due, if one is."""
-        if self.status == TaskStatus.open:
-            return self.verification_due_on
-        if self.status == TaskStatus.checked:
-            return self.result_push_due_on
-        if self.status == TaskStatus.rectifying and self.rectification is not None:
-            return self.rectification.rectification_due_on
-        return None
+        """Return the date the next act on the task is due, if one is (``due_date_of``)."""
+        order = self.rectification if self.status == TaskStatus.rectifying else None
+        return due_date_of(self.status, self.verification_due_on, self.result_push_due_on,
+                           order.status if order is not None else None,
+                           order.rectification_due_on if order is not None else None)
 
     def in_department(self, user) -> bool:
         """Return whether ``user`` belongs to the task's supervisory department."""
@@ -323,6 +320,29 @@ class RectificationStatus(enum.StrEnum):
         """Return the Chinese label."""
         return {"ordered": "整改中", "rectified": "已整改到位",
                 "failed": "逾期未整改或整改后仍不符合条件"}[self.value]
+
+
+def due_date_of(status: TaskStatus, verification_due_on: date | None,
+                result_push_due_on: date | None, order_status: RectificationStatus | None,
+                rectification_due_on: date | None) -> date | None:
+    """The date the next act on a task is due, if one is: the one rule for it.
+
+    Open: the verification's due date. Checked: the result push's. Rectifying: the
+    rectification order's, while the order runs (``ordered``); the task leaves
+    ``rectifying`` in the transaction that ends its order, so a rectifying task with an
+    order no longer running is never committed, and it would have no due date. Any other
+    state has none. ``VerificationTask.current_due_on`` and the inbox's rows read this; the
+    same rule in SQL is ``licensing.supervision.services.dated_states`` (its ``CASE`` and
+    the inbox's index-ordered groups), and ``tests/integration/test_read_paths.py`` holds
+    the two equal in every state.
+    """
+    if status == TaskStatus.open:
+        return verification_due_on
+    if status == TaskStatus.checked:
+        return result_push_due_on
+    if status == TaskStatus.rectifying and order_status == RectificationStatus.ordered:
+        return rectification_due_on
+    return None
 
 
 #: The rectification order's state machine: event -> (from states, to state).

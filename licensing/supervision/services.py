@@ -81,6 +81,7 @@ from licensing.supervision.models import (
     TaskEvidence,
     TaskStatus,
     VerificationTask,
+    due_date_of,
 )
 from licensing.supervision.signals import (
     inspection_found_breach,
@@ -735,15 +736,14 @@ def deadline_flag(due_on: date | None, today: date, soon_limit: date) -> str | N
 
 
 def current_due_expression():
-    """The SQL of ``VerificationTask.current_due_on`` (needs an outer join of the order)."""
-    return case(
-        (VerificationTask.status == TaskStatus.open, VerificationTask.verification_due_on),
-        (VerificationTask.status == TaskStatus.checked, VerificationTask.result_push_due_on),
-        (and_(VerificationTask.status == TaskStatus.rectifying,
-              RectificationOrder.status == RectificationStatus.ordered),
-         RectificationOrder.rectification_due_on),
-        else_=None,
-    )
+    """``due_date_of`` in SQL (needs an outer join of the order on its task).
+
+    Built from ``dated_states``: a state's arm holds when the task is in it and, for the
+    rectification, when its running order is the joined row.
+    """
+    return case(*((VerificationTask.status == status if join_on is None
+                   else and_(VerificationTask.status == status, join_on), due_on)
+                  for status, due_on, join_on in dated_states()), else_=None)
 
 
 def department_tasks(user: User) -> Select:
@@ -798,10 +798,15 @@ class InboxCursor:
         return cls(task.current_due_on, task.id)
 
 
-#: The task states whose next act has a due date, and where that date is kept. The inbox
-#: reads each group through its own index (``ix_verification_tasks_*_due``) in due-date order
-#: and merges the groups, instead of sorting every task by a CASE no index can serve.
-def _dated_groups():
+def dated_states():
+    """The rule of ``models.due_date_of`` in SQL: ``(state, due date column, join)``.
+
+    The task states whose next act has a due date, where that date is kept, and for the
+    rectification the condition that joins the running order that keeps it. The inbox reads
+    each state through its own index (``ix_verification_tasks_*_due``) in due-date order and
+    merges them, instead of sorting every task by a CASE no index can serve;
+    ``current_due_expression`` is the same rule as one CASE.
+    """
     order = RectificationOrder
     return (
         (TaskStatus.open, VerificationTask.verification_due_on, None),
@@ -844,7 +849,7 @@ def _undated_branches(user: User, filters: InboxFilters, statuses: set[TaskStatu
     is missing, the dated states without it. (One ``CASE ... IS NULL`` over every active task
     of the department could use no index.)
     """
-    groups = {status: (due_on, join_on) for status, due_on, join_on in _dated_groups()}
+    groups = {status: (due_on, join_on) for status, due_on, join_on in dated_states()}
     wanted = set(TaskStatus) if statuses is None else statuses
     conditions = []
     # one state per branch: each is an ordered range of ``ix_verification_tasks_status_id``
@@ -896,7 +901,7 @@ def _inbox_keys_statement(user: _Reader, filters: InboxFilters, today: date,
                           soon: date | None, limit: int | None, after: InboxCursor | None):
     statuses = _inbox_statuses(filters)
     branches = []
-    for status, due_on, join_on in _dated_groups():
+    for status, due_on, join_on in dated_states():
         if statuses is not None and status not in statuses:
             continue
         stmt = select(VerificationTask.id.label("id"), due_on.label("due"))
@@ -1026,16 +1031,17 @@ def inbox_rows(user: User, filters: InboxFilters | None = None, today: date | No
     following = InboxCursor(page[-1][1], page[-1][0]) if len(page) == limit else None
     t, order = VerificationTask, RectificationOrder
     stmt = (task_lines(select(t.id, t.status, t.verification_due_on, t.result_push_due_on,
-                              order.rectification_due_on, t.verification_provisional,
+                              order.status, order.rectification_due_on,
+                              t.verification_provisional,
                               t.pushed_late, ItemVersion.name, Applicant.name, Applicant.kind,
                               Applicant.code, Licence.number, User.display_name), ids)
             .outerjoin(User, User.id == t.assigned_to_id))
     rows = {}
-    for (task_id, status, verification_due, push_due, rectification_due, provisional, late,
-         item, holder, kind, code, number, inspector) in db.session.execute(stmt):
-        # as ``VerificationTask.current_due_on``
-        due_on = {TaskStatus.open: verification_due, TaskStatus.checked: push_due,
-                  TaskStatus.rectifying: rectification_due}.get(status)
+    for (task_id, status, verification_due, push_due, order_status, rectification_due,
+         provisional, late, item, holder, kind, code, number, inspector) \
+            in db.session.execute(stmt):
+        due_on = due_date_of(status, verification_due, push_due, order_status,
+                             rectification_due)
         rows[task_id] = InboxRow(task_id, status, due_on, bool(provisional), bool(late), item,
                                  holder, kind, code, number, inspector)
     return [rows[task_id] for task_id in ids], following
@@ -1077,9 +1083,9 @@ def _counts_statement(user: _Reader, today: date, limit: date) -> Select:
 
     active = VerificationTask.status.in_(ACTIVE_TASK_STATES)
     due_soon = [count(VerificationTask.status == status, due_on >= today, due_on <= limit,
-                      join_on=join_on) for status, due_on, join_on in _dated_groups()]
+                      join_on=join_on) for status, due_on, join_on in dated_states()]
     overdue = [count(VerificationTask.status == status, due_on < today, join_on=join_on)
-               for status, due_on, join_on in _dated_groups()]
+               for status, due_on, join_on in dated_states()]
     return select(
         count(active),
         sum(due_soon[1:], due_soon[0]),

@@ -7,12 +7,20 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
+from licensing import clock
 from licensing.auth.models import Role
 from licensing.cases.models import Application
 from licensing.extensions import db
 from licensing.supervision import services
-from licensing.supervision.models import ACTIVE_TASK_STATES, Outcome, VerificationTask
+from licensing.supervision.models import (
+    ACTIVE_TASK_STATES,
+    Outcome,
+    RectificationOrder,
+    RectificationStatus,
+    VerificationTask,
+)
 from licensing.supervision.services import InboxCursor, InboxFilters
 from tests.factories import create_test_user, login_as
 from tests.integration.test_supervision_support import (
@@ -342,3 +350,33 @@ def test_the_approval_panel_counts_recent_results_up_to_its_bound(client, world,
         monkeypatch.setattr(views, "RECENT_SHOWN", bound)
         page = client.get("/").get_data(as_text=True)
         assert f"<dt>近30日核查结果</dt><dd>{shown}</dd>" in page, bound
+
+
+def _every_reading_of_the_due_date(world, tasks) -> dict[int, tuple]:
+    """Each task's current due date as the model, the SQL CASE and the inbox's rows read it."""
+    db.session.expire_all()
+    model = {t.id: db.session.get(VerificationTask, t.id).current_due_on for t in tasks}
+    sql = dict(db.session.execute(
+        services.department_tasks(world.head).with_only_columns(
+            VerificationTask.id, services.current_due_expression())).tuples().all())
+    rows, _ = services.inbox_rows(world.head, InboxFilters(status="all"), TODAY, limit=50)
+    inbox = {row.id: row.current_due_on for row in rows}
+    return {t.id: (model[t.id], sql[t.id], inbox[t.id]) for t in tasks}
+
+
+def test_a_tasks_due_date_is_one_rule_read_alike_by_the_model_the_sql_and_the_inbox(
+        world, tasks):
+    readings = _every_reading_of_the_due_date(world, tasks)
+    assert all(len(set(three)) == 1 for three in readings.values()), readings
+    assert {three[0] for three in readings.values()} >= {None, date(2026, 3, 20)}
+
+    # A rectifying task whose order no longer runs (never committed by the services: the
+    # task leaves ``rectifying`` with its order) has no due date, however it is read.
+    rectifying = next(t for t in tasks if t.rectification is not None)
+    db.session.execute(sa.update(RectificationOrder)
+                       .where(RectificationOrder.id == rectifying.rectification.id)
+                       .values(status=RectificationStatus.rectified,
+                               outcome_recorded_dt=clock.utcnow()))
+    db.session.commit()
+    readings = _every_reading_of_the_due_date(world, tasks)
+    assert readings[rectifying.id] == (None, None, None), readings[rectifying.id]
