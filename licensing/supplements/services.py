@@ -16,6 +16,7 @@ from datetime import date
 from typing import BinaryIO
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from licensing.applicants.models import Applicant
@@ -31,6 +32,7 @@ from licensing.clock import local_today, utcnow
 from licensing.credit.services import record_commitment_event
 from licensing.extensions import db
 from licensing.notifications.services import notify_department
+from licensing.paging import KeyPage, key_page
 from licensing.supplements import jobs as supplement_jobs
 from licensing.supplements.errors import (
     InvalidSupplementReview,
@@ -111,6 +113,21 @@ def visible_supplements(user: User) -> Select:
             Applicant.user_id == user.id)
     return department_scope(stmt, Application.approval_department_id,
                             Application.supervisory_department_id, user=user)
+
+
+def supplement_page(stmt: Select, *, after: str | None = None, page: int = 1,
+                    size: int | None = None) -> KeyPage:
+    """One page of obligations, the earliest promised date first, continued by key.
+
+    ``after`` is the previous page's last ``(due date, id)`` (``licensing.paging``); without
+    it ``page`` counts from the top. Every obligation has its date from its opening
+    (``open_supplements``). The licence and the holder each row shows are read with it.
+    """
+    # ``visible_supplements`` joins the application already: its row fills the relationship.
+    stmt = stmt.options(joinedload(SupplementObligation.licence),
+                        contains_eager(SupplementObligation.application))
+    return key_page(stmt, SupplementObligation.supplement_due_on, SupplementObligation.id,
+                    descending=False, after=after, page=page, size=size)
 
 
 def load_supplement(supplement_id: int, user: User) -> SupplementObligation:

@@ -59,11 +59,9 @@ def supplement_list():
     status = request.args.get("status", default)
     if status in SupplementStatus.__members__:
         stmt = stmt.where(SupplementObligation.status == SupplementStatus(status))
-    page = requested_page()
-    rows = db.session.scalars(stmt.order_by(SupplementObligation.supplement_due_on,
-                                            SupplementObligation.id)
-                              .limit(50).offset((page - 1) * 50)).all()
-    return render_template("supplements/supplements.html", rows=rows, status=status, page=page,
+    listed = supplements.supplement_page(stmt, after=request.args.get("after"),
+                                         page=requested_page())
+    return render_template("supplements/supplements.html", listed=listed, status=status,
                            statuses=list(SupplementStatus), mask_code=mask_code)
 
 

@@ -92,6 +92,31 @@ def test_applicant_hands_in_online_and_the_approver_accepts(world, online, clien
                                                          "supplement.accept"]
 
 
+def test_the_list_continues_by_key_each_obligation_once_earliest_date_first(world, client):
+    made = [_supplement(world)[2] for _ in range(5)]  # one date: the id breaks the ties
+    stmt = supplements.visible_supplements(world.approver)
+    expected = [o.id for o in sorted(made, key=lambda o: (o.supplement_due_on, o.id))]
+    seen, after, pages = [], None, 0
+    while True:
+        listed = supplements.supplement_page(stmt, after=after, size=2)
+        seen += [o.id for o in listed.rows]
+        pages += 1
+        assert listed.first == (after is None)
+        if listed.next_after is None:
+            break
+        after = listed.next_after
+    assert seen == expected and pages == 3
+    assert [o.id for o in supplements.supplement_page(stmt, page=2, size=2).rows] == \
+        expected[2:4]
+
+    login_as(client, world.approver)
+    cursor = supplements.supplement_page(stmt, size=3).next_after
+    html = client.get("/supplements", query_string={"status": "", "after": cursor}) \
+        .get_data(as_text=True)
+    shown = [i for i in expected if f"/supplements/{i}\"" in html]
+    assert shown == expected[3:] and "回到第一页" in html and "下一页" not in html
+
+
 def test_an_applicant_sees_only_their_own_supplements(world, online, client):
     _, _, obligation = online
     stranger = create_test_user(Role.applicant)
