@@ -20,13 +20,16 @@ requests:
 * ``GET /api/v1/verification-tasks`` (first page, and the next by its ``next`` cursor);
 * the case list searched by case number, licence number, applicant code and part of a name;
 * the case list 200 pages deep, by its cursor (``after``);
-* the home page of each role; the reform office's city dashboard.
+* the home page of each role; the reform office's city dashboard;
+* the approver's notification inbox (a notice for every case of the department, as the
+  intake sends): the first page, the unread, and 200 pages deep by its cursor.
 
 ``--keep`` keeps the scratch database and prints its name; ``--reuse NAME`` measures again
 in it without loading (the load takes some 11 minutes at a million cases on 2 busy cores).
 
 Prints each page's median and on its last line ``inbox_p50_ms=… reform_inbox_p50_ms=…
-tasks_api_p50_ms=… search_p50_ms=… deep_page_p50_ms=… home_p50_ms=… dashboard_ms=…``.
+tasks_api_p50_ms=… search_p50_ms=… deep_page_p50_ms=… home_p50_ms=… dashboard_ms=…``
+(then the approver's ``notifications_p50_ms=…`` and each home page).
 Targets: 50 ms for each p50, 500 ms for the dashboard.
 """
 
@@ -99,6 +102,40 @@ def _finalise_past_months(today: date, reform, months: int = 12) -> None:
         db.session.commit()
 
 
+def _notices(db, sa, approver: str) -> tuple[int, str]:
+    """Give the approver a notice for every case of their department, as the intake does.
+
+    Newest last by submission; one in twenty unread. Returns how many, and the ``after``
+    cursor of the inbox 200 pages deep (``licensing.paging``). Skipped when they exist
+    (``--reuse``).
+    """
+    user_id = db.session.execute(sa.text("SELECT id FROM users WHERE username = :u"),
+                                 {"u": approver}).scalar_one()
+    count = db.session.execute(sa.text("SELECT count(*) FROM notifications WHERE user_id = :u"),
+                               {"u": user_id}).scalar_one()
+    if count == 0:
+        db.session.execute(sa.text(
+            "INSERT INTO notifications (user_id, kind, title, body, link, object_type, "
+            "object_id, dedup_key, created_dt, read_dt, external_pending, delivery_attempts) "
+            "SELECT :u, 'application.submitted', '新的待审批申请', a.case_number, "
+            "'/applications/' || a.public_id, 'application', a.id::text, "
+            "'submitted:' || a.id, a.submitted_dt, "
+            "CASE WHEN a.id % 20 = 0 THEN NULL ELSE a.submitted_dt END, false, 0 "
+            "FROM applications AS a JOIN users AS u ON u.id = :u "
+            "WHERE a.approval_department_id = u.department_id AND a.submitted_dt IS NOT NULL"),
+            {"u": user_id})
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(sa.text("VACUUM ANALYZE notifications"))
+        count = db.session.execute(sa.text(
+            "SELECT count(*) FROM notifications WHERE user_id = :u"), {"u": user_id}).scalar_one()
+    created, notice_id = db.session.execute(sa.text(
+        "SELECT created_dt, id FROM notifications WHERE user_id = :u "
+        "ORDER BY created_dt DESC, id DESC OFFSET :n LIMIT 1"),
+        {"u": user_id, "n": min(DEEP_PAGE * PAGE_SIZE, count - 1)}).one()
+    return count, f"{created.replace(tzinfo=UTC).isoformat()}.{notice_id}"
+
+
 def _client(app, username: str):
     client = app.test_client()
     response = client.post("/login", data={"username": username, "password": PASSWORD})
@@ -138,7 +175,8 @@ def _samples(db, sa) -> dict:
     return {"case": row[0], "licence": row[1], "code": row[2], "name": name}
 
 
-def measure(app, staff: dict[str, str], samples: dict, deep_after: int, runs: int) -> dict:
+def measure(app, staff: dict[str, str], samples: dict, deep_after: int, runs: int,
+            notices_after: str) -> dict:
     """Each page's timings, by page."""
     clients = {who: _client(app, username) for who, username in staff.items()}
     pages = {
@@ -156,6 +194,9 @@ def measure(app, staff: dict[str, str], samples: dict, deep_after: int, runs: in
         "deep_page": [("reform", f"/applications?after={deep_after}"),
                       ("approver", f"/applications?after={deep_after}")],
         "home": [(who, "/") for who in HOME_PAGES],
+        "notifications": [("approver", "/notifications"),
+                          ("approver", "/notifications?unread=1"),
+                          ("approver", f"/notifications?after={quote(notices_after)}")],
     }
     # the API's second page, by the cursor of the first
     first = clients["inspector"].get("/api/v1/verification-tasks").get_json()
@@ -224,8 +265,11 @@ def main() -> None:
             deep_after = db.session.execute(sa.text(
                 "SELECT id FROM applications ORDER BY id DESC OFFSET :n LIMIT 1"),
                 {"n": min(DEEP_PAGE * PAGE_SIZE, args.cases // 2)}).scalar_one()
+            notices, notices_after = _notices(db, sa, _staff_names(db, sa)["approver"])
+            print(f"{notices} notices for the approver", flush=True)
             db.session.remove()
-            results = measure(app, _staff_names(db, sa), samples, deep_after, args.runs)
+            results = measure(app, _staff_names(db, sa), samples, deep_after, args.runs,
+                              notices_after)
             clock.set_frozen(None)
     finally:
         if args.keep:
@@ -240,6 +284,7 @@ def summary(results: dict, cases: int) -> None:
     print(" ".join(f"{k}_p50_ms={results[k]:.1f}" for k in
                    ("inbox", "reform_inbox", "tasks_api", "search", "deep_page", "home"))
           + f" dashboard_ms={results['dashboard']:.0f} cases={cases}"
+          + f" notifications_p50_ms={results['notifications']:.1f}"
           + "".join(f" home_{who}_p50_ms={results[f'home_{who}']:.1f}" for who in HOME_PAGES)
           + f" home_max_p50_ms={max(results[f'home_{who}'] for who in HOME_PAGES):.1f}")
 
@@ -279,8 +324,10 @@ def reuse(args) -> None:
         deep_after = db.session.execute(sa.text(
             "SELECT id FROM applications ORDER BY id DESC OFFSET :n LIMIT 1"),
             {"n": DEEP_PAGE * PAGE_SIZE}).scalar_one()
+        notices, notices_after = _notices(db, sa, names["approver"])
+        print(f"{notices} notices for the approver", flush=True)
         db.session.remove()
-        results = measure(app, names, samples, deep_after, args.runs)
+        results = measure(app, names, samples, deep_after, args.runs, notices_after)
         clock.set_frozen(None)
     summary(results, cases)
 
