@@ -29,6 +29,12 @@ SUBMIT_BUDGET = {"sqlite": 19, "postgresql": 16}
 DECISION_BUDGET = {"sqlite": 14, "postgresql": 13}
 
 
+def _tokens(api, world) -> tuple[str, str]:  # noqa: F811
+    """Bearer tokens of the world's clerk and approver."""
+    _, users = world
+    return api.token(users[Role.clerk]), api.token(users[Role.approver])
+
+
 @pytest.fixture
 def department_of_approvers(world):  # noqa: F811
     """Four more approvers in the approval department: each is told of a case to decide."""
@@ -37,9 +43,7 @@ def department_of_approvers(world):  # noqa: F811
 
 def test_submit_and_decision_stay_within_their_statement_budgets(
         api, world, department_of_approvers, backend):  # noqa: F811
-    _, users = world
-    clerk_token = api.token(users[Role.clerk])
-    approver_token = api.token(users[Role.approver])
+    clerk_token, approver_token = _tokens(api, world)
     # Two first cases warm what a running process has warm (the catalogue's cache, the
     # compiled statements); the first decision makes the year's licence counter row (a year's
     # first licence inserts it: one statement more, once a year per department).
@@ -80,9 +84,7 @@ def test_submit_and_decision_stay_within_their_statement_budgets(
 
 def test_the_answer_built_in_memory_is_the_answer_read_back(api, world):  # noqa: F811
     """What the submit and the decision answer equals what a later GET reads from the rows."""
-    _, users = world
-    clerk_token = api.token(users[Role.clerk])
-    approver_token = api.token(users[Role.approver])
+    clerk_token, approver_token = _tokens(api, world)
     created = api.post("/applications", token=clerk_token, json=commitment_body(seed=3),
                        headers=key())
     assert created.status_code == 201
@@ -103,9 +105,7 @@ READ_BUDGET = 5
 
 
 def test_reading_a_decided_application_is_one_statement_per_kind_of_row(api, world):  # noqa: F811
-    _, users = world
-    clerk_token = api.token(users[Role.clerk])
-    approver_token = api.token(users[Role.approver])
+    clerk_token, approver_token = _tokens(api, world)
     created = api.post("/applications", token=clerk_token, json=commitment_body(seed=4),
                        headers=key())
     assert api.post(f"/applications/{created.json['id']}/decision", token=approver_token,
