@@ -13,6 +13,7 @@ leases and timeouts still see time pass; a test that needs another instant freez
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import time as monotonic_time
@@ -192,6 +193,14 @@ def pytest_collection_modifyitems(config, items):
         # stable: pytest's own order (by fixture scope) holds within a rank
         items.sort(key=lambda item: _rank(_relative(item.fspath)))
     return result
+
+
+def pytest_collection_finish(session):
+    """Keep what collection left (modules, the application, the schema) out of later
+    collections: the collector then only goes over what the tests make (``tests/__init__.py``).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _groups_in_node_ids(config, items) -> None:

@@ -276,9 +276,11 @@ def _scheduler_process(database_url: str, tmp_path: Path, n: int) -> subprocess.
     }
     env.pop("LICENSING_EMBEDDED_SCHEDULER", None)
     log = (tmp_path / f"scheduler-{n}.log").open("wb")  # a pipe nobody reads could fill up
+    # On SQLite the standby takes over once the killed leader's lease has run out: the
+    # lease's length is what the take-over waits (the in-process tests' FAST lease too).
     return subprocess.Popen(
         [sys.executable, "-m", "tests.clocked", "--app", "wsgi", "scheduler", "run",
-         "--heartbeat", "0.3", "--lease-ttl", "10"],
+         "--heartbeat", "0.3", "--lease-ttl", str(FAST["lease_ttl"].total_seconds())],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
 
