@@ -27,6 +27,7 @@ from licensing.cases.models import ApplicationStatus, Channel, LicenceStatus, Ma
 from licensing.credit.models import CheckSource, CreditRecordStatus
 from licensing.enforcement.models import RevocationStatus
 from licensing.supervision.models import RectificationStatus, TaskStatus
+from licensing.supervision.services import CURSOR_PATTERN
 from licensing.supplements.models import SupplementStatus
 
 # --- building blocks --------------------------------------------------------------------------
@@ -562,7 +563,7 @@ class TasksQuery(Query):
         "active", description="A task status, 'active' (still to be worked) or 'all'.")
     page: Annotated[int, Field(ge=1, le=100_000)] = 1
     per_page: Annotated[int, Field(ge=1, le=100)] = 50
-    after: Annotated[str, Field(max_length=40, pattern=r"^(-|\d{4}-\d{2}-\d{2})\.\d{1,18}$",
+    after: Annotated[str, Field(max_length=40, pattern=f"^{CURSOR_PATTERN.pattern}$",
                                 description="The `next` of the previous page: the page after "
                                             "it (paging by key; `page` is then ignored).")
                      ] | None = None

@@ -16,6 +16,8 @@ not put right, and hands a suspected crime to the judicial authorities (移送�
 from __future__ import annotations
 
 import functools
+import re
+from calendar import monthrange
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -93,7 +95,7 @@ from licensing.supervision.signals import (
 from licensing.transitions import allowed_events as _allowed_events
 from licensing.transitions import guarded_transition
 from licensing.uploads import store_upload
-from licensing.url_ints import parse_id
+from licensing.url_ints import MAX_INT, parse_id
 
 #: A deadline within this many working days from today is "due soon" (临期).
 DUE_SOON_WORKING_DAYS = 5
@@ -764,6 +766,12 @@ class InboxFilters:
     due: str = ""  # "", "overdue", "due_soon"
 
 
+#: An inbox cursor: ``-`` or a date of the calendar's form, then the task id, up to 18 digits
+#: (the API document's pattern for ``after``; ``InboxCursor.parse`` reads every match).
+CURSOR_PATTERN = re.compile(
+    r"(-|(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))\.(\d{1,18})")
+
+
 @dataclass(frozen=True)
 class InboxCursor:
     """Where a page of the inbox ended: the last task's current due date and id.
@@ -780,17 +788,28 @@ class InboxCursor:
 
     @classmethod
     def parse(cls, text: str | None) -> InboxCursor | None:
-        """Read a cursor as written by ``str``; ``None`` when it is not one."""
-        due_text, _, id_text = (text or "").strip().rpartition(".")
-        task_id = parse_id(id_text)
-        if task_id is None or not due_text:
+        """Read a cursor as written by ``str``; ``None`` when it does not have that form.
+
+        A cursor of that form (``CURSOR_PATTERN``, the API document's) always has a place in
+        the order, even when no task could have written it, and is read as that place: an id
+        past the largest an id can be as the largest (no task follows either), a day past
+        the end of its month as after every task of the month's last day (``2026-02-30``
+        continues at 1 March), the year 0 as before every dated task.
+        """
+        found = CURSOR_PATTERN.fullmatch((text or "").strip())
+        if found is None:
             return None
-        if due_text == "-":
+        dated, year, month, day, id_text = found.groups()
+        task_id = min(int(id_text), MAX_INT)
+        if dated == "-":
             return cls(None, task_id)
-        try:
-            return cls(date.fromisoformat(due_text), task_id)
-        except ValueError:
-            return None
+        year, month, day = int(year), int(month), int(day)
+        if year == 0:
+            return cls(date.min, 0)
+        last = monthrange(year, month)[1]
+        if day > last:
+            return cls(date(year, month, last), MAX_INT)
+        return cls(date(year, month, day), task_id)
 
     @classmethod
     def after(cls, task: VerificationTask) -> InboxCursor:

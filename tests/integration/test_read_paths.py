@@ -167,12 +167,41 @@ def test_task_api_pages_by_its_next_cursor(client, world, tasks):
     assert seen == _expected(tasks)
     legacy = client.get("/api/v1/verification-tasks?status=all&per_page=3&page=2").get_json()
     assert [t["id"] for t in legacy["tasks"]] == _expected(tasks)[3:6]
-    bad = client.get("/api/v1/verification-tasks?after=2026-02-30.5")
-    assert bad.status_code == 422
-    error = bad.get_json()["error"]
-    assert error["code"] == "validation_failed"
-    assert [e["location"] for e in error["errors"]] == [["query", "after"]]
-    assert client.get("/api/v1/verification-tasks?after=nonsense").status_code == 422
+    for bad in ("2026-13-01.5", "2026-02-00.5", "nonsense", "-.1234567890123456789"):
+        refused = client.get(f"/api/v1/verification-tasks?after={bad}")
+        assert refused.status_code == 422, bad
+        error = refused.get_json()["error"]
+        assert error["code"] == "validation_failed"
+        assert [e["location"] for e in error["errors"]] == [["query", "after"]]
+
+
+def test_a_cursor_no_task_wrote_is_read_as_its_place_in_the_order(client, world, tasks):
+    """Every ``after`` the API document admits lists the tasks after that place."""
+    login_as(client, world.head)
+
+    def after(cursor: str) -> list[int]:
+        response = client.get(f"/api/v1/verification-tasks?status=all&after={cursor}")
+        assert response.status_code == 200, (cursor, response.get_json())
+        return [t["id"] for t in response.get_json()["tasks"]]
+
+    by_task = {t.id: t for t in tasks}
+    dated = [i for i in _expected(tasks) if by_task[i].current_due_on is not None]
+    undated = [i for i in _expected(tasks) if by_task[i].current_due_on is None]
+    last_of_march = max(by_task[i].current_due_on for i in dated
+                        if by_task[i].current_due_on.month == 3)
+    assert last_of_march.day < 31  # so 31 March is a day no task is due
+    following = [i for i in dated if by_task[i].current_due_on > last_of_march] + undated
+    assert after(f"{last_of_march.year}-03-31.1") == following
+    # 31 April does not exist: it is the end of April, after 30 April's last task
+    april = [i for i in dated if (by_task[i].current_due_on.year, by_task[i].current_due_on.month)
+             > (last_of_march.year, 4)]
+    assert after(f"{last_of_march.year}-04-31.1") == april + undated
+    assert after("0000-01-01.999") == _expected(tasks)  # before every dated task
+    first_due = by_task[dated[0]].current_due_on
+    assert after(f"{first_due}.999999999999999999") == (  # after every task of that day
+        [i for i in dated if by_task[i].current_due_on > first_due] + undated)
+    assert after("-.999999999999999999") == []  # past the largest id there can be
+    assert after("-.0") == undated
 
 
 def _listed(client, url) -> list[str]:
