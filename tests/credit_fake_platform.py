@@ -44,10 +44,15 @@ def running_fake_platform(slow_s: float = 5.0) -> Iterator[FakeCreditPlatform]:
         fake.stop()
 
 
-def http_platform(fake_or_url: FakeCreditPlatform | str, *, timeout_s: float = 0.5,
+def http_platform(fake_or_url: FakeCreditPlatform | str, *, timeout_s: float = 4.0,
                   retries: int = 1, fail_max: int = 3, reset_s: float = 60.0
                   ) -> HttpCreditPlatform:
-    """An HTTP adapter for the fake with a fresh, private circuit breaker."""
+    """An HTTP adapter for the fake with a fresh, private circuit breaker.
+
+    The default timeout is for tests that expect an answer: the fake answers in milliseconds,
+    but on a machine whose cores are busy with other test processes a 0.5 s budget ran out
+    once (CI, 2 cores). Tests of a timeout set their own, shorter than the fake's ``slow``.
+    """
     url = fake_or_url if isinstance(fake_or_url, str) else fake_or_url.url
     breaker = pybreaker.CircuitBreaker(fail_max=fail_max, reset_timeout=reset_s,
                                        exclude=[PlatformRejected], throw_new_error_on_trip=False)
