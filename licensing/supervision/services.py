@@ -766,10 +766,10 @@ class InboxFilters:
     due: str = ""  # "", "overdue", "due_soon"
 
 
-#: An inbox cursor: ``-`` or a date of the calendar's form, then the task id, up to 18 digits
-#: (the API document's pattern for ``after``; ``InboxCursor.parse`` reads every match).
+#: An inbox cursor: ``-`` or a date of the calendar's form, then the task id, up to 18 ASCII
+#: digits (the API document's pattern for ``after``; ``InboxCursor.parse`` reads every match).
 CURSOR_PATTERN = re.compile(
-    r"(-|(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))\.(\d{1,18})")
+    r"(-|([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))\.([0-9]{1,18})")
 
 
 @dataclass(frozen=True)
