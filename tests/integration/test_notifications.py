@@ -31,6 +31,7 @@ from licensing.notifications.services import (
 )
 from licensing.types import UTCDateTime
 from tests.factories import create_test_user, department, login_as
+from tests.pages import follow_pages
 
 D = date.fromisoformat
 DUE = date(2026, 12, 4)
@@ -160,20 +161,13 @@ def _many(user, n: int, *, same_instant_every: int = 3) -> list[int]:
         .order_by(Notification.created_dt.desc(), Notification.id.desc())))
 
 
+#: A notice's row in the inbox (its form to mark it read), and the inbox's links.
+NOTICE_ROW = r'/notifications/(\d+)/read"'
+INBOX_LINKS = {"next_label": "更早的通知", "back_label": "回到最新"}
+
+
 def _listed_ids(html: str) -> list[int]:
-    return [int(i) for i in re.findall(r'/notifications/(\d+)/read"', html)]
-
-
-def _walk(client, path: str) -> tuple[list[int], int]:
-    """Follow the inbox's "更早的通知" links from ``path``; every id listed, and the pages."""
-    ids, pages = [], 0
-    while path:
-        html = client.get(path).get_data(as_text=True)
-        pages += 1
-        ids += _listed_ids(html)
-        found = re.search(r'href="([^"]+)">更早的通知<', html)
-        path = found.group(1).replace("&amp;", "&") if found else None
-    return ids, pages
+    return [int(i) for i in re.findall(NOTICE_ROW, html)]
 
 
 def test_a_deep_inbox_is_walked_by_key_each_notice_once_in_order(app, client, session):
@@ -181,7 +175,7 @@ def test_a_deep_inbox_is_walked_by_key_each_notice_once_in_order(app, client, se
     newest_first = _many(user, 2 * INBOX_PAGE_SIZE + 7)
     login_as(client, user)
 
-    ids, pages = _walk(client, "/notifications")
+    ids, pages = follow_pages(client, "/notifications", NOTICE_ROW, **INBOX_LINKS)
     assert ids == newest_first and pages == 3
 
     # Old numbered links still count pages from the top.
@@ -200,7 +194,8 @@ def test_a_deep_inbox_is_walked_by_key_each_notice_once_in_order(app, client, se
     session.execute(update(Notification).where(Notification.id.in_(read))
                     .values(read_dt=utcnow()))
     session.commit()
-    unread, pages = _walk(client, "/notifications?unread=1")
+    unread, pages = follow_pages(client, "/notifications?unread=1", NOTICE_ROW,
+                                 **INBOX_LINKS)
     assert unread == [i for i in newest_first if i not in read] and pages == 2
 
 

@@ -29,6 +29,7 @@ from tests.integration.test_supervision_support import (
     licensed,
     replayed_on_world,
 )
+from tests.pages import follow_pages
 
 CHECKED_ON = date(2026, 3, 9)
 
@@ -267,24 +268,6 @@ def test_inbox_rows_page_by_cursor_and_show_each_tasks_due_date(client, world, t
     assert shown == [row.id for row in seen][-len(shown):] and "回到第一页" in html
 
 
-def _follow(client, url: str, row: str) -> tuple[list[int], int]:
-    """The ids (``row``, a pattern with one group) of the rows along the list's 下一页 links,
-    each once in the order shown, and the number of pages."""
-    import re
-
-    ids, pages = [], 0
-    while url:
-        html = client.get(url).get_data(as_text=True)
-        assert ("回到第一页" in html) == (pages > 0 or "page=" in url)
-        pages += 1
-        for found in re.findall(row, html):
-            if int(found) not in ids:
-                ids.append(int(found))
-        following = re.search(r'href="([^"]*after=[^"]*)"[^>]*>下一页', html)
-        url = following.group(1).replace("&amp;", "&") if following else None
-    return ids, pages
-
-
 def test_results_and_breach_lists_page_by_key(client, world, tasks, monkeypatch):
     from licensing import paging
     from licensing.enforcement.models import BreachCase
@@ -294,9 +277,9 @@ def test_results_and_breach_lists_page_by_key(client, world, tasks, monkeypatch)
     pushed = sorted((t for t in tasks if t.pushed_dt is not None),
                     key=lambda t: (t.pushed_dt, t.id), reverse=True)
     assert len(pushed) >= 3
-    ids, pages = _follow(client, "/approvals/results", r'data-task-id="(\d+)"')
+    ids, pages = follow_pages(client, "/approvals/results", r'data-task-id="(\d+)"')
     assert ids == [t.id for t in pushed] and pages == (len(pushed) + 1) // 2
-    old_link, _ = _follow(client, "/approvals/results?page=2", r'data-task-id="(\d+)"')
+    old_link, _ = follow_pages(client, "/approvals/results?page=2", r'data-task-id="(\d+)"')
     assert old_link == [t.id for t in pushed][2:]
     # a cursor edited by hand (no offset, or no date) starts from the top instead of failing
     for bad in ("2026-03-09T10:00:00.5", "x.5", "2026-03-09.5"):
@@ -307,7 +290,7 @@ def test_results_and_breach_lists_page_by_key(client, world, tasks, monkeypatch)
     breaches = sorted(db.session.scalars(db.select(BreachCase)),
                       key=lambda b: (b.opened_dt, b.id), reverse=True)
     assert len(breaches) >= 3
-    ids, _ = _follow(client, "/breaches", r'href="/breaches/(\d+)"')
+    ids, _ = follow_pages(client, "/breaches", r'href="/breaches/(\d+)"')
     assert ids == [b.id for b in breaches]
 
 
