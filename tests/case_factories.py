@@ -83,7 +83,7 @@ def calendar_loaded() -> None:
         if kept is None:
             sync_official_data()
             db.session.commit()
-            _calendar_rows[key] = dbclean.keep_rows(db.session, [t.name for t in tables])
+            _calendar_rows[key] = dbclean.KeptRows(db.session, [t.name for t in tables])
             return
         kept.put_back(db.session)
         db.session.commit()

@@ -202,7 +202,7 @@ def _replay(session: Session, key: Hashable, build: Callable[[], None]) -> str:
         build()
     if not first or UNREAD in written or written & before or _files() != files:
         return "built"  # not a run on empty tables, or it wrote files: nothing to keep
-    _replays[full_key] = keep_rows(session, written)
+    _replays[full_key] = KeptRows(session, written)
     return "kept"
 
 
@@ -381,21 +381,18 @@ class KeptRows:
             elif self._rows[name]:
                 marks = ", ".join("?" * len(self._rows[name][0]))
                 conn.exec_driver_sql(f'INSERT INTO "{name}" VALUES ({marks})', self._rows[name])
+        if not self._server:
+            return  # SQLite's rowids follow the largest id by themselves
         restarts = [
             f"setval(pg_get_serial_sequence('{name}', '{column}'), "
             f"COALESCE((SELECT MAX({column}) FROM {name}), 1))"
             for name in self.names for column in self._serials[name]]
-        if self._server and restarts:
+        if restarts:
             conn.exec_driver_sql("SELECT " + ", ".join(restarts))
 
 
 #: The PostgreSQL schema holding ``KeptRows``' copies (the scratch database goes with them).
 KEPT_SCHEMA = "kept_rows"
-
-
-def keep_rows(session: Session, names: Iterable[str]) -> KeptRows:
-    """The rows of the tables ``names`` as they are now, for ``KeptRows.put_back``."""
-    return KeptRows(session, names)
 
 
 # --- the clean-up ------------------------------------------------------------------------
